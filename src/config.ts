@@ -1,0 +1,101 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+const direction = z.enum(['above', 'below', 'both']);
+
+/** Every setting Vigil reads from the environment, validated once. */
+export const configSchema = z.object({
+  /** Where the project keeps local services, their data and logs (git-ignored). */
+  home: z.string().min(1),
+  temporal: z.object({
+    address: z.string().min(1),
+    namespace: z.string().min(1),
+    taskQueue: z.string().min(1),
+    /** False when TEMPORAL_ADDRESS points at a server we do not manage. */
+    managed: z.boolean(),
+    uiUrl: z.string().url(),
+  }),
+  kafka: z.object({
+    brokers: z.array(z.string().min(1)).min(1),
+    managed: z.boolean(),
+    clientId: z.string().min(1),
+    groupId: z.string().min(1),
+    readingsPartitions: positiveInt,
+    topics: z.object({
+      readings: z.string().min(1),
+      dlq: z.string().min(1),
+      anomalies: z.string().min(1),
+      enriched: z.string().min(1),
+      deviceEvents: z.string().min(1),
+      aggregates: z.string().min(1),
+      control: z.string().min(1),
+    }),
+  }),
+  ingest: z.object({
+    format: z.enum(['reading', 'sensor']),
+    /** Most readings carried by one signal: keeps payloads far below Temporal's 2 MB limit. */
+    maxReadingsPerSignal: positiveInt,
+    /** Buffered, not yet acknowledged readings per partition before the partition is paused. */
+    maxBufferedPerPartition: positiveInt,
+    maxMessageBytes: positiveInt,
+  }),
+  zscore: z.object({
+    k: z.coerce.number().positive(),
+    minSamples: positiveInt,
+    direction,
+  }),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Reads the environment into one validated Config; throws a readable error on a bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const prefix = env.VIGIL_TOPIC_PREFIX ?? '';
+  const topic = (name: string) => `${prefix}${name}`;
+  const temporalAddress = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const raw = {
+    home: env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil'),
+    temporal: {
+      address: temporalAddress,
+      namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: env.VIGIL_TASK_QUEUE ?? 'vigil-devices',
+      managed: env.TEMPORAL_ADDRESS === undefined,
+      uiUrl: env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233',
+    },
+    kafka: {
+      brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
+      managed: env.KAFKA_BROKERS === undefined,
+      clientId: env.VIGIL_CLIENT_ID ?? 'vigil',
+      groupId: env.VIGIL_GROUP_ID ?? 'vigil-ingest',
+      readingsPartitions: env.VIGIL_READINGS_PARTITIONS ?? 8,
+      topics: {
+        readings: env.VIGIL_READINGS_TOPIC ?? topic('readings'),
+        dlq: env.VIGIL_DLQ_TOPIC ?? topic('readings.dlq'),
+        anomalies: env.VIGIL_ANOMALIES_TOPIC ?? topic('anomalies'),
+        enriched: topic('readings.enriched'),
+        deviceEvents: topic('device-events'),
+        aggregates: topic('aggregates'),
+        control: topic('control'),
+      },
+    },
+    ingest: {
+      format: env.VIGIL_INPUT_FORMAT ?? 'reading',
+      maxReadingsPerSignal: env.VIGIL_MAX_READINGS_PER_SIGNAL ?? 500,
+      maxBufferedPerPartition: env.VIGIL_MAX_BUFFERED_PER_PARTITION ?? 20_000,
+      maxMessageBytes: env.VIGIL_MAX_MESSAGE_BYTES ?? 64 * 1024,
+    },
+    zscore: {
+      k: env.VIGIL_ZSCORE_K ?? 4,
+      minSamples: env.VIGIL_ZSCORE_MIN_SAMPLES ?? 30,
+      direction: env.VIGIL_ZSCORE_DIRECTION ?? 'above',
+    },
+    logLevel: env.LOG_LEVEL ?? 'info',
+  };
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}

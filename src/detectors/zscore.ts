@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { type M2, stdev } from './welford';
+
+export const directionSchema = z.enum(['above', 'below', 'both']);
+
+export const zscoreRuleSchema = z.object({
+  /** How many standard deviations from the mean count as anomalous. */
+  k: z.number().positive().refine(Number.isFinite, 'k must be finite'),
+  /** Readings the model must have seen before it judges. */
+  minSamples: z.number().int().min(2),
+  direction: directionSchema,
+});
+export type ZScoreRule = z.infer<typeof zscoreRuleSchema>;
+
+export interface ZScoreVerdict {
+  anomalous: boolean;
+  mean: number;
+  stdev: number;
+  /** Standard deviations from the mean; null when stdev is 0 (any difference is then infinitely far). */
+  z: number | null;
+  /** The bounds the value was judged against: mean ∓ k·stdev. */
+  lower: number;
+  upper: number;
+}
+
+/** Judges a value against the model it has not yet been added to; undefined while warming up. */
+export function judgeZScore(model: M2, value: number, rule: ZScoreRule): ZScoreVerdict | undefined {
+  const sd = stdev(model);
+  if (model.n < rule.minSamples || sd === undefined) return undefined;
+  const lower = model.mean - rule.k * sd;
+  const upper = model.mean + rule.k * sd;
+  const above = value > upper;
+  const below = value < lower;
+  const anomalous =
+    rule.direction === 'above' ? above : rule.direction === 'below' ? below : above || below;
+  const z = sd > 0 ? (value - model.mean) / sd : value === model.mean ? 0 : null;
+  return { anomalous, mean: model.mean, stdev: sd, z, lower, upper };
+}

@@ -1,0 +1,63 @@
+import { TextDecoder } from 'node:util';
+import { z } from 'zod';
+import { type Reading, readingSchema } from '../reading';
+import type { InputFormat, MessageMeta } from './format';
+import { readingFormat } from './reading';
+import { Rejection } from './rejection';
+import { sensorFormat } from './sensor';
+
+export { Rejection } from './rejection';
+export type { RejectionCode } from './rejection';
+
+export const formats = { reading: readingFormat, sensor: sensorFormat } as const;
+export type FormatName = keyof typeof formats;
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'does not match the schema';
+  const where = issue.path.length > 0 ? issue.path.join('.') : 'record';
+  return `${where}: ${issue.message}`;
+}
+
+/** Parses JSON text into the format's wire object, or throws a Rejection saying why not. */
+export function parseWire(format: InputFormat, text: string): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Rejection('invalid-json', (error as Error).message);
+  }
+  const wire = format.wireSchema.safeParse(json);
+  if (!wire.success) throw new Rejection('invalid-schema', firstIssue(wire.error));
+  return wire.data;
+}
+
+/**
+ * Turns one Kafka message into a canonical reading, or throws a Rejection.
+ * The key must name the device: it decides the partition, and so the device's order.
+ */
+export function decodeMessage(
+  format: InputFormat,
+  value: Buffer | null,
+  meta: MessageMeta,
+  maxBytes: number,
+): Reading {
+  if (!value || value.length === 0) throw new Rejection('invalid-json', 'empty message');
+  if (value.length > maxBytes) throw new Rejection('oversized', `${value.length} bytes > limit ${maxBytes}`);
+  if (meta.key === undefined || meta.key === '') throw new Rejection('missing-key', 'the message has no key');
+  let text: string;
+  try {
+    text = strictUtf8.decode(value);
+  } catch {
+    throw new Rejection('invalid-encoding', 'the value is not valid UTF-8');
+  }
+  const reading = format.toReading(parseWire(format, text), meta);
+  const canonical = readingSchema.safeParse(reading);
+  if (!canonical.success) throw new Rejection('invalid-schema', firstIssue(canonical.error));
+  if (canonical.data.deviceId !== meta.key) {
+    throw new Rejection('key-mismatch', `key ${JSON.stringify(meta.key)} ≠ device id ${JSON.stringify(canonical.data.deviceId)}`);
+  }
+  return canonical.data;
+}

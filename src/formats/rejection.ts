@@ -1,0 +1,18 @@
+/** Why a message could not become a reading; the code is the DLQ reason label. */
+export type RejectionCode =
+  | 'oversized'
+  | 'missing-key'
+  | 'invalid-encoding'
+  | 'invalid-json'
+  | 'invalid-schema'
+  | 'key-mismatch';
+
+export class Rejection extends Error {
+  constructor(
+    readonly code: RejectionCode,
+    readonly detail: string,
+  ) {
+    super(`${code}: ${detail}`);
+    this.name = 'Rejection';
+  }
+}

@@ -1,0 +1,243 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Config } from './config';
+import { decodeMessage, formats, Rejection } from './formats';
+import { DeviceDispatcher } from './ingest/device-dispatcher';
+import { type DeadLetter, sendDeadLetters } from './ingest/dead-letters';
+import { OffsetTracker } from './ingest/offset-tracker';
+import { retryUntilDone } from './ingest/retry';
+import { createIdempotentProducer, createKafka } from './kafka/client';
+import { logger } from './logger';
+import { type SourcedReading, workflowIdFor } from './reading';
+import { deviceIdAttribute, type ReadingsBatch, readingsSignal } from './workflows/definitions';
+import type { deviceWorkflow } from './workflows/device';
+
+const log = logger.child({ component: 'ingest' });
+
+export interface IngestStats {
+  received: number;
+  signalled: number;
+  signals: number;
+  deadLettered: Record<string, number>;
+  commits: number;
+}
+
+/**
+ * Reads `readings`, validates each message, and hands each device's readings, in partition
+ * order, to its workflow by signalWithStart. Offsets are committed only once every message up
+ * to them was acknowledged by Temporal or written to the DLQ.
+ */
+export class Ingest {
+  readonly stats: IngestStats = { received: 0, signalled: 0, signals: 0, deadLettered: {}, commits: 0 };
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly dispatcher: DeviceDispatcher;
+  private readonly format;
+  private trackers = new Map<number, OffsetTracker>();
+  private readonly paused = new Set<number>();
+  /** Bumped on every rebalance: work of an older generation must not touch the new trackers. */
+  private generation = 0;
+  private running = false;
+  private commitScheduled = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly client: Client,
+    kafka: Kafka,
+  ) {
+    this.format = formats[config.ingest.format];
+    this.consumer = kafka.consumer({
+      groupId: config.kafka.groupId,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 1024 * 1024,
+      maxWaitTimeInMs: 250,
+    });
+    this.producer = createIdempotentProducer(kafka);
+    this.dispatcher = new DeviceDispatcher(
+      (deviceId, readings) => this.signal(deviceId, readings),
+      config.ingest.maxReadingsPerSignal,
+      (readings) => this.onSignalled(readings),
+      (deviceId, error) => log.debug({ deviceId, err: error }, 'signal abandoned'),
+    );
+  }
+
+  static async create(config: Config): Promise<Ingest> {
+    const connection = await Connection.connect({ address: config.temporal.address });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    return new Ingest(config, client, createKafka(config, 'ingest'));
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.onRebalance(payload.memberAssignment));
+    await this.consumer.subscribe({ topics: [this.config.kafka.topics.readings], fromBeginning: true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.min(4, this.config.kafka.readingsPartitions),
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    log.info({ topic: this.config.kafka.topics.readings, format: this.format.name }, 'ingest running');
+  }
+
+  /** Stops fetching, lets acknowledged work commit, then leaves the group. */
+  async stop(drainMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    const topic = this.config.kafka.topics.readings;
+    try {
+      this.consumer.pause([{ topic }]);
+    } catch {
+      /* not running */
+    }
+    await Promise.race([this.dispatcher.idle(), new Promise((resolve) => setTimeout(resolve, drainMs))]);
+    await this.commit();
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+    await this.client.connection.close();
+    log.info(this.stats, 'ingest stopped');
+  }
+
+  private tracker(partition: number): OffsetTracker {
+    let tracker = this.trackers.get(partition);
+    if (!tracker) {
+      tracker = new OffsetTracker();
+      this.trackers.set(partition, tracker);
+    }
+    return tracker;
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const generation = this.generation;
+    const tracker = this.tracker(partition);
+    const deadLetters: DeadLetter[] = [];
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      const offset = Number(message.offset);
+      if (tracker.accept(offset)) {
+        this.stats.received += 1;
+        try {
+          const reading = decodeMessage(
+            this.format,
+            message.value,
+            { key: message.key?.toString('utf8'), timestamp: Number(message.timestamp) },
+            this.config.ingest.maxMessageBytes,
+          );
+          this.dispatcher.enqueue(reading.deviceId, { source: { topic, partition, offset }, reading });
+        } catch (error) {
+          if (!(error instanceof Rejection)) throw error;
+          deadLetters.push({ topic, partition, message, rejection: error });
+        }
+      }
+      resolveOffset(message.offset);
+    }
+    if (deadLetters.length > 0) void this.deadLetter(generation, partition, deadLetters);
+    if (tracker.outstanding >= this.config.ingest.maxBufferedPerPartition && !this.paused.has(partition)) {
+      this.paused.add(partition);
+      this.consumer.pause([{ topic, partitions: [partition] }]);
+      log.debug({ partition, outstanding: tracker.outstanding }, 'partition paused');
+    }
+    await heartbeat();
+  }
+
+  private async signal(deviceId: string, readings: SourcedReading[]): Promise<void> {
+    const generation = this.generation;
+    await retryUntilDone(
+      `signal to ${workflowIdFor(deviceId)}`,
+      () =>
+        this.client.workflow.signalWithStart<typeof deviceWorkflow, [ReadingsBatch]>('deviceWorkflow', {
+          workflowId: workflowIdFor(deviceId),
+          taskQueue: this.config.temporal.taskQueue,
+          args: [{ deviceId, zscore: this.config.zscore }],
+          signal: readingsSignal,
+          signalArgs: [{ readings }],
+          typedSearchAttributes: [{ key: deviceIdAttribute, value: deviceId }],
+          staticSummary: `Device ${deviceId}`,
+        }),
+      () => this.running && generation === this.generation,
+    );
+    if (generation !== this.generation) throw new Error('rebalanced while signalling');
+    this.stats.signals += 1;
+    this.stats.signalled += readings.length;
+  }
+
+  private onSignalled(readings: SourcedReading[]): void {
+    for (const { source } of readings) this.trackers.get(source.partition)?.complete(source.offset);
+    this.scheduleCommit();
+  }
+
+  private async deadLetter(generation: number, partition: number, letters: DeadLetter[]): Promise<void> {
+    const sent = await retryUntilDone(
+      'dead-lettering',
+      () => sendDeadLetters(this.producer, this.config.kafka.topics.dlq, letters).then(() => true),
+      () => this.running && generation === this.generation,
+    );
+    if (!sent || generation !== this.generation) return;
+    for (const { message, rejection } of letters) {
+      this.stats.deadLettered[rejection.code] = (this.stats.deadLettered[rejection.code] ?? 0) + 1;
+      this.trackers.get(partition)?.complete(Number(message.offset));
+    }
+    this.scheduleCommit();
+  }
+
+  private scheduleCommit(): void {
+    if (this.commitScheduled) return;
+    this.commitScheduled = true;
+    setTimeout(() => {
+      this.commitScheduled = false;
+      void this.commit();
+    }, 50);
+  }
+
+  /** Commits every partition's watermark and resumes partitions whose backlog has drained. */
+  private async commit(): Promise<void> {
+    const topic = this.config.kafka.topics.readings;
+    const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
+    for (const [partition, tracker] of this.trackers) {
+      const next = tracker.takeCommittable();
+      if (next !== undefined) offsets.push({ topic, partition, offset: String(next) });
+      if (this.paused.has(partition) && tracker.outstanding < this.config.ingest.maxBufferedPerPartition / 2) {
+        this.paused.delete(partition);
+        this.consumer.resume([{ topic, partitions: [partition] }]);
+      }
+    }
+    if (offsets.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(offsets);
+      this.stats.commits += 1;
+    } catch (error) {
+      // A rebalance makes these stale; the partitions' new owners re-read from the last commit.
+      log.warn({ err: error }, 'offset commit failed');
+    }
+  }
+
+  private onRebalance(assignment: Record<string, number[]>): void {
+    this.generation += 1;
+    this.trackers = new Map();
+    const dropped = this.dispatcher.discard(() => false);
+    const topic = this.config.kafka.topics.readings;
+    if (this.paused.size > 0) this.consumer.resume([{ topic, partitions: [...this.paused] }]);
+    this.paused.clear();
+    log.info({ assignment: assignment[topic] ?? [], dropped }, 'partitions assigned');
+  }
+}
+
+/** `vigil ingest`: runs until SIGINT/SIGTERM. */
+export async function runIngest(config: Config): Promise<void> {
+  const ingest = await Ingest.create(config);
+  const stop = () => {
+    ingest.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'ingest stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await ingest.start();
+}

@@ -1,0 +1,43 @@
+import { Kafka, logLevel as KafkaLogLevel, type Producer } from 'kafkajs';
+import type { Config } from '../config';
+import { logger } from '../logger';
+
+// kafkajs 2's default partitioner is already Java-compatible murmur2; the warning is noise.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+const kafkaLog = logger.child({ component: 'kafkajs' });
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+/** `quiet` silences the client entirely: for probes that expect to fail while a broker starts. */
+export function createKafka(config: Config, clientSuffix: string, quiet = false): Kafka {
+  return new Kafka({
+    clientId: `${config.kafka.clientId}-${clientSuffix}`,
+    brokers: config.kafka.brokers,
+    logLevel: quiet ? KafkaLogLevel.NOTHING : KafkaLogLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }) => {
+        const { message, ...rest } = log;
+        kafkaLog[levels[level] ?? 'info'](rest, message);
+      },
+    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+}
+
+/**
+ * An idempotent producer (acks = all): the broker drops duplicates of our own retries. Its
+ * retries are unbounded as idempotence requires; callers bound a send with their own timeout.
+ */
+export function createIdempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+}

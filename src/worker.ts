@@ -1,0 +1,37 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from './activities';
+import type { Config } from './config';
+import { createIdempotentProducer, createKafka } from './kafka/client';
+import { logger } from './logger';
+
+const log = logger.child({ component: 'worker' });
+
+/** A worker for the device workflows and their activities, with one Kafka producer for the process. */
+export async function createWorker(config: Config) {
+  const producer = createIdempotentProducer(createKafka(config, 'worker'));
+  await producer.connect();
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities(producer, config),
+  });
+  const close = async () => {
+    await producer.disconnect();
+    await connection.close();
+  };
+  return { worker, close };
+}
+
+/** `vigil worker`: runs until SIGINT/SIGTERM (the SDK shuts down gracefully on both). */
+export async function runWorker(config: Config): Promise<void> {
+  const { worker, close } = await createWorker(config);
+  log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  try {
+    await worker.run();
+  } finally {
+    await close();
+  }
+}

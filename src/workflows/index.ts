@@ -1,0 +1,1 @@
+export { deviceWorkflow } from './device';
