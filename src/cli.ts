@@ -1,14 +1,19 @@
-import { Command } from 'commander';
-import { loadConfig } from './config';
-import { logger } from './logger';
+import { Command, Option } from 'commander';
+import { type Config, loadConfig } from './config';
+import { runDemo } from './demo';
+import { type FormatName, formatNameSchema } from './formats';
 import { runIngest } from './ingest';
+import { logger } from './logger';
+import { replayFile } from './replay';
 import { servicesDown, servicesStatus, servicesUp } from './services';
+import { formatAnomaly, tailAnomalies } from './tail';
 import { runWorker } from './worker';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-function configured() {
+function configured(defaultLogLevel: NonNullable<Config['logLevel']> = 'info'): Config {
   const config = loadConfig();
+  config.logLevel ??= defaultLogLevel;
   logger.level = config.logLevel;
   return config;
 }
@@ -35,6 +40,35 @@ program.command('worker').description('Run a Temporal worker for the device work
 });
 program.command('ingest').description('Consume readings from Kafka and route them to the device workflows').action(async () => {
   await runIngest(configured());
+});
+program
+  .command('replay <file>')
+  .description('Send a CSV (with a header row) or JSON-lines file into the readings topic, keyed by device')
+  .addOption(new Option('-f, --format <format>', 'input format').choices(formatNameSchema.options).default('reading'))
+  .option('-a, --accelerator <n>', 'play event time N× faster (default: as fast as possible)', (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--accelerator must be a positive number, not ${v}`);
+    return n;
+  })
+  .option('-t, --topic <topic>', 'topic to write to (default: the input topic of that format)')
+  .action(async (file: string, options: { format: FormatName; accelerator?: number; topic?: string }) => {
+    const result = await replayFile(configured(), file, { ...options, progress: process.stderr.isTTY });
+    say(`${result.sent} readings sent`);
+    if (result.invalid.length > 0) {
+      for (const { line, reason } of result.invalid.slice(0, 20)) process.stderr.write(`line ${line}: ${reason}\n`);
+      if (result.invalid.length > 20) process.stderr.write(`… and ${result.invalid.length - 20} more\n`);
+      throw new Error(`${result.invalid.length} invalid rows were not sent`);
+    }
+  });
+program
+  .command('tail')
+  .description('Print anomalies as they are published')
+  .option('--from-beginning', 'start with the oldest anomaly in the topic')
+  .action(async (options: { fromBeginning?: boolean }) => {
+    await tailAnomalies(configured(), (anomaly) => say(formatAnomaly(anomaly)), options);
+  });
+program.command('demo').description('Run everything end to end on the local services and print the anomalies').action(async () => {
+  await runDemo(configured('warn'), say);
 });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { formatNameSchema } from './formats';
 
 const positiveInt = z.coerce.number().int().positive();
 const direction = z.enum(['above', 'below', 'both']);
@@ -22,6 +23,8 @@ export const configSchema = z.object({
     clientId: z.string().min(1),
     groupId: z.string().min(1),
     readingsPartitions: positiveInt,
+    /** Topics the ingest reads, each with the format of its messages. */
+    inputs: z.array(z.object({ topic: z.string().min(1), format: formatNameSchema })).min(1),
     topics: z.object({
       readings: z.string().min(1),
       dlq: z.string().min(1),
@@ -33,7 +36,6 @@ export const configSchema = z.object({
     }),
   }),
   ingest: z.object({
-    format: z.enum(['reading', 'sensor']),
     /** Most readings carried by one signal: keeps payloads far below Temporal's 2 MB limit. */
     maxReadingsPerSignal: positiveInt,
     /** Buffered, not yet acknowledged readings per partition before the partition is paused. */
@@ -45,12 +47,25 @@ export const configSchema = z.object({
     minSamples: positiveInt,
     direction,
   }),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  /** Undefined: each command's own default (info; warn for the demo). */
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
 /** Reads the environment into one validated Config; throws a readable error on a bad value. */
+/** `topic=format,topic=format`, e.g. `readings=reading,sensor-raw=sensor`. */
+function parseInputs(spec: string) {
+  return spec
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [topic, format] = entry.split('=');
+      return { topic, format };
+    });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const prefix = env.VIGIL_TOPIC_PREFIX ?? '';
   const topic = (name: string) => `${prefix}${name}`;
@@ -70,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientId: env.VIGIL_CLIENT_ID ?? 'vigil',
       groupId: env.VIGIL_GROUP_ID ?? 'vigil-ingest',
       readingsPartitions: env.VIGIL_READINGS_PARTITIONS ?? 8,
+      inputs: parseInputs(env.VIGIL_INPUTS ?? `${topic('readings')}=reading,${topic('sensor-raw')}=sensor`),
       topics: {
         readings: env.VIGIL_READINGS_TOPIC ?? topic('readings'),
         dlq: env.VIGIL_DLQ_TOPIC ?? topic('readings.dlq'),
@@ -81,7 +97,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     ingest: {
-      format: env.VIGIL_INPUT_FORMAT ?? 'reading',
       maxReadingsPerSignal: env.VIGIL_MAX_READINGS_PER_SIGNAL ?? 500,
       maxBufferedPerPartition: env.VIGIL_MAX_BUFFERED_PER_PARTITION ?? 20_000,
       maxMessageBytes: env.VIGIL_MAX_MESSAGE_BYTES ?? 64 * 1024,
@@ -91,7 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minSamples: env.VIGIL_ZSCORE_MIN_SAMPLES ?? 30,
       direction: env.VIGIL_ZSCORE_DIRECTION ?? 'above',
     },
-    logLevel: env.LOG_LEVEL ?? 'info',
+    logLevel: env.LOG_LEVEL,
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

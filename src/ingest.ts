@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from './config';
 import { decodeMessage, formats, Rejection } from './formats';
+import type { InputFormat } from './formats/format';
 import { DeviceDispatcher } from './ingest/device-dispatcher';
 import { type DeadLetter, sendDeadLetters } from './ingest/dead-letters';
 import { OffsetTracker } from './ingest/offset-tracker';
@@ -22,9 +23,19 @@ export interface IngestStats {
   commits: number;
 }
 
+/** The ingest's bookkeeping for one assigned topic-partition. */
+interface PartitionState {
+  topic: string;
+  partition: number;
+  tracker: OffsetTracker;
+  paused: boolean;
+}
+
+const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
 /**
- * Reads `readings`, validates each message, and hands each device's readings, in partition
- * order, to its workflow by signalWithStart. Offsets are committed only once every message up
+ * Reads the input topics, validates each message in its topic's format, and hands each device's
+ * readings, in partition order, to its workflow by signalWithStart. Offsets are committed only once every message up
  * to them was acknowledged by Temporal or written to the DLQ.
  */
 export class Ingest {
@@ -32,9 +43,8 @@ export class Ingest {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly dispatcher: DeviceDispatcher;
-  private readonly format;
-  private trackers = new Map<number, OffsetTracker>();
-  private readonly paused = new Set<number>();
+  private readonly formatOf: Map<string, InputFormat>;
+  private partitions = new Map<string, PartitionState>();
   /** Bumped on every rebalance: work of an older generation must not touch the new trackers. */
   private generation = 0;
   private running = false;
@@ -45,7 +55,7 @@ export class Ingest {
     private readonly client: Client,
     kafka: Kafka,
   ) {
-    this.format = formats[config.ingest.format];
+    this.formatOf = new Map(config.kafka.inputs.map((input) => [input.topic, formats[input.format]]));
     this.consumer = kafka.consumer({
       groupId: config.kafka.groupId,
       allowAutoTopicCreation: false,
@@ -71,7 +81,7 @@ export class Ingest {
     await this.producer.connect();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.onRebalance(payload.memberAssignment));
-    await this.consumer.subscribe({ topics: [this.config.kafka.topics.readings], fromBeginning: true });
+    await this.consumer.subscribe({ topics: [...this.formatOf.keys()], fromBeginning: true });
     this.running = true;
     await this.consumer.run({
       autoCommit: false,
@@ -79,16 +89,15 @@ export class Ingest {
       partitionsConsumedConcurrently: Math.min(4, this.config.kafka.readingsPartitions),
       eachBatch: (payload) => this.onBatch(payload),
     });
-    log.info({ topic: this.config.kafka.topics.readings, format: this.format.name }, 'ingest running');
+    log.info({ inputs: this.config.kafka.inputs }, 'ingest running');
   }
 
   /** Stops fetching, lets acknowledged work commit, then leaves the group. */
   async stop(drainMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    const topic = this.config.kafka.topics.readings;
     try {
-      this.consumer.pause([{ topic }]);
+      this.consumer.pause([...this.formatOf.keys()].map((topic) => ({ topic })));
     } catch {
       /* not running */
     }
@@ -100,19 +109,23 @@ export class Ingest {
     log.info(this.stats, 'ingest stopped');
   }
 
-  private tracker(partition: number): OffsetTracker {
-    let tracker = this.trackers.get(partition);
-    if (!tracker) {
-      tracker = new OffsetTracker();
-      this.trackers.set(partition, tracker);
+  private partitionState(topic: string, partition: number): PartitionState {
+    const key = partitionKey(topic, partition);
+    let state = this.partitions.get(key);
+    if (!state) {
+      state = { topic, partition, tracker: new OffsetTracker(), paused: false };
+      this.partitions.set(key, state);
     }
-    return tracker;
+    return state;
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const generation = this.generation;
-    const tracker = this.tracker(partition);
+    const state = this.partitionState(topic, partition);
+    const { tracker } = state;
+    const format = this.formatOf.get(topic);
+    if (!format) throw new Error(`no format configured for topic ${topic}`);
     const deadLetters: DeadLetter[] = [];
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
@@ -121,7 +134,7 @@ export class Ingest {
         this.stats.received += 1;
         try {
           const reading = decodeMessage(
-            this.format,
+            format,
             message.value,
             { key: message.key?.toString('utf8'), timestamp: Number(message.timestamp) },
             this.config.ingest.maxMessageBytes,
@@ -134,9 +147,9 @@ export class Ingest {
       }
       resolveOffset(message.offset);
     }
-    if (deadLetters.length > 0) void this.deadLetter(generation, partition, deadLetters);
-    if (tracker.outstanding >= this.config.ingest.maxBufferedPerPartition && !this.paused.has(partition)) {
-      this.paused.add(partition);
+    if (deadLetters.length > 0) void this.deadLetter(generation, deadLetters);
+    if (tracker.outstanding >= this.config.ingest.maxBufferedPerPartition && !state.paused) {
+      state.paused = true;
       this.consumer.pause([{ topic, partitions: [partition] }]);
       log.debug({ partition, outstanding: tracker.outstanding }, 'partition paused');
     }
@@ -165,20 +178,20 @@ export class Ingest {
   }
 
   private onSignalled(readings: SourcedReading[]): void {
-    for (const { source } of readings) this.trackers.get(source.partition)?.complete(source.offset);
+    for (const { source } of readings) this.partitions.get(partitionKey(source.topic, source.partition))?.tracker.complete(source.offset);
     this.scheduleCommit();
   }
 
-  private async deadLetter(generation: number, partition: number, letters: DeadLetter[]): Promise<void> {
+  private async deadLetter(generation: number, letters: DeadLetter[]): Promise<void> {
     const sent = await retryUntilDone(
       'dead-lettering',
       () => sendDeadLetters(this.producer, this.config.kafka.topics.dlq, letters).then(() => true),
       () => this.running && generation === this.generation,
     );
     if (!sent || generation !== this.generation) return;
-    for (const { message, rejection } of letters) {
+    for (const { topic, partition, message, rejection } of letters) {
       this.stats.deadLettered[rejection.code] = (this.stats.deadLettered[rejection.code] ?? 0) + 1;
-      this.trackers.get(partition)?.complete(Number(message.offset));
+      this.partitions.get(partitionKey(topic, partition))?.tracker.complete(Number(message.offset));
     }
     this.scheduleCommit();
   }
@@ -194,13 +207,13 @@ export class Ingest {
 
   /** Commits every partition's watermark and resumes partitions whose backlog has drained. */
   private async commit(): Promise<void> {
-    const topic = this.config.kafka.topics.readings;
     const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
-    for (const [partition, tracker] of this.trackers) {
+    for (const state of this.partitions.values()) {
+      const { topic, partition, tracker } = state;
       const next = tracker.takeCommittable();
       if (next !== undefined) offsets.push({ topic, partition, offset: String(next) });
-      if (this.paused.has(partition) && tracker.outstanding < this.config.ingest.maxBufferedPerPartition / 2) {
-        this.paused.delete(partition);
+      if (state.paused && tracker.outstanding < this.config.ingest.maxBufferedPerPartition / 2) {
+        state.paused = false;
         this.consumer.resume([{ topic, partitions: [partition] }]);
       }
     }
@@ -216,12 +229,13 @@ export class Ingest {
 
   private onRebalance(assignment: Record<string, number[]>): void {
     this.generation += 1;
-    this.trackers = new Map();
+    const previous = [...this.partitions.values()];
+    this.partitions = new Map();
+    // kafkajs re-reads every assigned partition from its last commit: what was queued comes again.
     const dropped = this.dispatcher.discard(() => false);
-    const topic = this.config.kafka.topics.readings;
-    if (this.paused.size > 0) this.consumer.resume([{ topic, partitions: [...this.paused] }]);
-    this.paused.clear();
-    log.info({ assignment: assignment[topic] ?? [], dropped }, 'partitions assigned');
+    const paused = previous.filter((state) => state.paused);
+    if (paused.length > 0) this.consumer.resume(paused.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+    log.info({ assignment, dropped }, 'partitions assigned');
   }
 }
 

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Config } from './config';
 import { createIdempotentProducer, createKafka } from './kafka/client';
@@ -6,8 +6,21 @@ import { logger } from './logger';
 
 const log = logger.child({ component: 'worker' });
 
+let runtimeInstalled = false;
+
+/** The SDK's own logs at our level (once per process: the runtime is a singleton). */
+function installRuntime(config: Config): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const levels: Record<NonNullable<Config['logLevel']>, LogLevel> = {
+    trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR',
+  };
+  Runtime.install({ logger: new DefaultLogger(levels[config.logLevel ?? 'info']) });
+}
+
 /** A worker for the device workflows and their activities, with one Kafka producer for the process. */
 export async function createWorker(config: Config) {
+  installRuntime(config);
   const producer = createIdempotentProducer(createKafka(config, 'worker'));
   await producer.connect();
   const connection = await NativeConnection.connect({ address: config.temporal.address });

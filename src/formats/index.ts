@@ -9,8 +9,10 @@ import { sensorFormat } from './sensor';
 export { Rejection } from './rejection';
 export type { RejectionCode } from './rejection';
 
-export const formats = { reading: readingFormat, sensor: sensorFormat } as const;
-export type FormatName = keyof typeof formats;
+export const formatNameSchema = z.enum(['reading', 'sensor']);
+export type FormatName = z.infer<typeof formatNameSchema>;
+
+export const formats: Record<FormatName, InputFormat> = { reading: readingFormat, sensor: sensorFormat };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -21,29 +23,28 @@ function firstIssue(error: z.ZodError): string {
   return `${where}: ${issue.message}`;
 }
 
-/** Parses JSON text into the format's wire object, or throws a Rejection saying why not. */
-export function parseWire(format: InputFormat, text: string): unknown {
-  let json: unknown;
+export function parseJson(text: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new Rejection('invalid-json', (error as Error).message);
   }
+}
+
+/** Validates parsed JSON against the format's wire schema and maps it to a canonical reading. */
+export function toCanonical(format: InputFormat, json: unknown, meta: MessageMeta): Reading {
   const wire = format.wireSchema.safeParse(json);
   if (!wire.success) throw new Rejection('invalid-schema', firstIssue(wire.error));
-  return wire.data;
+  const canonical = readingSchema.safeParse(format.toReading(wire.data, meta));
+  if (!canonical.success) throw new Rejection('invalid-schema', firstIssue(canonical.error));
+  return canonical.data;
 }
 
 /**
  * Turns one Kafka message into a canonical reading, or throws a Rejection.
  * The key must name the device: it decides the partition, and so the device's order.
  */
-export function decodeMessage(
-  format: InputFormat,
-  value: Buffer | null,
-  meta: MessageMeta,
-  maxBytes: number,
-): Reading {
+export function decodeMessage(format: InputFormat, value: Buffer | null, meta: MessageMeta, maxBytes: number): Reading {
   if (!value || value.length === 0) throw new Rejection('invalid-json', 'empty message');
   if (value.length > maxBytes) throw new Rejection('oversized', `${value.length} bytes > limit ${maxBytes}`);
   if (meta.key === undefined || meta.key === '') throw new Rejection('missing-key', 'the message has no key');
@@ -53,11 +54,9 @@ export function decodeMessage(
   } catch {
     throw new Rejection('invalid-encoding', 'the value is not valid UTF-8');
   }
-  const reading = format.toReading(parseWire(format, text), meta);
-  const canonical = readingSchema.safeParse(reading);
-  if (!canonical.success) throw new Rejection('invalid-schema', firstIssue(canonical.error));
-  if (canonical.data.deviceId !== meta.key) {
-    throw new Rejection('key-mismatch', `key ${JSON.stringify(meta.key)} ≠ device id ${JSON.stringify(canonical.data.deviceId)}`);
+  const reading = toCanonical(format, parseJson(text), meta);
+  if (reading.deviceId !== meta.key) {
+    throw new Rejection('key-mismatch', `key ${JSON.stringify(meta.key)} ≠ device id ${JSON.stringify(reading.deviceId)}`);
   }
-  return canonical.data;
+  return reading;
 }

@@ -2,9 +2,10 @@ import type { Kafka } from 'kafkajs';
 import type { Config } from '../config';
 
 export function topicSpecs(config: Config) {
-  const { topics, readingsPartitions } = config.kafka;
+  const { topics, readingsPartitions, inputs } = config.kafka;
+  const inputTopics = new Set([topics.readings, ...inputs.map((input) => input.topic)]);
   return [
-    { topic: topics.readings, numPartitions: readingsPartitions },
+    ...[...inputTopics].map((topic) => ({ topic, numPartitions: readingsPartitions })),
     { topic: topics.dlq, numPartitions: 1 },
     { topic: topics.anomalies, numPartitions: 4 },
     { topic: topics.enriched, numPartitions: 4 },

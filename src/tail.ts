@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config';
+import { type AnomalyEvent, anomalyEventSchema } from './events';
+import { createKafka } from './kafka/client';
+
+export function formatAnomaly(a: AnomalyEvent): string {
+  const z = a.baseline.z === null ? '∞' : a.baseline.z.toFixed(1);
+  return (
+    `anomaly ${a.deviceId} ${a.field}=${a.value} at ${new Date(a.ts).toISOString()}` +
+    ` (mean ${a.baseline.mean.toFixed(2)}, stdev ${a.baseline.stdev.toFixed(2)}, z ${z}, k ${a.rule.k})` +
+    ` from ${a.source.topic}/${a.source.partition}@${a.source.offset}`
+  );
+}
+
+/**
+ * Follows the anomalies topic with a throw-away consumer group; resolves once the group has
+ * joined, so nothing published afterwards is missed.
+ */
+export async function tailAnomalies(
+  config: Config,
+  onAnomaly: (anomaly: AnomalyEvent) => void,
+  options: { fromBeginning?: boolean } = {},
+): Promise<{ stop: () => Promise<void> }> {
+  const consumer = createKafka(config, 'tail').consumer({ groupId: `vigil-tail-${randomUUID()}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [config.kafka.topics.anomalies], fromBeginning: options.fromBeginning ?? false });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const parsed = anomalyEventSchema.safeParse(JSON.parse(message.value?.toString('utf8') ?? 'null'));
+      if (parsed.success) onAnomaly(parsed.data);
+    },
+  });
+  await joined;
+  return { stop: () => consumer.disconnect() };
+}
