@@ -7,7 +7,11 @@ export const deviceIdSchema = z
   .max(200, 'device id is longer than 200 characters')
   .refine((id) => !/[\u0000-\u001f\u007f]/.test(id), 'device id contains control characters');
 
-export const fieldNameSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'field names are 1-64 of [A-Za-z0-9_.:-]');
+export const fieldNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'field names are 1-64 of [A-Za-z0-9_.:-]')
+  // Models are plain objects keyed by field: a name like `constructor` would find Object's own.
+  .refine((name) => !(name in Object.prototype), 'field name is reserved');
 
 const finiteNumber = z.number().refine(Number.isFinite, 'not a finite number');
 

@@ -23,10 +23,18 @@ function firstIssue(error: z.ZodError): string {
   return `${where}: ${issue.message}`;
 }
 
+/** Rejects an own `__proto__` key, which later copies would silently turn into a prototype. */
+function refuseProtoKey(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new Rejection('invalid-schema', '"__proto__" is not allowed as a key');
+  return value;
+}
+
 export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    // The reviver costs a call per key, so only text that mentions the key pays for it.
+    return text.includes('"__proto__"') ? JSON.parse(text, refuseProtoKey) : JSON.parse(text);
   } catch (error) {
+    if (error instanceof Rejection) throw error;
     throw new Rejection('invalid-json', (error as Error).message);
   }
 }

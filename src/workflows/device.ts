@@ -10,7 +10,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { applyReading, type DeviceState, initialDeviceState, zscoreConfigSchema } from '../device-state';
+import type { z } from 'zod';
+import { applyReading, type DeviceState, initialDeviceState, type ZScoreConfig, zscoreConfigSchema } from '../device-state';
 import type { AnomalyEvent } from '../events';
 import type { SourcedReading } from '../reading';
 import {
@@ -43,10 +44,18 @@ export async function deviceWorkflow(input: DeviceWorkflowInput): Promise<Device
     pending.push(...readings);
   });
   setHandler(stateQuery, () => state, { description: 'The device’s full state: models, rules, applied offsets' });
-  setHandler(configureZScoreUpdate, (change) => applyZScoreChange(state, change), {
-    validator: (change) => validateZScoreChange(state, change),
-    description: 'Change the z-score rule of the device or of one field; invalid values are rejected',
-  });
+  setHandler(
+    configureZScoreUpdate,
+    (change) => {
+      state.zscore = nextZScoreConfig(state.zscore, change);
+      return state.zscore;
+    },
+    {
+      // A rejected update leaves no trace in history and changes nothing.
+      validator: (change) => void nextZScoreConfig(state.zscore, change),
+      description: 'Change the z-score rule of the device or of one field; invalid values are rejected',
+    },
+  );
 
   const shouldContinueAsNew = () =>
     workflowInfo().continueAsNewSuggested ||
@@ -75,22 +84,23 @@ async function publishInChunks(anomalies: AnomalyEvent[]): Promise<void> {
   }
 }
 
-function validateZScoreChange(state: DeviceState, change: ZScoreChange): void {
+/** The configuration after a change, validated whole; throws a readable error when invalid. */
+function nextZScoreConfig(current: ZScoreConfig, change: ZScoreChange): ZScoreConfig {
   const parsed = zscoreChangeSchema.safeParse(change);
-  if (!parsed.success) throw new Error(`invalid z-score change: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'change'}: ${i.message}`).join('; ')}`);
-  const next = applyZScoreChange(structuredClone(state), parsed.data);
+  if (!parsed.success) throw new Error(`invalid z-score change: ${describeIssues(parsed.error)}`);
+  const { field, rule, learnAnomalies } = parsed.data;
+  const next: ZScoreConfig = {
+    defaults: field === undefined ? { ...current.defaults, ...rule } : current.defaults,
+    fields: field === undefined ? current.fields : { ...current.fields, [field]: { ...current.fields[field], ...rule } },
+    learnAnomalies: learnAnomalies ?? current.learnAnomalies,
+  };
   const merged = zscoreConfigSchema.safeParse(next);
-  if (!merged.success) throw new Error(`invalid z-score configuration: ${merged.error.issues[0]?.message}`);
+  if (!merged.success) throw new Error(`invalid z-score configuration: ${describeIssues(merged.error)}`);
+  return merged.data;
 }
 
-function applyZScoreChange(state: DeviceState, change: ZScoreChange) {
-  if (change.field === undefined) {
-    state.zscore.defaults = { ...state.zscore.defaults, ...change.rule };
-  } else {
-    state.zscore.fields[change.field] = { ...state.zscore.fields[change.field], ...change.rule };
-  }
-  if (change.learnAnomalies !== undefined) state.zscore.learnAnomalies = change.learnAnomalies;
-  return state.zscore;
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || 'change'}: ${issue.message}`).join('; ');
 }
 
 /**
