@@ -28,7 +28,8 @@ import {
 import { deviceDetails, deviceSummary } from './summary';
 
 const { publishAnomalies } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '30 seconds',
+  // Short, so a publish lost with a killed worker is retried soon; Kafka sends take milliseconds.
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' },
 });
 

@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { type Config, loadConfig } from '../../src/config';
+import type { DeviceState } from '../../src/device-state';
+import { type AnomalyEvent, anomalyEventSchema } from '../../src/events';
+import { createKafka } from '../../src/kafka/client';
+import { ensureTopics } from '../../src/kafka/topics';
+import { workflowIdFor } from '../../src/reading';
+import { stateQuery } from '../../src/workflows/definitions';
+
+const root = path.resolve(__dirname, '../..');
+export const artifactsDir = path.join(root, 'test-results');
+
+/**
+ * An isolated slice of the shared local services for one test: its own topics, consumer
+ * group and task queue, so tests never see each other's data.
+ */
+export class Pipeline {
+  readonly env: NodeJS.ProcessEnv;
+  readonly config: Config;
+  readonly kafka;
+  readonly anomalies: AnomalyEvent[] = [];
+  readonly deadLetters: Array<{ key: string | undefined; value: Buffer | null; headers: Record<string, string> }> = [];
+  private readonly children = new Set<ChildProcess>();
+  private readonly collectors: Array<{ disconnect(): Promise<void> }> = [];
+  private client: Client | undefined;
+
+  constructor(readonly name: string) {
+    const prefix = `${name}-${Date.now().toString(36)}.`;
+    this.env = {
+      ...process.env,
+      VIGIL_TOPIC_PREFIX: prefix,
+      VIGIL_TASK_QUEUE: `${prefix}devices`,
+      VIGIL_GROUP_ID: `${prefix}ingest`,
+      LOG_LEVEL: 'warn',
+    };
+    this.config = loadConfig(this.env);
+    this.kafka = createKafka(this.config, `test-${name}`);
+  }
+
+  async setUp(): Promise<void> {
+    await ensureTopics(this.kafka, this.config);
+    await this.collect(this.config.kafka.topics.anomalies, (message) => {
+      this.anomalies.push(anomalyEventSchema.parse(JSON.parse(message.value?.toString('utf8') ?? 'null')));
+    });
+    await this.collect(this.config.kafka.topics.dlq, (message) => {
+      this.deadLetters.push({ key: message.key?.toString('utf8'), value: message.value, headers: headerStrings(message.headers) });
+    });
+    const connection = await Connection.connect({ address: this.config.temporal.address });
+    this.client = new Client({ connection, namespace: this.config.temporal.namespace });
+  }
+
+  private async collect(topic: string, onMessage: (message: KafkaMessage) => void): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: `${topic}.collector`, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => onMessage(message) });
+    this.collectors.push(consumer);
+  }
+
+  /** Starts `vigil <command>` as its own process and waits for its ready line. */
+  async start(command: 'worker' | 'ingest'): Promise<ChildProcess> {
+    fs.mkdirSync(artifactsDir, { recursive: true });
+    const log = fs.openSync(path.join(artifactsDir, `${this.name}-${command}.log`), 'a');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), command], {
+      cwd: root,
+      env: { ...this.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', log, 'pipe'],
+    });
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    const ready = command === 'worker' ? 'worker running' : 'ingest running';
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        fs.writeSync(log, chunk);
+        seen += chunk.toString('utf8');
+        if (seen.includes(ready)) resolve();
+        if (seen.length > 100_000) seen = seen.slice(-10_000);
+      });
+      child.once('exit', (code) => reject(new Error(`${command} exited with ${code} before it was ready; see test-results/${this.name}-${command}.log`)));
+    });
+    return child;
+  }
+
+  async send(messages: Array<{ key: string | null; value: Buffer | string | null }>, topic: string): Promise<void> {
+    const producer = this.kafka.producer();
+    await producer.connect();
+    for (let i = 0; i < messages.length; i += 1000) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
+    }
+    await producer.disconnect();
+  }
+
+  async deviceState(deviceId: string): Promise<DeviceState> {
+    if (!this.client) throw new Error('setUp first');
+    return this.client.workflow.getHandle(workflowIdFor(deviceId)).query(stateQuery);
+  }
+
+  async statesOf(deviceIds: string[]): Promise<Map<string, DeviceState>> {
+    return new Map(await Promise.all(deviceIds.map(async (id) => [id, await this.deviceState(id)] as const)));
+  }
+
+  async tearDown(): Promise<void> {
+    for (const child of this.children) child.kill('SIGTERM');
+    await Promise.all([...this.children].map((child) => new Promise((resolve) => child.once('exit', resolve))));
+    await Promise.all(this.collectors.map((consumer) => consumer.disconnect()));
+    await this.client?.connection.close();
+  }
+}
+
+function headerStrings(headers: IHeaders | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]));
+}
+
+/** Polls until `done` holds, or fails with what `describe` says of the last state. */
+export async function waitFor(what: string, done: () => Promise<boolean> | boolean, timeoutMs: number, describe: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}. ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
