@@ -104,11 +104,18 @@ export class Pipeline {
     return new Map(await Promise.all(deviceIds.map(async (id) => [id, await this.deviceState(id)] as const)));
   }
 
+  /** Stops the processes and ends this test's device workflows, which would otherwise live on. */
   async tearDown(): Promise<void> {
     for (const child of this.children) child.kill('SIGTERM');
     await Promise.all([...this.children].map((child) => new Promise((resolve) => child.once('exit', resolve))));
     await Promise.all(this.collectors.map((consumer) => consumer.disconnect()));
-    await this.client?.connection.close();
+    if (this.client) {
+      const query = `TaskQueue = '${this.config.temporal.taskQueue}' AND ExecutionStatus = 'Running'`;
+      for await (const run of this.client.workflow.list({ query })) {
+        await this.client.workflow.getHandle(run.workflowId).terminate('test finished').catch(() => undefined);
+      }
+      await this.client.connection.close();
+    }
   }
 }
 
