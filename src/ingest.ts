@@ -141,8 +141,9 @@ export class Ingest {
           );
           this.dispatcher.enqueue(reading.deviceId, { source: { topic, partition, offset }, reading });
         } catch (error) {
-          if (!(error instanceof Rejection)) throw error;
-          deadLetters.push({ topic, partition, message, rejection: error });
+          const rejection = error instanceof Rejection ? error : new Rejection('decoder-error', String(error));
+          if (rejection.code === 'decoder-error') log.error({ err: error, topic, partition, offset }, 'decoder failed');
+          deadLetters.push({ topic, partition, message, rejection });
         }
       }
       resolveOffset(message.offset);

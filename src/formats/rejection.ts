@@ -5,7 +5,9 @@ export type RejectionCode =
   | 'invalid-encoding'
   | 'invalid-json'
   | 'invalid-schema'
-  | 'key-mismatch';
+  | 'key-mismatch'
+  /** The decoder itself failed: a bug to report, but the message is kept, not lost. */
+  | 'decoder-error';
 
 export class Rejection extends Error {
   constructor(
