@@ -29,14 +29,16 @@ interface PartitionState {
   partition: number;
   tracker: OffsetTracker;
   paused: boolean;
+  /** A watermark taken from the tracker whose commit has not succeeded yet. */
+  uncommitted: number | undefined;
 }
 
 const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
 
 /**
  * Reads the input topics, validates each message in its topic's format, and hands each device's
- * readings, in partition order, to its workflow by signalWithStart. Offsets are committed only once every message up
- * to them was acknowledged by Temporal or written to the DLQ.
+ * readings, in partition order, to its workflow by signalWithStart. Offsets are committed only
+ * once every message up to them was acknowledged by Temporal or written to the DLQ.
  */
 export class Ingest {
   readonly stats: IngestStats = { received: 0, signalled: 0, signals: 0, deadLettered: {}, commits: 0 };
@@ -49,6 +51,7 @@ export class Ingest {
   private generation = 0;
   private running = false;
   private commitScheduled = false;
+  private commitChain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: Config,
@@ -113,7 +116,7 @@ export class Ingest {
     const key = partitionKey(topic, partition);
     let state = this.partitions.get(key);
     if (!state) {
-      state = { topic, partition, tracker: new OffsetTracker(), paused: false };
+      state = { topic, partition, tracker: new OffsetTracker(), paused: false, uncommitted: undefined };
       this.partitions.set(key, state);
     }
     return state;
@@ -128,7 +131,7 @@ export class Ingest {
     if (!format) throw new Error(`no format configured for topic ${topic}`);
     const deadLetters: DeadLetter[] = [];
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
+      if (!isRunning() || isStale() || generation !== this.generation) break;
       const offset = Number(message.offset);
       if (tracker.accept(offset)) {
         this.stats.received += 1;
@@ -159,7 +162,7 @@ export class Ingest {
 
   private async signal(deviceId: string, readings: SourcedReading[]): Promise<void> {
     const generation = this.generation;
-    await retryUntilDone(
+    const delivered = await retryUntilDone(
       `signal to ${workflowIdFor(deviceId)}`,
       () =>
         this.client.workflow.signalWithStart<typeof deviceWorkflow, [ReadingsBatch]>('deviceWorkflow', {
@@ -173,7 +176,8 @@ export class Ingest {
         }),
       () => this.running && generation === this.generation,
     );
-    if (generation !== this.generation) throw new Error('rebalanced while signalling');
+    // Abandoned (stopping, or the partition moved): its offsets must stay uncommitted.
+    if (!delivered || generation !== this.generation) throw new Error('signal abandoned');
     this.stats.signals += 1;
     this.stats.signalled += readings.length;
   }
@@ -197,22 +201,33 @@ export class Ingest {
     this.scheduleCommit();
   }
 
-  private scheduleCommit(): void {
+  /** Batches the commits of acknowledgements that arrive close together. */
+  private scheduleCommit(delayMs = 50): void {
     if (this.commitScheduled) return;
     this.commitScheduled = true;
     setTimeout(() => {
       this.commitScheduled = false;
       void this.commit();
-    }, 50);
+    }, delayMs);
+  }
+
+  /** Commits run one after another, so a later watermark never lands before an earlier one. */
+  private commit(): Promise<void> {
+    this.commitChain = this.commitChain.then(() => this.commitWatermarks());
+    return this.commitChain;
   }
 
   /** Commits every partition's watermark and resumes partitions whose backlog has drained. */
-  private async commit(): Promise<void> {
+  private async commitWatermarks(): Promise<void> {
     const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
+    const committing: Array<[PartitionState, number]> = [];
     for (const state of this.partitions.values()) {
       const { topic, partition, tracker } = state;
-      const next = tracker.takeCommittable();
-      if (next !== undefined) offsets.push({ topic, partition, offset: String(next) });
+      state.uncommitted = tracker.takeCommittable() ?? state.uncommitted;
+      if (state.uncommitted !== undefined) {
+        offsets.push({ topic, partition, offset: String(state.uncommitted) });
+        committing.push([state, state.uncommitted]);
+      }
       if (state.paused && tracker.outstanding < this.config.ingest.maxBufferedPerPartition / 2) {
         state.paused = false;
         this.consumer.resume([{ topic, partitions: [partition] }]);
@@ -222,9 +237,12 @@ export class Ingest {
     try {
       await this.consumer.commitOffsets(offsets);
       this.stats.commits += 1;
+      for (const [state, offset] of committing) if (state.uncommitted === offset) state.uncommitted = undefined;
     } catch (error) {
-      // A rebalance makes these stale; the partitions' new owners re-read from the last commit.
+      // Kept in `uncommitted` for the next try; after a rebalance the new owner re-reads from
+      // the last commit and the workflows skip what they already applied.
       log.warn({ err: error }, 'offset commit failed');
+      if (this.running) this.scheduleCommit(1000);
     }
   }
 

@@ -18,10 +18,10 @@ afterEach(async () => {
   pipeline = undefined;
 });
 
-function sampleFor(name: string): SensorSample {
+function sampleFor(p: Pipeline): SensorSample {
   return generateSensorSample({
     devices: DEVICES, readingsPerDevice: READINGS_PER_DEVICE, spikesPerDevice: SPIKES_PER_DEVICE, seed: 2026,
-    prefix: `${name}-dev-`, startTs: 1_790_000_000_000, intervalMs: 1000,
+    prefix: `${p.runName}-dev-`, startTs: 1_790_000_000_000, intervalMs: 1000,
   });
 }
 
@@ -114,8 +114,8 @@ describe('pipeline on the local Temporal and Kafka', () => {
   it('turns 20 devices × 500 readings into exactly the injected anomalies, once each, in device order, and dead-letters 100 bad records', async () => {
     const p = (pipeline = new Pipeline('e2e-flow'));
     await p.setUp();
-    const sample = sampleFor(p.name);
-    const malformed = malformedMessages(`${p.name}-dev-1`);
+    const sample = sampleFor(p);
+    const malformed = malformedMessages(`${p.runName}-dev-1`);
     const messages = messagesOf(sample, malformed);
     await p.start('worker');
     await p.start('ingest');
@@ -147,7 +147,7 @@ describe('pipeline on the local Temporal and Kafka', () => {
   it('gives the same anomalies and final models when the worker is killed with SIGKILL mid-stream and restarted', async () => {
     const p = (pipeline = new Pipeline('e2e-kill'));
     await p.setUp();
-    const sample = sampleFor(p.name);
+    const sample = sampleFor(p);
     const messages = messagesOf(sample, []);
     const topic = p.config.kafka.inputs[1]?.topic ?? 'missing';
     const worker = await p.start('worker');

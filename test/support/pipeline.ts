@@ -28,8 +28,12 @@ export class Pipeline {
   private readonly collectors: Array<{ disconnect(): Promise<void> }> = [];
   private client: Client | undefined;
 
+  /** Unique per test run: device ids, topics, group and task queue all start with it. */
+  readonly runName: string;
+
   constructor(readonly name: string) {
-    const prefix = `${name}-${Date.now().toString(36)}.`;
+    this.runName = `${name}-${Date.now().toString(36)}`;
+    const prefix = `${this.runName}.`;
     this.env = {
       ...process.env,
       VIGIL_TOPIC_PREFIX: prefix,
