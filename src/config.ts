@@ -46,6 +46,12 @@ export const configSchema = z.object({
     k: z.coerce.number().positive(),
     minSamples: positiveInt,
     direction,
+    clearAfter: positiveInt,
+  }),
+  /** Seed 001: DISCONNECTED after this much silence, retired (workflow completed) after that. */
+  connection: z.object({
+    disconnectAfterMs: positiveInt,
+    retireAfterMs: positiveInt,
   }),
   /** Undefined: each command's own default (info; warn for the demo). */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
@@ -105,6 +111,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       k: env.VIGIL_ZSCORE_K ?? 4,
       minSamples: env.VIGIL_ZSCORE_MIN_SAMPLES ?? 30,
       direction: env.VIGIL_ZSCORE_DIRECTION ?? 'above',
+      clearAfter: env.VIGIL_ZSCORE_CLEAR_AFTER ?? 1,
+    },
+    connection: {
+      disconnectAfterMs: env.VIGIL_DISCONNECT_AFTER_MS ?? 60_000,
+      retireAfterMs: env.VIGIL_RETIRE_AFTER_MS ?? 24 * 3600_000,
     },
     logLevel: env.LOG_LEVEL,
   };

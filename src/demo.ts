@@ -42,13 +42,13 @@ export async function runDemo(config: Config, say: (line: string) => void): Prom
   const done = new Promise<void>((resolve) => (allSeen = resolve));
   const tail = await tailAnomalies(config, (anomaly) => {
     const key = `${anomaly.deviceId}@${anomaly.ts}`;
-    if (!expected.has(key) || seen.has(key)) return;
+    if (anomaly.status !== 'raised' || !expected.has(key) || seen.has(key)) return;
     seen.add(key);
     say(`    ${formatAnomaly(anomaly)}`);
     if (seen.size === expected.size) allSeen();
   });
 
-  say('4/5 Replaying it into Kafka at 50× event time; anomalies as they are published:');
+  say('4/5 Replaying it into Kafka at 50× event time; anomalies as they are raised:');
   const replayed = await replayFile(config, file, { format: 'sensor', accelerator: 50 });
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 60_000).unref());
   const outcome = await Promise.race([done.then(() => 'done' as const), timeout]);

@@ -1,50 +1,115 @@
 import { z } from 'zod';
+import { type Control, controlSchema, type ThresholdChange } from './control';
+import { type IncidentStatus, openIncidentSchema, stepIncident } from './detectors/incident';
+import { emptyThresholdMemory, judgeThreshold, thresholdMemorySchema, type ThresholdRule, thresholdRuleSchema } from './detectors/threshold';
 import { addValue, emptyM2, m2Schema } from './detectors/welford';
-import { judgeZScore, type ZScoreRule, zscoreRuleSchema } from './detectors/zscore';
-import { type AnomalyEvent, anomalyEventId } from './events';
-import { deviceIdSchema, fieldNameSchema, type Source, type SourcedReading } from './reading';
+import { judgeZScore, type ZScoreRule, zscoreRuleOverrideSchema, zscoreRuleSchema } from './detectors/zscore';
+import { type AnomalyEvent, anomalyId, connectionStatusSchema, type Detector } from './events';
+import { deviceIdSchema, fieldNameSchema, type Reading, readingSchema, type Source, sourceSchema } from './reading';
 
 export const zscoreConfigSchema = z.object({
   defaults: zscoreRuleSchema,
   /** Per-field overrides of the defaults. */
-  fields: z.record(fieldNameSchema, zscoreRuleSchema.partial()),
+  fields: z.record(fieldNameSchema, zscoreRuleOverrideSchema),
   /** The learn gate: whether an anomalous value still teaches the baseline. */
   learnAnomalies: z.boolean(),
 });
 export type ZScoreConfig = z.infer<typeof zscoreConfigSchema>;
 
+export const thresholdLayersSchema = z.object({
+  /** The `*` rows: thresholds of every device that has none of its own for the field. */
+  defaults: z.record(fieldNameSchema, thresholdRuleSchema),
+  /** This device's own rows, which win over the defaults. */
+  own: z.record(fieldNameSchema, thresholdRuleSchema),
+});
+export type ThresholdLayers = z.infer<typeof thresholdLayersSchema>;
+
+export const connectionSettingsSchema = z.object({
+  disconnectAfterMs: z.number().int().positive(),
+  retireAfterMs: z.number().int().positive(),
+});
+export type ConnectionSettings = z.infer<typeof connectionSettingsSchema>;
+
 /** A device's whole durable state: small enough to travel in workflow arguments and queries. */
 export const deviceStateSchema = z.object({
   deviceId: deviceIdSchema,
   zscore: zscoreConfigSchema,
+  thresholds: thresholdLayersSchema,
   models: z.record(z.string(), m2Schema),
+  zscoreGoodStreak: z.record(z.string(), z.number().int()),
+  thresholdMemory: z.record(z.string(), thresholdMemorySchema),
+  /** The one open anomaly per `detector:field`. */
+  incidents: z.record(z.string(), openIncidentSchema),
   /** Last applied offset per `topic:partition`: what makes re-delivered readings harmless. */
   applied: z.record(z.string(), z.number().int()),
   readingsApplied: z.number().int().nonnegative(),
+  controlsApplied: z.number().int().nonnegative(),
   duplicatesSkipped: z.number().int().nonnegative(),
+  /** Anomalies raised so far (each is one raised → … → resolved life). */
   anomalyCount: z.number().int().nonnegative(),
   lastReadingTs: z.number().nullable(),
   lastValues: z.record(z.string(), z.number()),
+  /** Event time taken out of the window clock: the gaps across which the device was silent. */
+  pausedMs: z.number().nonnegative(),
+  connection: z.object({
+    status: connectionStatusSchema,
+    /** Workflow time of the last batch received. */
+    lastSeenAt: z.number().nullable(),
+    settings: connectionSettingsSchema,
+  }),
 });
 export type DeviceState = z.infer<typeof deviceStateSchema>;
 
-export function initialDeviceState(deviceId: string, defaults: ZScoreRule): DeviceState {
+export function initialDeviceState(
+  deviceId: string,
+  zscore: ZScoreRule,
+  connection: ConnectionSettings,
+  thresholdDefaults: Record<string, ThresholdRule> = {},
+): DeviceState {
   return {
     deviceId,
-    zscore: { defaults, fields: {}, learnAnomalies: false },
+    zscore: { defaults: zscore, fields: {}, learnAnomalies: false },
+    thresholds: { defaults: thresholdDefaults, own: {} },
     models: {},
+    zscoreGoodStreak: {},
+    thresholdMemory: {},
+    incidents: {},
     applied: {},
     readingsApplied: 0,
+    controlsApplied: 0,
     duplicatesSkipped: 0,
     anomalyCount: 0,
     lastReadingTs: null,
     lastValues: {},
+    pausedMs: 0,
+    connection: { status: 'NEW', lastSeenAt: null, settings: connection },
   };
 }
 
 export function zscoreRuleFor(config: ZScoreConfig, field: string): ZScoreRule {
   return { ...config.defaults, ...config.fields[field] };
 }
+
+export function thresholdFor(layers: ThresholdLayers, field: string): ThresholdRule | undefined {
+  return layers.own[field] ?? layers.defaults[field];
+}
+
+/** Applies threshold changes to one layer; `null` removes a field's rule. */
+export function withThresholdChanges(layer: Record<string, ThresholdRule>, changes: ThresholdChange[]): Record<string, ThresholdRule> {
+  const next = { ...layer };
+  for (const { field, rule } of changes) {
+    if (rule === null) delete next[field];
+    else next[field] = rule;
+  }
+  return next;
+}
+
+/** What a signal delivers: a reading or a control message, with where it came from. */
+export const sourcedItemSchema = z.union([
+  z.object({ source: sourceSchema, reading: readingSchema }),
+  z.object({ source: sourceSchema, control: controlSchema }),
+]);
+export type SourcedItem = z.infer<typeof sourcedItemSchema>;
 
 const sourceKey = (source: Source) => `${source.topic}:${source.partition}`;
 
@@ -55,39 +120,93 @@ export function isApplied(state: DeviceState, source: Source): boolean {
 }
 
 /**
- * Applies one reading to the state in place and returns the anomalies it raised.
+ * Applies one delivered item to the state in place and returns the anomaly events it causes.
  * Deterministic and free of I/O, so the workflow and the tests' reference runs share it.
  */
-export function applyReading(state: DeviceState, { source, reading }: SourcedReading): AnomalyEvent[] {
-  if (isApplied(state, source)) {
+export function applyItem(state: DeviceState, item: SourcedItem): AnomalyEvent[] {
+  if (isApplied(state, item.source)) {
     state.duplicatesSkipped += 1;
     return [];
   }
-  const anomalies: AnomalyEvent[] = [];
+  state.applied[sourceKey(item.source)] = item.source.offset;
+  if ('control' in item) {
+    applyControl(state, item.control);
+    return [];
+  }
+  return applyReading(state, item.reading, item.source);
+}
+
+export function applyControl(state: DeviceState, control: Control): void {
+  if (control.type === 'thresholds') {
+    state.thresholds.own = withThresholdChanges(state.thresholds.own, control.changes);
+  } else {
+    state.models[control.field] = control.model;
+  }
+  state.controlsApplied += 1;
+}
+
+
+function applyReading(state: DeviceState, reading: Reading, source: Source): AnomalyEvent[] {
+  const events: AnomalyEvent[] = [];
+  if (state.connection.status === 'DISCONNECTED' && state.lastReadingTs !== null) {
+    // Silence is not recovery: the window clock stands still across the gap.
+    state.pausedMs += Math.max(0, reading.ts - state.lastReadingTs);
+  }
+  state.connection.status = 'CONNECTED';
+  const activeTs = reading.ts - state.pausedMs;
+  const lifecycle = (detector: Detector, field: string, value: number, verdict: Parameters<typeof stepIncident>[1], explanation: AnomalyEvent['explanation']) => {
+    const key = `${detector}:${field}`;
+    const step = stepIncident(state.incidents[key], verdict, { anomalyId: anomalyId(detector, state.deviceId, field, source), ts: reading.ts, value });
+    const open = step.open ?? state.incidents[key];
+    if (step.open) state.incidents[key] = step.open;
+    else delete state.incidents[key];
+    if (step.status && open) events.push(anomalyEvent(state.deviceId, detector, field, step.status, open.anomalyId, reading.ts, value, source, explanation));
+    if (step.status === 'raised') state.anomalyCount += 1;
+  };
+
   for (const [field, value] of Object.entries(reading.values)) {
     const model = state.models[field] ?? emptyM2();
     const rule = zscoreRuleFor(state.zscore, field);
-    const verdict = judgeZScore(model, value, rule);
-    if (verdict?.anomalous) {
-      anomalies.push({
-        eventId: anomalyEventId('zscore', state.deviceId, field, source),
-        deviceId: state.deviceId,
-        detector: 'zscore',
-        field,
-        ts: reading.ts,
-        value,
-        baseline: { n: model.n, mean: verdict.mean, stdev: verdict.stdev, z: verdict.z },
-        rule: { k: rule.k, direction: rule.direction, lower: verdict.lower, upper: verdict.upper },
-        source,
+    const z = judgeZScore(model, value, rule);
+    const anomalous = z?.anomalous ?? false;
+    const goodStreak = anomalous ? 0 : (state.zscoreGoodStreak[field] ?? 0) + 1;
+    state.zscoreGoodStreak[field] = goodStreak;
+    if (z) {
+      lifecycle('zscore', field, value, { firing: anomalous, violated: anomalous, clears: !anomalous && goodStreak >= rule.clearAfter, side: anomalous ? (value > z.mean ? 'high' : 'low') : null }, {
+        kind: 'zscore', n: model.n, mean: z.mean, stdev: z.stdev, z: z.z, k: rule.k, direction: rule.direction, lower: z.lower, upper: z.upper,
       });
     }
-    const learn = !verdict?.anomalous || state.zscore.learnAnomalies;
+    const learn = !anomalous || state.zscore.learnAnomalies;
     state.models[field] = learn ? addValue(model, value) : model;
+
+    const threshold = thresholdFor(state.thresholds, field);
+    if (threshold) {
+      const open = state.incidents[`threshold:${field}`];
+      const judged = judgeThreshold(threshold, state.thresholdMemory[field] ?? emptyThresholdMemory(), value, activeTs, open?.side ?? null);
+      state.thresholdMemory[field] = judged.memory;
+      lifecycle('threshold', field, value, judged.verdict, {
+        kind: 'threshold', low: threshold.low, high: threshold.high, rule: threshold.rule, n: threshold.n, windowMs: threshold.windowMs,
+        violationsInWindow: judged.verdict.violationsInWindow, consecutive: judged.verdict.consecutive,
+      });
+    }
     state.lastValues[field] = value;
   }
-  state.applied[sourceKey(source)] = source.offset;
   state.readingsApplied += 1;
-  state.anomalyCount += anomalies.length;
   state.lastReadingTs = Math.max(state.lastReadingTs ?? reading.ts, reading.ts);
-  return anomalies;
+  return events;
+}
+
+function anomalyEvent(
+  deviceId: string,
+  detector: Detector,
+  field: string,
+  status: IncidentStatus,
+  id: string,
+  ts: number,
+  value: number,
+  source: Source,
+  explanation: AnomalyEvent['explanation'],
+): AnomalyEvent {
+  const eventId = status === 'raised' ? `${id}/raised` : `${id}/${status}/${source.topic}/${source.partition}/${source.offset}`;
+  return { eventId, anomalyId: id, status, deviceId, detector, field, ts, value, explanation, source };
 }

@@ -1,21 +1,71 @@
 import { z } from 'zod';
+import { thresholdRuleKinds } from './detectors/threshold';
 import { directionSchema } from './detectors/zscore';
-import { sourceSchema } from './reading';
+import { incidentStatusSchema } from './detectors/incident';
+import { type Source, sourceSchema } from './reading';
 
-/** An anomaly as published on the `anomalies` topic; `eventId` is deterministic so consumers can de-duplicate. */
+export const zscoreExplanationSchema = z.object({
+  kind: z.literal('zscore'),
+  n: z.number(),
+  mean: z.number(),
+  stdev: z.number(),
+  /** Standard deviations from the mean; null when stdev is 0. */
+  z: z.number().nullable(),
+  k: z.number(),
+  direction: directionSchema,
+  lower: z.number(),
+  upper: z.number(),
+});
+
+export const thresholdExplanationSchema = z.object({
+  kind: z.literal('threshold'),
+  low: z.number().nullable(),
+  high: z.number().nullable(),
+  rule: z.enum(thresholdRuleKinds),
+  n: z.number(),
+  windowMs: z.number(),
+  violationsInWindow: z.number(),
+  consecutive: z.number(),
+});
+
+/**
+ * One step of an anomaly's life, as published on `anomalies`. `anomalyId` is the same for
+ * raised → updated → resolved; `eventId` is unique per step and deterministic, so consumers
+ * can de-duplicate re-publications.
+ */
 export const anomalyEventSchema = z.object({
   eventId: z.string(),
+  anomalyId: z.string(),
+  status: incidentStatusSchema,
   deviceId: z.string(),
-  detector: z.literal('zscore'),
+  detector: z.enum(['zscore', 'threshold']),
   field: z.string(),
+  /** Event time of the reading behind this step. */
   ts: z.number(),
   value: z.number(),
-  baseline: z.object({ n: z.number(), mean: z.number(), stdev: z.number(), z: z.number().nullable() }),
-  rule: z.object({ k: z.number(), direction: directionSchema, lower: z.number(), upper: z.number() }),
+  explanation: z.discriminatedUnion('kind', [zscoreExplanationSchema, thresholdExplanationSchema]),
   source: sourceSchema,
 });
 export type AnomalyEvent = z.infer<typeof anomalyEventSchema>;
+export type Detector = AnomalyEvent['detector'];
 
-export function anomalyEventId(detector: string, deviceId: string, field: string, source: z.infer<typeof sourceSchema>): string {
+export function anomalyId(detector: Detector, deviceId: string, field: string, source: Source): string {
   return `${deviceId}/${detector}/${field}/${source.topic}/${source.partition}/${source.offset}`;
 }
+
+/** NEW: never reported (e.g. configured before its first reading). */
+export const connectionStatusSchema = z.enum(['NEW', 'CONNECTED', 'DISCONNECTED']);
+export type ConnectionStatus = z.infer<typeof connectionStatusSchema>;
+
+/** A change of a device's connection, as published on `device-events`. */
+export const deviceEventSchema = z.object({
+  eventId: z.string(),
+  deviceId: z.string(),
+  type: z.enum(['CONNECTED', 'DISCONNECTED', 'RETIRED']),
+  /** Workflow time of the change, epoch ms. */
+  at: z.number(),
+  /** When the device's last batch of readings was received, epoch ms. */
+  lastSeenAt: z.number().nullable(),
+  lastReadingTs: z.number().nullable(),
+});
+export type DeviceEvent = z.infer<typeof deviceEventSchema>;

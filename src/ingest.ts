@@ -9,8 +9,11 @@ import { OffsetTracker } from './ingest/offset-tracker';
 import { retryUntilDone } from './ingest/retry';
 import { createIdempotentProducer, createKafka } from './kafka/client';
 import { logger } from './logger';
-import { type SourcedReading, workflowIdFor } from './reading';
-import { deviceIdAttribute, type ReadingsBatch, readingsSignal } from './workflows/definitions';
+import type { SourcedItem } from './device-state';
+import { decodeControl } from './formats/control';
+import { workflowIdFor } from './reading';
+import { applyThresholdRows, type ThresholdRow } from './thresholds';
+import { type DeliveryBatch, deliverSignal, deviceIdAttribute } from './workflows/definitions';
 import type { deviceWorkflow } from './workflows/device';
 
 const log = logger.child({ component: 'ingest' });
@@ -84,7 +87,7 @@ export class Ingest {
     await this.producer.connect();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.onRebalance(payload.memberAssignment));
-    await this.consumer.subscribe({ topics: [...this.formatOf.keys()], fromBeginning: true });
+    await this.consumer.subscribe({ topics: [...this.formatOf.keys(), this.config.kafka.topics.control], fromBeginning: true });
     this.running = true;
     await this.consumer.run({
       autoCommit: false,
@@ -100,7 +103,7 @@ export class Ingest {
     if (!this.running) return;
     this.running = false;
     try {
-      this.consumer.pause([...this.formatOf.keys()].map((topic) => ({ topic })));
+      this.consumer.pause([...this.formatOf.keys(), this.config.kafka.topics.control].map((topic) => ({ topic })));
     } catch {
       /* not running */
     }
@@ -127,22 +130,27 @@ export class Ingest {
     const generation = this.generation;
     const state = this.partitionState(topic, partition);
     const { tracker } = state;
+    const isControl = topic === this.config.kafka.topics.control;
     const format = this.formatOf.get(topic);
-    if (!format) throw new Error(`no format configured for topic ${topic}`);
+    if (!format && !isControl) throw new Error(`no format configured for topic ${topic}`);
     const deadLetters: DeadLetter[] = [];
+    const fleetRows: Array<{ offset: number; row: ThresholdRow }> = [];
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || generation !== this.generation) break;
       const offset = Number(message.offset);
       if (tracker.accept(offset)) {
         this.stats.received += 1;
+        const meta = { key: message.key?.toString('utf8'), timestamp: Number(message.timestamp) };
+        const source = { topic, partition, offset };
         try {
-          const reading = decodeMessage(
-            format,
-            message.value,
-            { key: message.key?.toString('utf8'), timestamp: Number(message.timestamp) },
-            this.config.ingest.maxMessageBytes,
-          );
-          this.dispatcher.enqueue(reading.deviceId, { source: { topic, partition, offset }, reading });
+          if (format) {
+            const reading = decodeMessage(format, message.value, meta, this.config.ingest.maxMessageBytes);
+            this.dispatcher.enqueue(reading.deviceId, { source, reading });
+          } else {
+            const decoded = decodeControl(message.value, meta, this.config.ingest.maxMessageBytes);
+            if (decoded.kind === 'fleet') fleetRows.push({ offset, row: decoded.row });
+            else this.dispatcher.enqueue(decoded.control.deviceId, { source, control: decoded.control });
+          }
         } catch (error) {
           const rejection = error instanceof Rejection ? error : new Rejection('decoder-error', String(error));
           if (rejection.code === 'decoder-error') log.error({ err: error, topic, partition, offset }, 'decoder failed');
@@ -152,6 +160,7 @@ export class Ingest {
       resolveOffset(message.offset);
     }
     if (deadLetters.length > 0) void this.deadLetter(generation, deadLetters);
+    if (fleetRows.length > 0) void this.applyFleetRows(generation, topic, partition, fleetRows);
     if (tracker.outstanding >= this.config.ingest.maxBufferedPerPartition && !state.paused) {
       state.paused = true;
       this.consumer.pause([{ topic, partitions: [partition] }]);
@@ -160,17 +169,17 @@ export class Ingest {
     await heartbeat();
   }
 
-  private async signal(deviceId: string, readings: SourcedReading[]): Promise<void> {
+  private async signal(deviceId: string, items: SourcedItem[]): Promise<void> {
     const generation = this.generation;
     const delivered = await retryUntilDone(
       `signal to ${workflowIdFor(deviceId)}`,
       () =>
-        this.client.workflow.signalWithStart<typeof deviceWorkflow, [ReadingsBatch]>('deviceWorkflow', {
+        this.client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
           workflowId: workflowIdFor(deviceId),
           taskQueue: this.config.temporal.taskQueue,
-          args: [{ deviceId, zscore: this.config.zscore }],
-          signal: readingsSignal,
-          signalArgs: [{ readings }],
+          args: [{ deviceId, zscore: this.config.zscore, connection: this.config.connection }],
+          signal: deliverSignal,
+          signalArgs: [{ items }],
           typedSearchAttributes: [{ key: deviceIdAttribute, value: deviceId }],
           staticSummary: `Device ${deviceId}`,
         }),
@@ -179,11 +188,30 @@ export class Ingest {
     // Abandoned (stopping, or the partition moved): its offsets must stay uncommitted.
     if (!delivered || generation !== this.generation) throw new Error('signal abandoned');
     this.stats.signals += 1;
-    this.stats.signalled += readings.length;
+    this.stats.signalled += items.length;
   }
 
-  private onSignalled(readings: SourcedReading[]): void {
-    for (const { source } of readings) this.partitions.get(partitionKey(source.topic, source.partition))?.tracker.complete(source.offset);
+  private onSignalled(items: SourcedItem[]): void {
+    for (const { source } of items) this.complete(source.topic, source.partition, source.offset);
+    this.scheduleCommit();
+  }
+
+  private complete(topic: string, partition: number, offset: number): void {
+    this.partitions.get(partitionKey(topic, partition))?.tracker.complete(offset);
+  }
+
+  /** `*` rows of the control topic: the fleet defaults, pushed to every running device. */
+  private async applyFleetRows(generation: number, topic: string, partition: number, rows: Array<{ offset: number; row: ThresholdRow }>): Promise<void> {
+    for (const { offset, row } of rows) {
+      const outcomes = await retryUntilDone(
+        'applying fleet thresholds',
+        () => applyThresholdRows(this.client, this.config, [row], 'control-topic'),
+        () => this.running && generation === this.generation,
+      );
+      if (!outcomes || generation !== this.generation) return;
+      for (const outcome of outcomes.filter((o) => !o.applied)) log.warn(outcome, 'fleet threshold not applied');
+      this.complete(topic, partition, offset);
+    }
     this.scheduleCommit();
   }
 
@@ -196,7 +224,7 @@ export class Ingest {
     if (!sent || generation !== this.generation) return;
     for (const { topic, partition, message, rejection } of letters) {
       this.stats.deadLettered[rejection.code] = (this.stats.deadLettered[rejection.code] ?? 0) + 1;
-      this.partitions.get(partitionKey(topic, partition))?.tracker.complete(Number(message.offset));
+      this.complete(topic, partition, Number(message.offset));
     }
     this.scheduleCommit();
   }

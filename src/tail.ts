@@ -4,12 +4,12 @@ import { type AnomalyEvent, anomalyEventSchema } from './events';
 import { createKafka } from './kafka/client';
 
 export function formatAnomaly(a: AnomalyEvent): string {
-  const z = a.baseline.z === null ? '∞' : a.baseline.z.toFixed(1);
-  return (
-    `anomaly ${a.deviceId} ${a.field}=${a.value} at ${new Date(a.ts).toISOString()}` +
-    ` (mean ${a.baseline.mean.toFixed(2)}, stdev ${a.baseline.stdev.toFixed(2)}, z ${z}, k ${a.rule.k})` +
-    ` from ${a.source.topic}/${a.source.partition}@${a.source.offset}`
-  );
+  const e = a.explanation;
+  const why =
+    e.kind === 'zscore'
+      ? `mean ${e.mean.toFixed(2)}, stdev ${e.stdev.toFixed(2)}, z ${e.z === null ? '∞' : e.z.toFixed(1)}, k ${e.k}`
+      : `threshold ${e.low ?? '−∞'} … ${e.high ?? '∞'}, ${e.rule}${e.rule === 'each' ? '' : `: ${e.violationsInWindow} in window, ${e.consecutive} in a row`}`;
+  return `${a.status.padEnd(8)} ${a.detector} ${a.deviceId} ${a.field}=${a.value} at ${new Date(a.ts).toISOString()} (${why}) from ${a.source.topic}/${a.source.partition}@${a.source.offset}`;
 }
 
 /**

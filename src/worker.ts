@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Config } from './config';
@@ -24,15 +25,19 @@ export async function createWorker(config: Config) {
   const producer = createIdempotentProducer(createKafka(config, 'worker'));
   await producer.connect();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Activities that read other workflows (the fleet defaults) use an ordinary client.
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
-    activities: createActivities(producer, config),
+    activities: createActivities(producer, client, config),
   });
   const close = async () => {
     await producer.disconnect();
+    await clientConnection.close();
     await connection.close();
   };
   return { worker, close };

@@ -1,19 +1,20 @@
 import type { Producer } from 'kafkajs';
-import type { AnomalyEvent } from '../events';
+import type { AnomalyEvent, DeviceEvent } from '../events';
 
-/** Publishes anomaly events keyed by device; the event id in a header lets consumers de-duplicate retries. */
-export function createPublishActivities(producer: Producer, anomaliesTopic: string) {
+/** Publishes events keyed by device; the event id in a header lets consumers de-duplicate retries. */
+export function createPublishActivities(producer: Producer, topics: { anomalies: string; deviceEvents: string }) {
+  const publish = (topic: string, events: Array<AnomalyEvent | DeviceEvent>) =>
+    producer.send({
+      topic,
+      acks: -1,
+      messages: events.map((event) => ({ key: event.deviceId, value: JSON.stringify(event), headers: { 'vigil.event-id': event.eventId } })),
+    });
   return {
     async publishAnomalies(anomalies: AnomalyEvent[]): Promise<void> {
-      await producer.send({
-        topic: anomaliesTopic,
-        acks: -1,
-        messages: anomalies.map((anomaly) => ({
-          key: anomaly.deviceId,
-          value: JSON.stringify(anomaly),
-          headers: { 'vigil.event-id': anomaly.eventId },
-        })),
-      });
+      await publish(topics.anomalies, anomalies);
+    },
+    async publishDeviceEvents(events: DeviceEvent[]): Promise<void> {
+      await publish(topics.deviceEvents, events);
     },
   };
 }

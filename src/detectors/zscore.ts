@@ -3,14 +3,22 @@ import { type M2, stdev } from './welford';
 
 export const directionSchema = z.enum(['above', 'below', 'both']);
 
-export const zscoreRuleSchema = z.object({
+const zscoreRuleShape = {
   /** How many standard deviations from the mean count as anomalous. */
   k: z.number().positive().refine(Number.isFinite, 'k must be finite'),
   /** Readings the model must have seen before it judges. */
   minSamples: z.number().int().min(2),
   direction: directionSchema,
-});
+  /** Normal readings in a row that resolve an open anomaly. */
+  clearAfter: z.number().int().min(1),
+};
+
+export const zscoreRuleSchema = z.object({ ...zscoreRuleShape, clearAfter: zscoreRuleShape.clearAfter.default(1) });
+
+/** Per-field overrides: only what is given, no defaults (they would mask the device's own). */
+export const zscoreRuleOverrideSchema = z.object(zscoreRuleShape).partial().strict();
 export type ZScoreRule = z.infer<typeof zscoreRuleSchema>;
+export type ZScoreRuleInput = z.input<typeof zscoreRuleSchema>;
 
 export interface ZScoreVerdict {
   anomalous: boolean;

@@ -4,9 +4,13 @@ import type { Reading } from '../reading';
 /** An input format: the wire schema of one Kafka message and its mapping to the canonical reading. */
 export interface InputFormat<Schema extends z.ZodType = z.ZodType> {
   name: string;
+  /** `json`: a message is a JSON document; `line`: a message is one text line (e.g. CSV). */
+  wire: 'json' | 'line';
+  /** Turns a `line` message into the object the wire schema checks; JSON formats parse JSON. */
+  parseText?(text: string): unknown;
   wireSchema: Schema;
   toReading(wire: z.infer<Schema>, meta: MessageMeta): Reading;
-  /** Builds the wire object from one CSV row (header names as keys), for `replay`. */
+  /** Builds the wire object from one CSV row (header names as keys), for `replay` of JSON formats. */
   fromCsvRow(row: Record<string, string>): unknown;
 }
 

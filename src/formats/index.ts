@@ -2,6 +2,8 @@ import { TextDecoder } from 'node:util';
 import { z } from 'zod';
 import { type Reading, readingSchema } from '../reading';
 import type { InputFormat, MessageMeta } from './format';
+import { csv3Format } from './csv3';
+import { hostFormat } from './host';
 import { readingFormat } from './reading';
 import { Rejection } from './rejection';
 import { sensorFormat } from './sensor';
@@ -9,10 +11,10 @@ import { sensorFormat } from './sensor';
 export { Rejection } from './rejection';
 export type { RejectionCode } from './rejection';
 
-export const formatNameSchema = z.enum(['reading', 'sensor']);
+export const formatNameSchema = z.enum(['reading', 'sensor', 'host', 'csv3']);
 export type FormatName = z.infer<typeof formatNameSchema>;
 
-export const formats: Record<FormatName, InputFormat> = { reading: readingFormat, sensor: sensorFormat };
+export const formats: Record<FormatName, InputFormat> = { reading: readingFormat, sensor: sensorFormat, host: hostFormat, csv3: csv3Format };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -48,23 +50,33 @@ export function toCanonical(format: InputFormat, json: unknown, meta: MessageMet
   return canonical.data;
 }
 
+/** The text of a keyed, bounded, UTF-8 message, or a Rejection saying which of these it is not. */
+export function messageText(value: Buffer | null, meta: MessageMeta, maxBytes: number): string {
+  if (!value || value.length === 0) throw new Rejection('invalid-json', 'empty message');
+  if (value.length > maxBytes) throw new Rejection('oversized', `${value.length} bytes > limit ${maxBytes}`);
+  if (meta.key === undefined || meta.key === '') throw new Rejection('missing-key', 'the message has no key');
+  try {
+    return strictUtf8.decode(value);
+  } catch {
+    throw new Rejection('invalid-encoding', 'the value is not valid UTF-8');
+  }
+}
+
+export function requireKeyMatches(key: string | undefined, deviceId: string): void {
+  if (deviceId !== key) throw new Rejection('key-mismatch', `key ${JSON.stringify(key)} ≠ device id ${JSON.stringify(deviceId)}`);
+}
+
+/** A message's text as the format's raw object: JSON, or the format's own line syntax. */
+export function parseText(format: InputFormat, text: string): unknown {
+  return format.parseText ? format.parseText(text) : parseJson(text);
+}
+
 /**
  * Turns one Kafka message into a canonical reading, or throws a Rejection.
  * The key must name the device: it decides the partition, and so the device's order.
  */
 export function decodeMessage(format: InputFormat, value: Buffer | null, meta: MessageMeta, maxBytes: number): Reading {
-  if (!value || value.length === 0) throw new Rejection('invalid-json', 'empty message');
-  if (value.length > maxBytes) throw new Rejection('oversized', `${value.length} bytes > limit ${maxBytes}`);
-  if (meta.key === undefined || meta.key === '') throw new Rejection('missing-key', 'the message has no key');
-  let text: string;
-  try {
-    text = strictUtf8.decode(value);
-  } catch {
-    throw new Rejection('invalid-encoding', 'the value is not valid UTF-8');
-  }
-  const reading = toCanonical(format, parseJson(text), meta);
-  if (reading.deviceId !== meta.key) {
-    throw new Rejection('key-mismatch', `key ${JSON.stringify(meta.key)} ≠ device id ${JSON.stringify(reading.deviceId)}`);
-  }
+  const reading = toCanonical(format, parseText(format, messageText(value, meta, maxBytes)), meta);
+  requireKeyMatches(meta.key, reading.deviceId);
   return reading;
 }

@@ -4,6 +4,7 @@ import type { InputFormat } from './format';
 /** Vigil's canonical JSON: `{deviceId, ts, values: {field: number}, attrs?}`. */
 export const readingFormat: InputFormat<typeof readingSchema> = {
   name: 'reading',
+  wire: 'json',
   wireSchema: readingSchema,
   toReading: (wire) => wire,
   fromCsvRow: (row) => {

@@ -14,6 +14,7 @@ export const sensorSchema = z.object({
 
 export const sensorFormat: InputFormat<typeof sensorSchema> = {
   name: 'sensor',
+  wire: 'json',
   wireSchema: sensorSchema,
   toReading: (wire) => ({ deviceId: wire.id, ts: wire.ts, values: { temp: wire.temp, hum: wire.hum } }),
   fromCsvRow: (row) => ({ id: row.id, ts: Number(row.ts), temp: Number(row.temp), hum: Number(row.hum) }),

@@ -1,10 +1,10 @@
-import type { SourcedReading } from '../reading';
+import type { SourcedItem } from '../device-state';
 
-/** Sends one batch of a device's readings; resolves once Temporal has acknowledged it. */
-export type SendBatch = (deviceId: string, readings: SourcedReading[]) => Promise<void>;
+/** Sends one batch of a device's items (readings, control messages); resolves once Temporal has acknowledged it. */
+export type SendBatch = (deviceId: string, readings: SourcedItem[]) => Promise<void>;
 
 interface DeviceQueue {
-  queue: SourcedReading[];
+  queue: SourcedItem[];
   inFlight: boolean;
 }
 
@@ -21,11 +21,11 @@ export class DeviceDispatcher {
   constructor(
     private readonly send: SendBatch,
     private readonly maxPerSignal: number,
-    private readonly onSent: (readings: SourcedReading[]) => void,
+    private readonly onSent: (readings: SourcedItem[]) => void,
     private readonly onError: (deviceId: string, error: unknown) => void,
   ) {}
 
-  enqueue(deviceId: string, reading: SourcedReading): void {
+  enqueue(deviceId: string, reading: SourcedItem): void {
     let device = this.devices.get(deviceId);
     if (!device) {
       device = { queue: [], inFlight: false };
@@ -36,7 +36,7 @@ export class DeviceDispatcher {
   }
 
   /** Drops queued readings not yet sent for which `keep` is false (their partition was revoked). */
-  discard(keep: (reading: SourcedReading) => boolean): number {
+  discard(keep: (reading: SourcedItem) => boolean): number {
     let dropped = 0;
     for (const [deviceId, device] of this.devices) {
       const kept = device.queue.filter(keep);

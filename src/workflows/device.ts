@@ -2,32 +2,33 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
   proxyActivities,
-  setCurrentDetails,
   setHandler,
-  upsertMemo,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { z } from 'zod';
-import { applyReading, type DeviceState, initialDeviceState, type ZScoreConfig, zscoreConfigSchema } from '../device-state';
-import type { AnomalyEvent } from '../events';
-import type { SourcedReading } from '../reading';
+import { applyItem, type DeviceState, initialDeviceState, type SourcedItem, withThresholdChanges, type ZScoreConfig, zscoreConfigSchema } from '../device-state';
+import { zscoreRuleSchema } from '../detectors/zscore';
+import type { AnomalyEvent, DeviceEvent } from '../events';
 import {
-  anomalyCountAttribute,
   configureZScoreUpdate,
+  deliverSignal,
   type DeviceWorkflowInput,
-  deviceIdAttribute,
-  lastReadingAtAttribute,
-  readingsSignal,
+  deviceWorkflowInputSchema,
+  modelPushSchema,
+  modelResetSchema,
+  parseOrReject,
+  pushModelUpdate,
+  resetModelUpdate,
+  setThresholdsUpdate,
   stateQuery,
-  type ZScoreChange,
+  thresholdsUpdateSchema,
   zscoreChangeSchema,
 } from './definitions';
-import { deviceDetails, deviceSummary } from './summary';
+import { summaryPublisher } from './summary';
 
-const { publishAnomalies } = proxyActivities<ReturnType<typeof createActivities>>({
+const { publishAnomalies, publishDeviceEvents, fleetThresholdDefaults } = proxyActivities<ReturnType<typeof createActivities>>({
   // Short, so a publish lost with a killed worker is retried soon; Kafka sends take milliseconds.
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' },
@@ -36,89 +37,143 @@ const { publishAnomalies } = proxyActivities<ReturnType<typeof createActivities>
 /** Anomalies per activity call: keeps each payload far below the 512 KB warning size. */
 const PUBLISH_CHUNK = 400;
 
-/** One long-lived workflow per device: applies its readings in order, exactly once, and publishes anomalies. */
-export async function deviceWorkflow(input: DeviceWorkflowInput): Promise<DeviceState> {
-  const state = input.state ?? initialDeviceState(input.deviceId, input.zscore);
-  const pending: SourcedReading[] = input.pending ?? [];
+/**
+ * One long-lived workflow per device: applies its readings and control messages in order and
+ * exactly once, publishes anomalies and connection changes, and retires after long silence.
+ */
+export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<DeviceState> {
+  const input = deviceWorkflowInputSchema.parse(rawInput);
+  const state = input.state ?? initialDeviceState(input.deviceId, input.zscore, input.connection);
+  const pending: SourcedItem[] = input.pending ?? [];
+  const publishSummary = summaryPublisher();
 
-  setHandler(readingsSignal, ({ readings }) => {
-    pending.push(...readings);
+  setHandler(deliverSignal, ({ items }) => {
+    pending.push(...items);
   });
-  setHandler(stateQuery, () => state, { description: 'The device’s full state: models, rules, applied offsets' });
+  setHandler(stateQuery, () => state, { description: 'The device’s full state: models, thresholds, open anomalies, connection' });
+  // Validators reject a bad change before it reaches history; the accepted Update, with its
+  // `by` and `reason`, stays in history as the audit trail.
   setHandler(
     configureZScoreUpdate,
-    (change) => {
-      state.zscore = nextZScoreConfig(state.zscore, change);
-      return state.zscore;
-    },
-    {
-      // A rejected update leaves no trace in history and changes nothing.
-      validator: (change) => void nextZScoreConfig(state.zscore, change),
-      description: 'Change the z-score rule of the device or of one field; invalid values are rejected',
-    },
+    (change) => (state.zscore = nextZScoreConfig(state.zscore, change)),
+    { validator: (change) => void nextZScoreConfig(state.zscore, change), description: 'Change the z-score rule of the device or of one field' },
   );
+  setHandler(
+    setThresholdsUpdate,
+    (update) => {
+      const { layer, changes, by } = parseOrReject(thresholdsUpdateSchema, update, 'thresholds');
+      state.thresholds[layer] = withThresholdChanges(state.thresholds[layer], changes);
+      log.info('thresholds changed', { layer, changes, by });
+      publishSummary(state, true);
+      return state.thresholds;
+    },
+    { validator: (update) => void parseOrReject(thresholdsUpdateSchema, update, 'thresholds'), description: 'Set or remove thresholds (low/high, rule, hysteresis) per field' },
+  );
+  setHandler(
+    resetModelUpdate,
+    (reset) => {
+      const { field } = parseOrReject(modelResetSchema, reset, 'model reset');
+      const fields = field === undefined ? Object.keys(state.models) : [field];
+      for (const f of fields) {
+        delete state.models[f];
+        delete state.zscoreGoodStreak[f];
+      }
+      publishSummary(state, true);
+      return fields;
+    },
+    { validator: (reset) => void parseOrReject(modelResetSchema, reset, 'model reset'), description: 'Forget the z-score model of one field, or of all' },
+  );
+  setHandler(
+    pushModelUpdate,
+    (push) => {
+      const { field, model } = parseOrReject(modelPushSchema, push, 'model push');
+      state.models[field] = model;
+      publishSummary(state, true);
+    },
+    { validator: (push) => void parseOrReject(modelPushSchema, push, 'model push'), description: 'Replace the z-score model {n, mean, m2} of a field' },
+  );
+
+  if (!input.state) {
+    // Handlers come first (an Update left unhandled in this activation would be rejected);
+    // items wait in `pending` until the `*` defaults are in. Changes received meanwhile win.
+    state.thresholds.defaults = { ...(await fleetThresholdDefaults()), ...state.thresholds.defaults };
+  }
 
   const shouldContinueAsNew = () =>
     workflowInfo().continueAsNewSuggested ||
     (input.continueAsNewAfterEvents !== undefined && workflowInfo().historyLength >= input.continueAsNewAfterEvents);
 
-  const publishSummary = summaryPublisher();
-  publishSummary(state);
+  publishSummary(state, true);
   for (;;) {
-    await condition(() => pending.length > 0 || shouldContinueAsNew());
+    const timeout = connectionTimeout(state);
+    const woken = await (timeout === undefined
+      ? condition(() => pending.length > 0 || shouldContinueAsNew())
+      : condition(() => pending.length > 0 || shouldContinueAsNew(), Math.max(1, timeout)));
     if (pending.length > 0) {
-      const anomalies = pending.splice(0).flatMap((reading) => applyReading(state, reading));
-      await publishInChunks(anomalies);
-      publishSummary(state);
+      await applyBatch(state, pending.splice(0));
+      publishSummary(state, false);
+    } else if (!woken) {
+      const retired = await checkConnection(state);
+      publishSummary(state, true);
+      if (retired) return state;
     }
     if (shouldContinueAsNew()) {
       await condition(allHandlersFinished);
-      // Readings that arrived while the last batch was published travel with the state.
+      // Items that arrived while the last batch was published travel with the state.
       await continueAsNew<typeof deviceWorkflow>({ ...input, state, pending: pending.splice(0) });
     }
   }
 }
 
-async function publishInChunks(anomalies: AnomalyEvent[]): Promise<void> {
-  for (let i = 0; i < anomalies.length; i += PUBLISH_CHUNK) {
-    await publishAnomalies(anomalies.slice(i, i + PUBLISH_CHUNK));
+async function applyBatch(state: DeviceState, items: SourcedItem[]): Promise<void> {
+  const before = state.connection.status;
+  const readingsBefore = state.readingsApplied;
+  const anomalies: AnomalyEvent[] = items.flatMap((item) => applyItem(state, item));
+  const deviceEvents: DeviceEvent[] = [];
+  if (state.readingsApplied > readingsBefore || items.some((item) => 'reading' in item)) {
+    state.connection.lastSeenAt = Date.now();
+    if (before !== 'CONNECTED' && state.connection.status === 'CONNECTED') deviceEvents.push(deviceEvent(state, 'CONNECTED'));
   }
+  for (let i = 0; i < anomalies.length; i += PUBLISH_CHUNK) await publishAnomalies(anomalies.slice(i, i + PUBLISH_CHUNK));
+  if (deviceEvents.length > 0) await publishDeviceEvents(deviceEvents);
+}
+
+/** Milliseconds until the connection must be looked at again; undefined for a device that never reported. */
+function connectionTimeout(state: DeviceState): number | undefined {
+  const { status, lastSeenAt, settings } = state.connection;
+  if (status === 'NEW' || lastSeenAt === null) return undefined;
+  const after = status === 'CONNECTED' ? settings.disconnectAfterMs : settings.retireAfterMs;
+  return lastSeenAt + after - Date.now();
+}
+
+/** On silence: DISCONNECTED after the disconnect timeout, retired (true) after the retire timeout. */
+async function checkConnection(state: DeviceState): Promise<boolean> {
+  const { status, lastSeenAt, settings } = state.connection;
+  if (lastSeenAt === null) return false;
+  const silentFor = Date.now() - lastSeenAt;
+  if (status === 'CONNECTED' && silentFor >= settings.disconnectAfterMs) {
+    state.connection.status = 'DISCONNECTED';
+    await publishDeviceEvents([deviceEvent(state, 'DISCONNECTED')]);
+  } else if (status === 'DISCONNECTED' && silentFor >= settings.retireAfterMs) {
+    await publishDeviceEvents([deviceEvent(state, 'RETIRED')]);
+    return true;
+  }
+  return false;
+}
+
+function deviceEvent(state: DeviceState, type: DeviceEvent['type']): DeviceEvent {
+  const at = Date.now();
+  return { eventId: `${state.deviceId}/${type}/${at}`, deviceId: state.deviceId, type, at, lastSeenAt: state.connection.lastSeenAt, lastReadingTs: state.lastReadingTs };
 }
 
 /** The configuration after a change, validated whole; throws a readable error when invalid. */
-function nextZScoreConfig(current: ZScoreConfig, change: ZScoreChange): ZScoreConfig {
-  const parsed = zscoreChangeSchema.safeParse(change);
-  if (!parsed.success) throw new Error(`invalid z-score change: ${describeIssues(parsed.error)}`);
-  const { field, rule, learnAnomalies } = parsed.data;
-  const next: ZScoreConfig = {
+function nextZScoreConfig(current: ZScoreConfig, change: unknown): ZScoreConfig {
+  const { field, rule, learnAnomalies } = parseOrReject(zscoreChangeSchema, change, 'z-score change');
+  const next = {
     defaults: field === undefined ? { ...current.defaults, ...rule } : current.defaults,
     fields: field === undefined ? current.fields : { ...current.fields, [field]: { ...current.fields[field], ...rule } },
     learnAnomalies: learnAnomalies ?? current.learnAnomalies,
   };
-  const merged = zscoreConfigSchema.safeParse(next);
-  if (!merged.success) throw new Error(`invalid z-score configuration: ${describeIssues(merged.error)}`);
-  return merged.data;
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || 'change'}: ${issue.message}`).join('; ');
-}
-
-/**
- * Returns a function that writes search attributes, memo and current details (what the UI shows
- * without a worker) whenever what they say has changed.
- */
-function summaryPublisher() {
-  let published: { anomalyCount: number; lastReadingTs: number | null } | undefined;
-  return (state: DeviceState): void => {
-    if (published?.anomalyCount === state.anomalyCount && published?.lastReadingTs === state.lastReadingTs) return;
-    published = { anomalyCount: state.anomalyCount, lastReadingTs: state.lastReadingTs };
-    upsertSearchAttributes([
-      { key: deviceIdAttribute, value: state.deviceId },
-      { key: anomalyCountAttribute, value: state.anomalyCount },
-      ...(state.lastReadingTs === null ? [] : [{ key: lastReadingAtAttribute, value: new Date(state.lastReadingTs) }]),
-    ]);
-    upsertMemo({ summary: deviceSummary(state) });
-    setCurrentDetails(deviceDetails(state));
-  };
+  parseOrReject(zscoreRuleSchema, { ...next.defaults, ...(field === undefined ? {} : next.fields[field]) }, 'z-score rule');
+  return parseOrReject(zscoreConfigSchema, next, 'z-score configuration');
 }

@@ -1,1 +1,2 @@
 export { deviceWorkflow } from './device';
+export { fleetWorkflow } from './fleet';

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { deviceIdSchema } from '../reading';
+import type { InputFormat } from './format';
+import { parseIsoWithOffset } from './timestamps';
+
+const finite = z.number().refine(Number.isFinite, 'not a finite number');
+
+/** Seed 001's wide host metrics; each metric becomes a field of one reading. */
+export const hostSchema = z
+  .object({
+    ts: z.string().refine((ts) => parseIsoWithOffset(ts) !== undefined, 'ts must be ISO-8601 with a zone, e.g. 2018-10-29T16:03:42+0700'),
+    id: deviceIdSchema,
+    loadavg: finite.optional(),
+    cpu: finite.optional(),
+    mem: finite.optional(),
+  })
+  .refine((h) => h.loadavg !== undefined || h.cpu !== undefined || h.mem !== undefined, 'a host record needs loadavg, cpu or mem');
+
+export const hostFormat: InputFormat<typeof hostSchema> = {
+  name: 'host',
+  wire: 'json',
+  wireSchema: hostSchema,
+  toReading: ({ ts, id, ...metrics }) => ({
+    deviceId: id,
+    ts: parseIsoWithOffset(ts) as number,
+    values: Object.fromEntries(Object.entries(metrics).filter(([, v]) => v !== undefined)) as Record<string, number>,
+  }),
+  fromCsvRow: ({ ts, id, loadavg, cpu, mem }) => ({
+    ts,
+    id,
+    ...(loadavg ? { loadavg: Number(loadavg) } : {}),
+    ...(cpu ? { cpu: Number(cpu) } : {}),
+    ...(mem ? { mem: Number(mem) } : {}),
+  }),
+};

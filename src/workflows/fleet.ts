@@ -1,0 +1,26 @@
+import { allHandlersFinished, condition, continueAsNew, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import type { ThresholdRule } from '../detectors/threshold';
+import { withThresholdChanges } from '../device-state';
+import { defaultThresholdsUpdateSchema, fleetDefaultsQuery, parseOrReject, setDefaultThresholdsUpdate } from './definitions';
+
+/**
+ * The `*` device: the thresholds every device gets unless it has its own. Devices read them
+ * when they start; `vigil thresholds apply` also pushes a change to every running device.
+ */
+export async function fleetWorkflow(input: { defaults?: Record<string, ThresholdRule> } = {}): Promise<void> {
+  let defaults = input.defaults ?? {};
+  setHandler(fleetDefaultsQuery, () => defaults, { description: 'The `*` thresholds' });
+  setHandler(
+    setDefaultThresholdsUpdate,
+    (update) => {
+      const { changes } = parseOrReject(defaultThresholdsUpdateSchema, update, 'default thresholds');
+      defaults = withThresholdChanges(defaults, changes);
+      upsertMemo({ defaults });
+      return defaults;
+    },
+    { validator: (update) => void parseOrReject(defaultThresholdsUpdateSchema, update, 'default thresholds') },
+  );
+  await condition(() => workflowInfo().continueAsNewSuggested);
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof fleetWorkflow>({ defaults });
+}

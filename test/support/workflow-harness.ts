@@ -1,0 +1,82 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll } from 'vitest';
+import type { createActivities } from '../../src/activities';
+import { createFleetActivities } from '../../src/activities/fleet';
+import type { DeviceState, SourcedItem } from '../../src/device-state';
+import type { AnomalyEvent, DeviceEvent } from '../../src/events';
+import { workflowIdFor } from '../../src/reading';
+import { deliverSignal, type DeviceWorkflowInput, stateQuery } from '../../src/workflows/definitions';
+import type { deviceWorkflow } from '../../src/workflows/device';
+import { defaultConnection, defaultRule } from './reference';
+import { createLocalTemporal, workflowsPath } from './temporal';
+
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * A local Temporal (in memory, from the installed binary) and the workflow bundle for one test
+ * file. Activities publish into arrays instead of Kafka: the end-to-end tests cover Kafka.
+ */
+export function useWorkflowHarness() {
+  const harness = {
+    env: undefined as unknown as TestWorkflowEnvironment,
+    bundle: undefined as unknown as WorkflowBundleWithSourceMap,
+    published: [] as AnomalyEvent[],
+    deviceEvents: [] as DeviceEvent[],
+
+    async withWorker<T>(taskQueue: string, run: () => Promise<T>): Promise<T> {
+      const activities: ReturnType<typeof createActivities> = {
+        publishAnomalies: async (anomalies) => void harness.published.push(...anomalies),
+        publishDeviceEvents: async (events) => void harness.deviceEvents.push(...events),
+        ...createFleetActivities(harness.env.client),
+      };
+      const worker = await Worker.create({ connection: harness.env.nativeConnection, taskQueue, workflowBundle: harness.bundle, activities });
+      return worker.runUntil(run());
+    },
+
+    startArgs(deviceId: string, extra: Partial<DeviceWorkflowInput> = {}): [DeviceWorkflowInput] {
+      return [{ deviceId, zscore: defaultRule, connection: defaultConnection, ...extra }];
+    },
+
+    /** Delivers items as the ingest does: signalWithStart, starting the device if need be. */
+    deliver(taskQueue: string, deviceId: string, items: SourcedItem[], extra: Partial<DeviceWorkflowInput> = {}) {
+      return harness.env.client.workflow.signalWithStart<typeof deviceWorkflow, [{ items: SourcedItem[] }]>('deviceWorkflow', {
+        workflowId: workflowIdFor(deviceId),
+        taskQueue,
+        args: harness.startArgs(deviceId, extra),
+        signal: deliverSignal,
+        signalArgs: [{ items }],
+      });
+    },
+
+    async waitForApplied(deviceId: string, count: number): Promise<DeviceState> {
+      const handle = harness.env.client.workflow.getHandle(workflowIdFor(deviceId));
+      for (let attempt = 0; attempt < 300; attempt += 1) {
+        const state = await handle.query(stateQuery);
+        if (state.readingsApplied + state.controlsApplied >= count) return state;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`${deviceId} did not apply ${count} items`);
+    },
+
+    eventsOf(deviceId: string) {
+      return harness.published.filter((a) => a.deviceId === deviceId);
+    },
+  };
+  beforeAll(async () => {
+    harness.env = await createLocalTemporal();
+    harness.bundle = await bundleWorkflowCode({ workflowsPath, logger: quiet });
+  });
+  afterAll(async () => {
+    await harness.env?.teardown();
+  });
+  return harness;
+}
+
+/** Readings of one numeric field, one second apart, from `offset0` on. */
+export function fieldReadings(deviceId: string, field: string, values: number[], offset0 = 0, ts0 = 1_700_000_000_000): SourcedItem[] {
+  return values.map((value, i) => ({
+    source: { topic: 'wf-test', partition: 0, offset: offset0 + i },
+    reading: { deviceId, ts: ts0 + (offset0 + i) * 1000, values: { [field]: value } },
+  }));
+}

@@ -1,0 +1,123 @@
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import type { ThresholdRuleInput } from '../../src/detectors/threshold';
+import { workflowIdFor } from '../../src/reading';
+import { pushModelUpdate, setThresholdsUpdate, stateQuery } from '../../src/workflows/definitions';
+import type { deviceWorkflow } from '../../src/workflows/device';
+import { fieldReadings, useWorkflowHarness } from '../support/workflow-harness';
+
+const harness = useWorkflowHarness();
+const queue = 'wf-thresholds';
+
+/** Applies thresholds as `vigil thresholds apply` does: update-with-start, before any reading. */
+function setThresholds(deviceId: string, field: string, rule: ThresholdRuleInput, extra = {}) {
+  return harness.env.client.workflow.executeUpdateWithStart(setThresholdsUpdate, {
+    args: [{ layer: 'own', changes: [{ field, rule }], by: 'test', reason: 'scripted' }],
+    startWorkflowOperation: new WithStartWorkflowOperation<typeof deviceWorkflow>('deviceWorkflow', {
+      workflowId: workflowIdFor(deviceId),
+      taskQueue: queue,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: harness.startArgs(deviceId, extra),
+    }),
+  });
+}
+
+/** [status, value] of each threshold event of a device, in publication order. */
+const thresholdEvents = (deviceId: string) =>
+  harness.eventsOf(deviceId).filter((e) => e.detector === 'threshold').map((e) => [e.status, e.value]);
+
+// Seed 001's cpu thresholds (0 … 80), one reading a second: violations at 85, 90, 95, 96, 97.
+const cpu = [70, 85, 90, 75, 95, 96, 97, 60, 50];
+
+describe('thresholds on a running device workflow', () => {
+  it.each([
+    ['each', { rule: 'each' }, [['raised', 85], ['updated', 90], ['resolved', 75], ['raised', 95], ['updated', 96], ['updated', 97], ['resolved', 60]]],
+    ['at-least-N-in-window', { rule: 'at-least-N-in-window', n: 3, windowMs: 60_000 }, [['raised', 95], ['updated', 96], ['updated', 97]]],
+    ['N-consecutive', { rule: 'N-consecutive', n: 3 }, [['raised', 97], ['resolved', 60]]],
+  ] as const)('applies seed 001’s %s rule to a scripted sequence exactly', async (name, rule, expected) => {
+    const deviceId = `wf-rule-${name}`;
+    await harness.withWorker(queue, async () => {
+      await setThresholds(deviceId, 'cpu', { low: 0, high: 80, ...rule });
+      await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'cpu', cpu));
+      await harness.waitForApplied(deviceId, cpu.length + 0);
+    });
+    expect(thresholdEvents(deviceId)).toEqual(expected);
+  });
+
+  it('resolves only at the clear level (hysteresis)', async () => {
+    const deviceId = 'wf-hysteresis';
+    const values = [70, 95, 85, 89, 91, 81, 79, 92];
+    await harness.withWorker(queue, async () => {
+      await setThresholds(deviceId, 'cpu', { low: null, high: 90, clearBelow: 80 });
+      await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'cpu', values));
+      await harness.waitForApplied(deviceId, values.length);
+    });
+    // 85, 89 and 81 are below the high but above the clear level: the anomaly stays open.
+    expect(thresholdEvents(deviceId)).toEqual([['raised', 95], ['updated', 91], ['resolved', 79], ['raised', 92]]);
+  });
+
+  it('changes the verdict from the next reading on after a live update, and rejects an invalid one unchanged', async () => {
+    const deviceId = 'wf-live-update';
+    await harness.withWorker(queue, async () => {
+      await setThresholds(deviceId, 'temp', { low: null, high: 100 });
+      await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [95, 99]));
+      const before = await harness.waitForApplied(deviceId, 2);
+      for (const invalid of [{ low: 50, high: 10 }, { low: null, high: null }, { low: null, high: 1, rule: 'sometimes' }, { low: null, high: 1, n: 0 }]) {
+        await expect(setThresholds(deviceId, 'temp', invalid as ThresholdRuleInput)).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      }
+      const rejected = await setThresholds(deviceId, 'temp', { low: 50, high: 10 }).catch((e: WorkflowUpdateFailedError) => e.cause?.message);
+      expect(rejected).toMatch(/low must not be greater than high/);
+      expect((await harness.env.client.workflow.getHandle(workflowIdFor(deviceId)).query(stateQuery)).thresholds).toEqual(before.thresholds);
+
+      await setThresholds(deviceId, 'temp', { low: null, high: 90 });
+      await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [95], 2));
+      await harness.waitForApplied(deviceId, 3);
+    });
+    // 95 and 99 passed under high 100; the same 95 is an anomaly under high 90.
+    expect(thresholdEvents(deviceId)).toEqual([['raised', 95]]);
+  });
+
+  it('replaces the z-score baseline when a model is pushed', async () => {
+    const deviceId = 'wf-model-push';
+    await harness.withWorker(queue, async () => {
+      const handle = await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [20, 21]));
+      await harness.waitForApplied(deviceId, 2);
+      // Seed 000's model: n 100, mean 20, sample variance 1 (m2 = 99).
+      await handle.executeUpdate(pushModelUpdate, { args: [{ field: 'temp', model: { n: 100, mean: 20, m2: 99 }, by: 'test' }] });
+      await expect(handle.executeUpdate(pushModelUpdate, { args: [{ field: 'temp', model: { n: -1, mean: 0, m2: 0 }, by: 'test' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [23.9, 30], 2));
+      const state = await harness.waitForApplied(deviceId, 4);
+      // 23.9 (z 3.9) is learnt; 30 is anomalous and, by the learn gate, not. Without the pushed
+      // model, n = 2 would be below minSamples and nothing would be judged at all.
+      expect(state.models.temp?.n).toBe(101);
+    });
+    const zscore = harness.eventsOf(deviceId).filter((e) => e.detector === 'zscore');
+    expect(zscore.map((e) => [e.status, e.value])).toEqual([['raised', 30]]);
+    expect(zscore[0]?.explanation).toMatchObject({ kind: 'zscore', n: 101, k: 4 });
+  });
+
+  it('reports DISCONNECTED after silence and CONNECTED again on data, then retires after long silence', async () => {
+    const deviceId = 'wf-connection';
+    const connection = { disconnectAfterMs: 1500, retireAfterMs: 4000 };
+    const handle = harness.env.client.workflow.getHandle(workflowIdFor(deviceId));
+    const final = await harness.withWorker(queue, async () => {
+      await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [20]), { connection });
+      await harness.waitForApplied(deviceId, 1);
+      await waitUntil(async () => (await handle.query(stateQuery)).connection.status === 'DISCONNECTED', 10_000);
+      await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [21], 1), { connection });
+      await harness.waitForApplied(deviceId, 2);
+      return handle.result(); // completes when retired
+    });
+    expect(harness.deviceEvents.filter((e) => e.deviceId === deviceId).map((e) => e.type)).toEqual(['CONNECTED', 'DISCONNECTED', 'CONNECTED', 'DISCONNECTED', 'RETIRED']);
+    expect(final.readingsApplied).toBe(2);
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+  });
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
