@@ -3,7 +3,21 @@ import { type Config, loadConfig } from './config';
 import { runDemo } from './demo';
 import { type FormatName, formatNameSchema } from './formats';
 import { runIngest } from './ingest';
+import fs from 'node:fs';
 import { logger } from './logger';
+import {
+  configureZScore,
+  connectClient,
+  defaultAuthor,
+  describeDevice,
+  describeDevices,
+  deviceState,
+  listDevices,
+  pushModel,
+  resetModel,
+  updateFailure,
+} from './operator';
+import { applyThresholdRows, parseThresholdsCsv } from './thresholds';
 import { replayFile } from './replay';
 import { servicesDown, servicesStatus, servicesUp } from './services';
 import { formatAnomaly, tailAnomalies } from './tail';
@@ -67,6 +81,109 @@ program
   .action(async (options: { fromBeginning?: boolean }) => {
     await tailAnomalies(configured(), (anomaly) => say(formatAnomaly(anomaly)), options);
   });
+function numberOption(name: string, check: (n: number) => boolean = Number.isFinite) {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !check(n)) throw new Error(`${name} must be a valid number, not ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+const byOption = () => new Option('--by <who>', 'who makes the change (kept in the workflow history)').default(defaultAuthor());
+const reasonOption = () => new Option('--reason <text>', 'why (kept in the workflow history)');
+
+/** Runs an operator command with a Temporal client, closing it afterwards. */
+async function withClient<T>(run: (client: Awaited<ReturnType<typeof connectClient>>, config: Config) => Promise<T>): Promise<T> {
+  const config = configured('warn');
+  const client = await connectClient(config);
+  try {
+    return await run(client, config);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+program
+  .command('thresholds')
+  .description('Threshold files (seed 001: host,field,low,high)')
+  .command('apply <file>')
+  .description('Validate a thresholds CSV and apply it: each device named (started if new), `*` to every device')
+  .addOption(byOption())
+  .addOption(reasonOption())
+  .action(async (file: string, options: { by: string; reason?: string }) => {
+    const { rows, errors } = parseThresholdsCsv(fs.readFileSync(file, 'utf8'));
+    if (errors.length > 0) {
+      for (const { line, reason } of errors) process.stderr.write(`line ${line}: ${reason}\n`);
+      throw new Error(`${errors.length} invalid row(s); nothing was applied`);
+    }
+    const outcomes = await withClient((client, config) => applyThresholdRows(client, config, rows, options.by, options.reason));
+    for (const o of outcomes) say(`${o.applied ? 'applied ' : 'rejected'} ${o.device}${o.applied ? '' : `: ${o.message}`}`);
+    const rejected = outcomes.filter((o) => !o.applied).length;
+    if (rejected > 0) throw new Error(`${rejected} of ${outcomes.length} device(s) rejected the change`);
+  });
+
+program
+  .command('devices')
+  .description('Devices known to Temporal')
+  .command('list')
+  .description('List running devices from visibility (works with no worker running)')
+  .addOption(new Option('--status <status>', 'only devices in this connection status').choices(['NEW', 'CONNECTED', 'DISCONNECTED']))
+  .action(async (options: { status?: string }) => {
+    const rows = await withClient((client, config) => listDevices(client, config, options.status));
+    say(rows.length === 0 ? 'No devices.' : describeDevices(rows));
+  });
+
+const device = program.command('device').description('One device: inspect it, change its rules, reset its model');
+device
+  .command('show <id>')
+  .description("The device's state, readable (the `state` query; needs a running worker)")
+  .option('--json', 'print the raw state')
+  .action(async (id: string, options: { json?: boolean }) => {
+    const state = await withClient((client) => deviceState(client, id));
+    say(options.json ? JSON.stringify(state, null, 2) : describeDevice(state));
+  });
+device
+  .command('reset <id>')
+  .description('Forget the z-score model of one field, or of every field')
+  .option('--field <field>', 'only this field')
+  .addOption(byOption())
+  .addOption(reasonOption())
+  .action(async (id: string, options: { field?: string; by: string; reason?: string }) => {
+    const fields = await withClient((client) => resetModel(client, id, options.field, options.by, options.reason).catch((e: unknown) => Promise.reject(new Error(updateFailure(e)))));
+    say(`reset ${fields.length > 0 ? fields.join(', ') : 'nothing (no model yet)'}`);
+  });
+device
+  .command('configure <id>')
+  .description("Change the device's z-score rule (or one field's) and its learn gate")
+  .option('--field <field>', 'only this field')
+  .option('--k <k>', 'standard deviations that count as anomalous', numberOption('--k'))
+  .option('--min-samples <n>', 'readings before judging', numberOption('--min-samples'))
+  .addOption(new Option('--direction <direction>', 'which side is anomalous').choices(['above', 'below', 'both']))
+  .option('--clear-after <n>', 'normal readings that resolve an anomaly', numberOption('--clear-after'))
+  .addOption(new Option('--learn-anomalies <on|off>', 'whether anomalous values teach the baseline').choices(['on', 'off']))
+  .addOption(byOption())
+  .addOption(reasonOption())
+  .action(async (id: string, o: { field?: string; k?: number; minSamples?: number; direction?: 'above' | 'below' | 'both'; clearAfter?: number; learnAnomalies?: 'on' | 'off'; by: string; reason?: string }) => {
+    const rule = Object.fromEntries(Object.entries({ k: o.k, minSamples: o.minSamples, direction: o.direction, clearAfter: o.clearAfter }).filter(([, v]) => v !== undefined));
+    const change = { field: o.field, rule, learnAnomalies: o.learnAnomalies === undefined ? undefined : o.learnAnomalies === 'on', by: o.by, reason: o.reason };
+    const config = await withClient((client) => configureZScore(client, id, change).catch((e: unknown) => Promise.reject(new Error(updateFailure(e)))));
+    say(JSON.stringify(config));
+  });
+device
+  .command('push-model <id>')
+  .description('Replace the z-score model of a field with {n, mean, m2} (seed 000’s M2)')
+  .requiredOption('--field <field>', 'the field')
+  .requiredOption('--n <n>', 'count', numberOption('--n'))
+  .requiredOption('--mean <mean>', 'mean', numberOption('--mean'))
+  .requiredOption('--m2 <m2>', 'sum of squared deviations', numberOption('--m2'))
+  .addOption(byOption())
+  .addOption(reasonOption())
+  .action(async (id: string, o: { field: string; n: number; mean: number; m2: number; by: string; reason?: string }) => {
+    await withClient((client) =>
+      pushModel(client, id, { field: o.field, model: { n: o.n, mean: o.mean, m2: o.m2 }, by: o.by, reason: o.reason }).catch((e: unknown) => Promise.reject(new Error(updateFailure(e)))),
+    );
+    say(`model of ${o.field} replaced`);
+  });
+
 program.command('demo').description('Run everything end to end on the local services and print the anomalies').action(async () => {
   await runDemo(configured('warn'), say);
 });

@@ -91,7 +91,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientId: env.VIGIL_CLIENT_ID ?? 'vigil',
       groupId: env.VIGIL_GROUP_ID ?? 'vigil-ingest',
       readingsPartitions: env.VIGIL_READINGS_PARTITIONS ?? 8,
-      inputs: parseInputs(env.VIGIL_INPUTS ?? `${topic('readings')}=reading,${topic('sensor-raw')}=sensor`),
+      inputs: parseInputs(
+        env.VIGIL_INPUTS ?? `${topic('readings')}=reading,${topic('sensor-raw')}=sensor,${topic('host-metrics')}=host,${topic('sensor-csv')}=csv3`,
+      ),
       topics: {
         readings: env.VIGIL_READINGS_TOPIC ?? topic('readings'),
         dlq: env.VIGIL_DLQ_TOPIC ?? topic('readings.dlq'),

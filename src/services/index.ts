@@ -3,7 +3,7 @@ import { createKafka } from '../kafka/client';
 import { ensureTopics } from '../kafka/topics';
 import { kafkaHealthy, kafkaPaths, startKafka, stopKafka } from './kafka';
 import { runningPid } from './processes';
-import { startTemporal, stopTemporal, temporalHealthy, temporalPaths } from './temporal';
+import { ensureSearchAttributes, startTemporal, stopTemporal, temporalHealthy, temporalPaths } from './temporal';
 
 export interface ServiceStatus {
   name: string;
@@ -24,6 +24,8 @@ export async function servicesUp(config: Config, say: (line: string) => void): P
   ]);
   say(`Temporal ${temporal}: ${config.temporal.address} (namespace ${config.temporal.namespace}), UI ${config.temporal.uiUrl}`);
   say(`Kafka ${kafka}: ${config.kafka.brokers.join(',')}`);
+  const added = await ensureSearchAttributes(config);
+  if (added.length > 0) say(`Registered search attributes: ${added.join(', ')}`);
   const created = await ensureTopics(createKafka(config, 'admin'), config);
   if (created.length > 0) say(`Created topics: ${created.join(', ')}`);
 }

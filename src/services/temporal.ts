@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { Config } from '../config';
 import { searchAttributeKeys } from '../workflows/definitions';
 import {
@@ -65,6 +66,30 @@ export async function temporalHealthy(config: Config): Promise<boolean> {
   try {
     await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
     return true;
+  } finally {
+    await connection.close();
+  }
+}
+
+const { IndexedValueType } = temporal.api.enums.v1;
+
+/**
+ * Registers whichever of Vigil's search attributes the namespace lacks: a server started by an
+ * older version, or an external one, may not have them. Returns the names it added.
+ */
+export async function ensureSearchAttributes(config: Config): Promise<string[]> {
+  const connection = await Connection.connect({ address: config.temporal.address });
+  try {
+    const { namespace } = config.temporal;
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const known = new Set(Object.keys(existing.customAttributes ?? {}));
+    const missing = searchAttributeKeys.filter((key) => !known.has(key.name));
+    if (missing.length === 0) return [];
+    const searchAttributes = Object.fromEntries(
+      missing.map((key) => [key.name, IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}` as keyof typeof IndexedValueType]]),
+    );
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+    return missing.map((key) => key.name);
   } finally {
     await connection.close();
   }

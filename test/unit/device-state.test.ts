@@ -1,60 +1,104 @@
 import { describe, expect, it } from 'vitest';
-import { addValue, stdev } from '../../src/detectors/welford';
+import type { Control } from '../../src/control';
+import { thresholdRuleSchema, type ThresholdRuleInput } from '../../src/detectors/threshold';
+import { addValue, type M2, stdev } from '../../src/detectors/welford';
 import type { ZScoreRule } from '../../src/detectors/zscore';
-import { applyReading, type DeviceState, initialDeviceState, isApplied, zscoreRuleFor } from '../../src/device-state';
-import type { SourcedReading } from '../../src/reading';
+import {
+  applyItem,
+  type DeviceState,
+  deviceStateSchema,
+  initialDeviceState,
+  isApplied,
+  type SourcedItem,
+  thresholdFor,
+  zscoreConfigSchema,
+  zscoreRuleFor,
+} from '../../src/device-state';
+import type { AnomalyEvent } from '../../src/events';
 
-const defaults: ZScoreRule = { k: 3, minSamples: 4, direction: 'both' };
+const defaults: ZScoreRule = { k: 3, minSamples: 4, direction: 'both', clearAfter: 1 };
+/** A z-score rule that never judges, for threshold-only tests. */
+const silentZ: ZScoreRule = { k: 3, minSamples: 1_000_000, direction: 'both', clearAfter: 1 };
+const connection = { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 };
+const rule = (input: ThresholdRuleInput) => thresholdRuleSchema.parse(input);
 
-function sourced(offset: number, values: Record<string, number>, ts = 1000 + offset, topic = 'readings', partition = 0): SourcedReading {
+function reading(offset: number, values: Record<string, number>, ts = 1000 + offset, topic = 'readings', partition = 0): SourcedItem {
   return { source: { topic, partition, offset }, reading: { deviceId: 'dev-1', ts, values } };
 }
 
+function control(offset: number, body: Control, topic = 'control'): SourcedItem {
+  return { source: { topic, partition: 0, offset }, control: body };
+}
+
+const steps = (events: AnomalyEvent[]) => events.map((e) => [e.detector, e.field, e.status, e.value]);
+
 /** A device that has learnt temp 9/11 (mean 10) and hum 40/50 (mean 45) from offsets 0..9. */
-function warmedUp(learnAnomalies = false): DeviceState {
-  const state = initialDeviceState('dev-1', defaults);
+function warmedUp(learnAnomalies = false, zscore: ZScoreRule = defaults): DeviceState {
+  const state = initialDeviceState('dev-1', zscore, connection);
   state.zscore.learnAnomalies = learnAnomalies;
   for (let i = 0; i < 10; i += 1) {
-    const events = applyReading(state, sourced(i, { temp: i % 2 === 0 ? 9 : 11, hum: i % 2 === 0 ? 40 : 50 }));
-    expect(events).toEqual([]);
+    expect(applyItem(state, reading(i, { temp: i % 2 === 0 ? 9 : 11, hum: i % 2 === 0 ? 40 : 50 }))).toEqual([]);
   }
   return state;
 }
 
+function model(state: DeviceState, field: string): M2 {
+  const m = state.models[field];
+  if (!m) throw new Error(`no ${field} model`);
+  return structuredClone(m);
+}
+
 describe('initialDeviceState', () => {
-  it('starts empty with the learn gate closed', () => {
-    expect(initialDeviceState('d', defaults)).toEqual({
+  it('starts NEW and empty, with the learn gate closed', () => {
+    const state = initialDeviceState('d', defaults, connection);
+    expect(state).toStrictEqual({
       deviceId: 'd',
       zscore: { defaults, fields: {}, learnAnomalies: false },
+      thresholds: { defaults: {}, own: {} },
       models: {},
+      zscoreGoodStreak: {},
+      thresholdMemory: {},
+      incidents: {},
       applied: {},
       readingsApplied: 0,
+      controlsApplied: 0,
       duplicatesSkipped: 0,
       anomalyCount: 0,
       lastReadingTs: null,
       lastValues: {},
+      pausedMs: 0,
+      connection: { status: 'NEW', lastSeenAt: null, settings: connection },
     });
+    expect(deviceStateSchema.parse(state)).toEqual(state);
+  });
+
+  it('takes the fleet defaults as its defaults layer', () => {
+    const temp = rule({ low: null, high: 100 });
+    expect(initialDeviceState('d', defaults, connection, { temp }).thresholds).toEqual({ defaults: { temp }, own: {} });
   });
 });
 
-describe('applyReading', () => {
-  it('updates counters, models, last values and offsets', () => {
+describe('applyItem: readings', () => {
+  it('updates counters, models, last values, offsets and the connection', () => {
     const state = warmedUp();
     expect(state.readingsApplied).toBe(10);
+    expect(state.controlsApplied).toBe(0);
     expect(state.applied).toEqual({ 'readings:0': 9 });
     expect(state.lastReadingTs).toBe(1009);
     expect(state.lastValues).toEqual({ temp: 11, hum: 50 });
     expect(state.models.temp?.n).toBe(10);
     expect(state.models.temp?.mean).toBeCloseTo(10, 12);
     expect(state.models.hum?.mean).toBeCloseTo(45, 12);
+    expect(state.connection.status).toBe('CONNECTED');
+    expect(state.pausedMs).toBe(0);
+    expect(state.anomalyCount).toBe(0);
   });
 
   it('skips a reading whose offset was already applied, changing only duplicatesSkipped', () => {
     const state = warmedUp();
     const before = structuredClone(state);
-    // Re-delivery of the last offset and of an earlier one, even with different content.
-    expect(applyReading(state, sourced(9, { temp: 1000 }))).toEqual([]);
-    expect(applyReading(state, sourced(3, { temp: 1000, hum: 1000 }))).toEqual([]);
+    expect(applyItem(state, reading(9, { temp: 1000 }))).toEqual([]);
+    expect(applyItem(state, reading(3, { temp: 1000, hum: 1000 }))).toEqual([]);
     expect(state).toEqual({ ...before, duplicatesSkipped: 2 });
     expect(isApplied(state, { topic: 'readings', partition: 0, offset: 9 })).toBe(true);
     expect(isApplied(state, { topic: 'readings', partition: 0, offset: 0 })).toBe(true);
@@ -62,106 +106,335 @@ describe('applyReading', () => {
   });
 
   it('tracks offsets per topic:partition independently', () => {
-    const state = initialDeviceState('dev-1', defaults);
-    applyReading(state, sourced(100, { temp: 1 }, 1, 'readings', 0));
+    const state = initialDeviceState('dev-1', defaults, connection);
+    applyItem(state, reading(100, { temp: 1 }, 1, 'readings', 0));
     expect(isApplied(state, { topic: 'readings', partition: 1, offset: 0 })).toBe(false);
     expect(isApplied(state, { topic: 'other', partition: 0, offset: 0 })).toBe(false);
-    applyReading(state, sourced(0, { temp: 2 }, 2, 'readings', 1));
-    applyReading(state, sourced(5, { temp: 3 }, 3, 'other', 0));
+    applyItem(state, reading(0, { temp: 2 }, 2, 'readings', 1));
+    applyItem(state, reading(5, { temp: 3 }, 3, 'other', 0));
     expect(state.applied).toEqual({ 'readings:0': 100, 'readings:1': 0, 'other:0': 5 });
     expect(state.readingsApplied).toBe(3);
-    expect(state.duplicatesSkipped).toBe(0);
     expect(state.models.temp?.n).toBe(3);
-    // A gap within a partition is fine; going back is a duplicate.
-    applyReading(state, sourced(50, { temp: 4 }, 4, 'readings', 1));
-    applyReading(state, sourced(49, { temp: 5 }, 5, 'readings', 1));
+    applyItem(state, reading(50, { temp: 4 }, 4, 'readings', 1));
+    applyItem(state, reading(49, { temp: 5 }, 5, 'readings', 1));
     expect(state.applied['readings:1']).toBe(50);
     expect(state.readingsApplied).toBe(4);
     expect(state.duplicatesSkipped).toBe(1);
   });
 
   it('keeps lastReadingTs at the maximum event time seen', () => {
-    const state = initialDeviceState('dev-1', defaults);
-    applyReading(state, sourced(0, { temp: 1 }, 5000));
-    applyReading(state, sourced(1, { temp: 1 }, 3000));
+    const state = initialDeviceState('dev-1', defaults, connection);
+    applyItem(state, reading(0, { temp: 1 }, 5000));
+    applyItem(state, reading(1, { temp: 2 }, 3000));
     expect(state.lastReadingTs).toBe(5000);
-    expect(state.lastValues.temp).toBe(1);
+    expect(state.lastValues.temp).toBe(2);
   });
 
-  it('raises an anomaly with a deterministic id and the baseline before the reading', () => {
+  it('does not judge while a field is warming up', () => {
+    const state = initialDeviceState('dev-1', defaults, connection);
+    for (const [i, v] of [9, 11, 9].entries()) applyItem(state, reading(i, { temp: v }));
+    expect(applyItem(state, reading(3, { temp: 1e6 }))).toEqual([]);
+    expect(state.models.temp?.n).toBe(4);
+    expect(state.anomalyCount).toBe(0);
+    expect(state.incidents).toEqual({});
+  });
+});
+
+describe('applyItem: z-score lifecycle', () => {
+  it('raises a spike and resolves it on the next normal reading, with one stable anomalyId', () => {
     const state = warmedUp();
-    const tempBefore = structuredClone(state.models.temp);
-    if (!tempBefore) throw new Error('no temp model');
-    const sd = stdev(tempBefore) as number;
-    const events = applyReading(state, sourced(10, { temp: 30, hum: 45 }, 777, 'readings', 0));
-    expect(events).toEqual([
+    const temp = model(state, 'temp');
+    const sd = stdev(temp) as number;
+    const raised = applyItem(state, reading(10, { temp: 30, hum: 45 }, 777));
+    expect(raised).toStrictEqual([
       {
-        eventId: 'dev-1/zscore/temp/readings/0/10',
+        eventId: 'dev-1/zscore/temp/readings/0/10/raised',
+        anomalyId: 'dev-1/zscore/temp/readings/0/10',
+        status: 'raised',
         deviceId: 'dev-1',
         detector: 'zscore',
         field: 'temp',
         ts: 777,
         value: 30,
-        baseline: { n: 10, mean: tempBefore.mean, stdev: sd, z: (30 - tempBefore.mean) / sd },
-        rule: { k: 3, direction: 'both', lower: tempBefore.mean - 3 * sd, upper: tempBefore.mean + 3 * sd },
+        explanation: {
+          kind: 'zscore',
+          n: 10,
+          mean: temp.mean,
+          stdev: sd,
+          z: (30 - temp.mean) / sd,
+          k: 3,
+          direction: 'both',
+          lower: temp.mean - 3 * sd,
+          upper: temp.mean + 3 * sd,
+        },
         source: { topic: 'readings', partition: 0, offset: 10 },
       },
     ]);
+    expect(state.incidents).toEqual({
+      'zscore:temp': { anomalyId: 'dev-1/zscore/temp/readings/0/10', raisedTs: 777, side: 'high', updates: 0, peak: 30 },
+    });
+    const resolved = applyItem(state, reading(11, { temp: 10, hum: 45 }, 778));
+    expect(resolved.map((e) => [e.status, e.anomalyId, e.eventId, e.value, e.ts])).toEqual([
+      ['resolved', 'dev-1/zscore/temp/readings/0/10', 'dev-1/zscore/temp/readings/0/10/resolved/readings/0/11', 10, 778],
+    ]);
+    expect(resolved[0]?.source).toEqual({ topic: 'readings', partition: 0, offset: 11 });
+    expect(state.incidents).toEqual({});
     expect(state.anomalyCount).toBe(1);
-    expect(state.readingsApplied).toBe(11);
-    expect(state.lastValues).toEqual({ temp: 30, hum: 45 });
+    expect(state.readingsApplied).toBe(12);
+    // The next normal reading is silent.
+    expect(applyItem(state, reading(12, { temp: 9, hum: 45 }))).toEqual([]);
+  });
+
+  it('gives consecutive anomalies raised, updated, … then resolved', () => {
+    const state = warmedUp();
+    const events = [30, 31, -20, 10, 9].flatMap((temp, i) => applyItem(state, reading(10 + i, { temp, hum: 45 })));
+    expect(events.map((e) => [e.status, e.value, e.eventId])).toEqual([
+      ['raised', 30, 'dev-1/zscore/temp/readings/0/10/raised'],
+      ['updated', 31, 'dev-1/zscore/temp/readings/0/10/updated/readings/0/11'],
+      ['updated', -20, 'dev-1/zscore/temp/readings/0/10/updated/readings/0/12'],
+      ['resolved', 10, 'dev-1/zscore/temp/readings/0/10/resolved/readings/0/13'],
+    ]);
+    expect(new Set(events.map((e) => e.anomalyId))).toEqual(new Set(['dev-1/zscore/temp/readings/0/10']));
+    expect(state.anomalyCount).toBe(1);
+  });
+
+  it('counts raised anomalies only', () => {
+    const state = warmedUp();
+    const events = [30, 31, 10, 30, 10, -30].flatMap((temp, i) => applyItem(state, reading(10 + i, { temp, hum: 45 })));
+    expect(events.map((e) => e.status)).toEqual(['raised', 'updated', 'resolved', 'raised', 'resolved', 'raised']);
+    expect(state.anomalyCount).toBe(3);
+    expect(state.incidents['zscore:temp']).toMatchObject({ anomalyId: 'dev-1/zscore/temp/readings/0/15', side: 'low', peak: -30 });
+  });
+
+  it('needs clearAfter normal readings in a row to resolve', () => {
+    const state = warmedUp(false, { ...defaults, clearAfter: 2 });
+    const events = [30, 10, 30, 10, 10, 10].flatMap((temp, i) => applyItem(state, reading(10 + i, { temp, hum: 45 })));
+    expect(events.map((e) => [e.status, e.source.offset])).toEqual([
+      ['raised', 10],
+      ['updated', 12],
+      ['resolved', 14],
+    ]);
   });
 
   it('does not learn an anomalous value with the learn gate closed, but learns the normal fields', () => {
     const state = warmedUp(false);
-    const temp = structuredClone(state.models.temp);
-    const hum = structuredClone(state.models.hum);
-    if (!temp || !hum) throw new Error('no models');
-    const events = applyReading(state, sourced(10, { temp: 30, hum: 46 }));
-    expect(events.map((e) => e.field)).toEqual(['temp']);
+    const temp = model(state, 'temp');
+    const hum = model(state, 'hum');
+    const first = applyItem(state, reading(10, { temp: 30, hum: 46 }));
+    expect(steps(first)).toEqual([['zscore', 'temp', 'raised', 30]]);
     expect(state.models.temp).toEqual(temp);
     expect(state.models.hum).toEqual(addValue(hum, 46));
-    expect(state.models.hum?.n).toBe(11);
     expect(state.lastValues).toEqual({ temp: 30, hum: 46 });
-    // The unlearnt spike does not widen the baseline, so a second one is flagged the same way.
-    const again = applyReading(state, sourced(11, { temp: 30, hum: 45 }));
-    expect(again.map((e) => e.baseline)).toEqual(events.map((e) => e.baseline));
-    expect(state.anomalyCount).toBe(2);
+    // The unlearnt spike does not widen the baseline: a second one is judged against the same model.
+    const again = applyItem(state, reading(11, { temp: 30, hum: 45 }));
+    expect(steps(again)).toEqual([['zscore', 'temp', 'updated', 30]]);
+    expect(again[0]?.explanation).toEqual(first[0]?.explanation);
+    expect(state.models.temp).toEqual(temp);
   });
 
   it('learns an anomalous value with learnAnomalies: true', () => {
     const state = warmedUp(true);
-    const temp = structuredClone(state.models.temp);
-    if (!temp) throw new Error('no temp model');
-    const events = applyReading(state, sourced(10, { temp: 30, hum: 45 }));
-    expect(events.map((e) => e.field)).toEqual(['temp']);
+    const temp = model(state, 'temp');
+    expect(steps(applyItem(state, reading(10, { temp: 30, hum: 45 })))).toEqual([['zscore', 'temp', 'raised', 30]]);
     expect(state.models.temp).toEqual(addValue(temp, 30));
     expect(state.models.temp?.n).toBe(11);
     expect(state.models.temp?.mean).toBeCloseTo(10 + 20 / 11, 12);
   });
 
+  it('keeps a parsed per-field override to what it names, so it does not reset clearAfter', () => {
+    const config = zscoreConfigSchema.parse({ defaults: { ...defaults, clearAfter: 3 }, fields: { temp: { k: 2 } }, learnAnomalies: false });
+    expect(config.fields).toStrictEqual({ temp: { k: 2 } });
+    expect(zscoreRuleFor(config, 'temp')).toEqual({ k: 2, minSamples: 4, direction: 'both', clearAfter: 3 });
+    expect(zscoreConfigSchema.safeParse({ ...config, fields: { temp: { k: 2, colour: 'red' } } }).success).toBe(false);
+  });
+
   it('gives per-field overrides precedence over the defaults', () => {
     const state = warmedUp();
     state.zscore.fields = { hum: { k: 1 }, temp: { direction: 'below' } };
-    expect(zscoreRuleFor(state.zscore, 'hum')).toEqual({ k: 1, minSamples: 4, direction: 'both' });
-    expect(zscoreRuleFor(state.zscore, 'temp')).toEqual({ k: 3, minSamples: 4, direction: 'below' });
+    expect(zscoreRuleFor(state.zscore, 'hum')).toEqual({ k: 1, minSamples: 4, direction: 'both', clearAfter: 1 });
+    expect(zscoreRuleFor(state.zscore, 'temp')).toEqual({ k: 3, minSamples: 4, direction: 'below', clearAfter: 1 });
     expect(zscoreRuleFor(state.zscore, 'pressure')).toEqual(defaults);
-    // hum stdev = sqrt(250/9) ≈ 5.27: 53 is ≈ 1.5 stdev away, beyond k = 1 but within the default 3;
+    // hum stdev = sqrt(250/9) ≈ 5.27: 53 is ≈ 1.5 stdev away, beyond k = 1 but within 3;
     // temp 30 is far above, but temp only watches below.
-    const events = applyReading(state, sourced(10, { temp: 30, hum: 53 }));
-    expect(events.map((e) => [e.field, e.rule.k, e.rule.direction])).toEqual([['hum', 1, 'both']]);
-    const low = applyReading(state, sourced(11, { temp: -10, hum: 45 }));
-    expect(low.map((e) => [e.field, e.eventId])).toEqual([['temp', 'dev-1/zscore/temp/readings/0/11']]);
+    const events = applyItem(state, reading(10, { temp: 30, hum: 53 }));
+    expect(events.map((e) => [e.field, e.status, e.explanation.kind === 'zscore' ? [e.explanation.k, e.explanation.direction] : null])).toEqual([
+      ['hum', 'raised', [1, 'both']],
+    ]);
+    const low = applyItem(state, reading(11, { temp: -10, hum: 45 }));
+    expect(low.map((e) => [e.field, e.status, e.eventId])).toEqual([
+      ['temp', 'raised', 'dev-1/zscore/temp/readings/0/11/raised'],
+      ['hum', 'resolved', 'dev-1/zscore/hum/readings/0/10/resolved/readings/0/11'],
+    ]);
+  });
+});
+
+describe('applyItem: controls', () => {
+  it('sets and removes own thresholds, which then judge readings', () => {
+    const state = initialDeviceState('dev-1', silentZ, connection);
+    const temp = rule({ low: null, high: 100 });
+    expect(applyItem(state, control(0, { type: 'thresholds', deviceId: 'dev-1', changes: [{ field: 'temp', rule: temp }], by: 'alice' }))).toEqual([]);
+    expect(state.thresholds.own).toEqual({ temp });
+    expect(state.controlsApplied).toBe(1);
+    expect(state.readingsApplied).toBe(0);
+    expect(state.applied).toEqual({ 'control:0': 0 });
+    expect(state.connection.status).toBe('NEW');
+
+    const events = applyItem(state, reading(0, { temp: 101 }));
+    expect(steps(events)).toEqual([['threshold', 'temp', 'raised', 101]]);
+    expect(events[0]?.anomalyId).toBe('dev-1/threshold/temp/readings/0/0');
+    expect(steps(applyItem(state, reading(1, { temp: 100 })))).toEqual([['threshold', 'temp', 'resolved', 100]]);
+
+    applyItem(state, control(1, { type: 'thresholds', deviceId: 'dev-1', changes: [{ field: 'temp', rule: null }], by: 'alice' }));
+    expect(state.thresholds.own).toEqual({});
+    expect(applyItem(state, reading(2, { temp: 500 }))).toEqual([]);
+    expect(state.controlsApplied).toBe(2);
   });
 
-  it('does not judge while a field is warming up', () => {
-    const state = initialDeviceState('dev-1', { k: 3, minSamples: 4, direction: 'both' });
-    applyReading(state, sourced(0, { temp: 9 }));
-    applyReading(state, sourced(1, { temp: 11 }));
-    applyReading(state, sourced(2, { temp: 9 }));
-    // n = 3 < minSamples: a huge value is learnt, not flagged.
-    expect(applyReading(state, sourced(3, { temp: 1e6 }))).toEqual([]);
-    expect(state.models.temp?.n).toBe(4);
-    expect(state.anomalyCount).toBe(0);
+  it('applies several changes of one control in order', () => {
+    const state = initialDeviceState('dev-1', silentZ, connection);
+    const a = rule({ low: 0, high: 1 });
+    const b = rule({ low: 0, high: 2 });
+    const c = rule({ low: 5, high: null });
+    applyItem(state, control(0, { type: 'thresholds', deviceId: 'dev-1', changes: [{ field: 'x', rule: a }, { field: 'y', rule: c }, { field: 'x', rule: b }], by: 'ops' }));
+    expect(state.thresholds.own).toEqual({ x: b, y: c });
+  });
+
+  it('skips a re-delivered control by its source offset', () => {
+    const state = initialDeviceState('dev-1', silentZ, connection);
+    const first = rule({ low: null, high: 100 });
+    applyItem(state, control(4, { type: 'thresholds', deviceId: 'dev-1', changes: [{ field: 'temp', rule: first }], by: 'alice' }));
+    const before = structuredClone(state);
+    const other = rule({ low: null, high: 5 });
+    expect(applyItem(state, control(4, { type: 'thresholds', deviceId: 'dev-1', changes: [{ field: 'temp', rule: other }], by: 'bob' }))).toEqual([]);
+    expect(applyItem(state, control(2, { type: 'model', deviceId: 'dev-1', field: 'temp', model: { n: 9, mean: 1, m2: 1 }, by: 'bob' }))).toEqual([]);
+    expect(state).toEqual({ ...before, duplicatesSkipped: 2 });
+    expect(state.thresholds.own.temp).toEqual(first);
+    expect(state.controlsApplied).toBe(1);
+    // The same offset on the readings topic is another source.
+    expect(applyItem(state, reading(4, { temp: 1 }))).toEqual([]);
+    expect(state.readingsApplied).toBe(1);
+  });
+
+  it('replaces the z-score model, which judges the next reading at once', () => {
+    const state = initialDeviceState('dev-1', defaults, connection);
+    // n 100, m2 99: variance 1, stdev 1, bounds 50 ∓ 3.
+    applyItem(state, control(0, { type: 'model', deviceId: 'dev-1', field: 'temp', model: { n: 100, mean: 50, m2: 99 }, by: 'seed-000' }));
+    expect(state.models).toEqual({ temp: { n: 100, mean: 50, m2: 99 } });
+    expect(state.controlsApplied).toBe(1);
+    const events = applyItem(state, reading(0, { temp: 60 }, 5000));
+    expect(events).toStrictEqual([
+      {
+        eventId: 'dev-1/zscore/temp/readings/0/0/raised',
+        anomalyId: 'dev-1/zscore/temp/readings/0/0',
+        status: 'raised',
+        deviceId: 'dev-1',
+        detector: 'zscore',
+        field: 'temp',
+        ts: 5000,
+        value: 60,
+        explanation: { kind: 'zscore', n: 100, mean: 50, stdev: 1, z: 10, k: 3, direction: 'both', lower: 47, upper: 53 },
+        source: { topic: 'readings', partition: 0, offset: 0 },
+      },
+    ]);
+    expect(state.models.temp).toEqual({ n: 100, mean: 50, m2: 99 });
+    expect(applyItem(state, reading(1, { temp: 53 }))).toHaveLength(1);
+    expect(state.models.temp?.n).toBe(101);
+  });
+});
+
+describe('threshold layers', () => {
+  it('lets own rules win over the defaults, field by field', () => {
+    const fleetTemp = rule({ low: null, high: 100 });
+    const fleetHum = rule({ low: 10, high: 90 });
+    const ownTemp = rule({ low: null, high: 200 });
+    const state = initialDeviceState('dev-1', silentZ, connection, { temp: fleetTemp, hum: fleetHum });
+    expect(thresholdFor(state.thresholds, 'temp')).toBe(fleetTemp);
+    applyItem(state, control(0, { type: 'thresholds', deviceId: 'dev-1', changes: [{ field: 'temp', rule: ownTemp }], by: 'alice' }));
+    expect(thresholdFor(state.thresholds, 'temp')).toBe(ownTemp);
+    expect(thresholdFor(state.thresholds, 'hum')).toBe(fleetHum);
+    expect(thresholdFor(state.thresholds, 'mem')).toBeUndefined();
+
+    // 150 is over the fleet's 100 but under the device's own 200; hum 95 is over the fleet's 90.
+    expect(steps(applyItem(state, reading(0, { temp: 150, hum: 95 })))).toEqual([['threshold', 'hum', 'raised', 95]]);
+    expect(steps(applyItem(state, reading(1, { temp: 201, hum: 50 })))).toEqual([
+      ['threshold', 'temp', 'raised', 201],
+      ['threshold', 'hum', 'resolved', 50],
+    ]);
+    // Removing the own rule brings the default back.
+    applyItem(state, control(1, { type: 'thresholds', deviceId: 'dev-1', changes: [{ field: 'temp', rule: null }], by: 'alice' }));
+    expect(thresholdFor(state.thresholds, 'temp')).toBe(fleetTemp);
+    expect(steps(applyItem(state, reading(2, { temp: 150, hum: 50 })))).toEqual([['threshold', 'temp', 'updated', 150]]);
+    expect(steps(applyItem(state, reading(3, { temp: 99, hum: 50 })))).toEqual([['threshold', 'temp', 'resolved', 99]]);
+  });
+
+  it('runs both detectors on one field, z-score first, with separate incidents', () => {
+    const state = warmedUp();
+    state.thresholds.own.temp = rule({ low: null, high: 25 });
+    const events = applyItem(state, reading(10, { temp: 30, hum: 45 }));
+    expect(steps(events)).toEqual([
+      ['zscore', 'temp', 'raised', 30],
+      ['threshold', 'temp', 'raised', 30],
+    ]);
+    expect(Object.keys(state.incidents).sort()).toEqual(['threshold:temp', 'zscore:temp']);
+    expect(state.anomalyCount).toBe(2);
+  });
+});
+
+describe('silence freezes the windows', () => {
+  const atLeast3 = () => {
+    const state = initialDeviceState('dev-1', silentZ, connection);
+    state.thresholds.own.cpu = rule({ low: 0, high: 80, rule: 'at-least-N-in-window', n: 3, windowMs: 60_000 });
+    expect(applyItem(state, reading(0, { cpu: 95 }, 0))).toEqual([]);
+    expect(applyItem(state, reading(1, { cpu: 96 }, 1000))).toEqual([]);
+    return state;
+  };
+
+  it('keeps the count across a disconnection: the third violation 10 minutes later raises', () => {
+    const state = atLeast3();
+    state.connection.status = 'DISCONNECTED';
+    const events = applyItem(state, reading(2, { cpu: 97 }, 601_000));
+    expect(steps(events)).toEqual([['threshold', 'cpu', 'raised', 97]]);
+    expect(events[0]?.explanation).toMatchObject({ violationsInWindow: 3 });
+    expect(state.pausedMs).toBe(600_000);
+    expect(state.connection.status).toBe('CONNECTED');
+    expect(state.thresholdMemory.cpu?.violations).toEqual([0, 1000, 1000]);
+    // Connected again, time runs from active time 1000: the violation at active 0 leaves the
+    // window at active 60 000 (event time 660 000), and then fewer than 3 remain.
+    expect(applyItem(state, reading(3, { cpu: 50 }, 659_999))).toEqual([]);
+    const resolved = applyItem(state, reading(4, { cpu: 50 }, 660_000));
+    expect(steps(resolved)).toEqual([['threshold', 'cpu', 'resolved', 50]]);
+    expect(resolved[0]?.explanation).toMatchObject({ violationsInWindow: 2 });
+  });
+
+  it('without the disconnection the window empties over the same 10 minutes: not raised', () => {
+    const state = atLeast3();
+    expect(applyItem(state, reading(2, { cpu: 97 }, 601_000))).toEqual([]);
+    expect(state.pausedMs).toBe(0);
+    expect(state.thresholdMemory.cpu?.violations).toEqual([601_000]);
+  });
+
+  it('does not pause for a reading older than the last one', () => {
+    const state = atLeast3();
+    state.connection.status = 'DISCONNECTED';
+    applyItem(state, reading(2, { cpu: 50 }, 500));
+    expect(state.pausedMs).toBe(0);
+    expect(state.connection.status).toBe('CONNECTED');
+  });
+
+  it('does not pause before the first reading', () => {
+    const state = initialDeviceState('dev-1', silentZ, connection);
+    state.connection.status = 'DISCONNECTED';
+    applyItem(state, reading(0, { cpu: 50 }, 1_000_000));
+    expect(state.pausedMs).toBe(0);
+  });
+
+  it('adds up successive silences', () => {
+    const state = atLeast3();
+    state.connection.status = 'DISCONNECTED';
+    applyItem(state, reading(2, { cpu: 50 }, 101_000));
+    applyItem(state, reading(3, { cpu: 50 }, 102_000));
+    state.connection.status = 'DISCONNECTED';
+    applyItem(state, reading(4, { cpu: 50 }, 302_000));
+    expect(state.pausedMs).toBe(300_000);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, formats, Rejection, type RejectionCode } from '../../src/formats';
 import type { InputFormat, MessageMeta } from '../../src/formats/format';
+import { parseIsoWithOffset } from '../../src/formats/timestamps';
 
 const MAX = 1024;
 const meta = (key: string | undefined): MessageMeta => ({ key, timestamp: 1_700_000_000_000 });
@@ -40,10 +41,14 @@ describe('decodeMessage: accepted messages', () => {
     expectRejected('oversized', formats.sensor, value, 's', value.length - 1);
   });
 
-  it('names both formats', () => {
-    expect(Object.keys(formats).sort()).toEqual(['reading', 'sensor']);
-    expect(formats.reading.name).toBe('reading');
-    expect(formats.sensor.name).toBe('sensor');
+  it('names all four formats', () => {
+    expect(Object.keys(formats).sort()).toEqual(['csv3', 'host', 'reading', 'sensor']);
+    expect(Object.entries(formats).map(([key, format]) => [key, format.name, format.wire])).toEqual([
+      ['reading', 'reading', 'json'],
+      ['sensor', 'sensor', 'json'],
+      ['host', 'host', 'json'],
+      ['csv3', 'csv3', 'line'],
+    ]);
   });
 });
 
@@ -141,5 +146,153 @@ describe('decodeMessage: field names that would collide with Object.prototype', 
     const value = Buffer.from(`{"deviceId":"dev-1","ts":1,"values":{"temp":1,"${field}":2}}`);
     const rejection = rejectionOf(formats.reading, value, 'dev-1');
     expect(rejection.code).toBe('invalid-schema');
+  });
+});
+
+describe('host format (seed 001)', () => {
+  const host = formats.host;
+  const seedRecord = { ts: '2018-10-29T16:03:42+0700', id: 'host-0002', loadavg: 0.1783, cpu: 97.616, mem: 55.7197 };
+  const instant = Date.UTC(2018, 9, 29, 9, 3, 42);
+
+  it('maps the seed record to one reading with the three metrics', () => {
+    expect(decodeMessage(host, json(seedRecord), meta('host-0002'), MAX)).toStrictEqual({
+      deviceId: 'host-0002',
+      ts: instant,
+      values: { loadavg: 0.1783, cpu: 97.616, mem: 55.7197 },
+    });
+  });
+
+  it('accepts +07:00 and Z for the same instant', () => {
+    for (const ts of ['2018-10-29T16:03:42+07:00', '2018-10-29T09:03:42Z', '2018-10-29T02:03:42-0700']) {
+      expect(decodeMessage(host, json({ ...seedRecord, ts }), meta('host-0002'), MAX).ts).toBe(instant);
+    }
+  });
+
+  it('keeps only the metrics present', () => {
+    expect(decodeMessage(host, json({ ts: seedRecord.ts, id: 'host-0002', cpu: 0 }), meta('host-0002'), MAX)).toStrictEqual({
+      deviceId: 'host-0002',
+      ts: instant,
+      values: { cpu: 0 },
+    });
+  });
+
+  it('rejects a timestamp without a zone or an impossible date as invalid-schema', () => {
+    for (const ts of ['2018-10-29T16:03:42', '2018-02-30T16:03:42+0700', '2018-10-29', 'yesterday', '2018-10-29T24:00:00Z']) {
+      const r = rejectionOf(host, json({ ...seedRecord, ts }), 'host-0002');
+      expect(r.code, ts).toBe('invalid-schema');
+      expect(r.detail, ts).toBe('ts: ts must be ISO-8601 with a zone, e.g. 2018-10-29T16:03:42+0700');
+    }
+    expectRejected('invalid-schema', host, json({ ...seedRecord, ts: instant }), 'host-0002');
+  });
+
+  it('rejects a record without metrics, with a non-numeric metric, or without an id', () => {
+    const r = rejectionOf(host, json({ ts: seedRecord.ts, id: 'host-0002' }), 'host-0002');
+    expect(r.code).toBe('invalid-schema');
+    expect(r.detail).toBe('record: a host record needs loadavg, cpu or mem');
+    expectRejected('invalid-schema', host, json({ ...seedRecord, cpu: '97.6' }), 'host-0002');
+    expectRejected('invalid-schema', host, json({ ...seedRecord, id: '' }), 'host-0002');
+    expectRejected('invalid-schema', host, Buffer.from('{"ts":"2018-10-29T16:03:42+0700","id":"h","cpu":1e999}'), 'h');
+  });
+
+  it('rejects a key other than the host id as key-mismatch', () => {
+    expectRejected('key-mismatch', host, json(seedRecord), 'host-0001');
+  });
+});
+
+describe('csv3 format (seed 004: name,temp,status)', () => {
+  const csv3 = formats.csv3;
+
+  it('maps a line to a temp reading at the message time, with the status as an attribute', () => {
+    expect(decodeMessage(csv3, Buffer.from('sensor-1,105,FAIL'), meta('sensor-1'), MAX)).toStrictEqual({
+      deviceId: 'sensor-1',
+      ts: 1_700_000_000_000,
+      values: { temp: 105 },
+      attrs: { status: 'FAIL' },
+    });
+  });
+
+  it('trims cells and the line', () => {
+    expect(decodeMessage(csv3, Buffer.from(' sensor-1 , 99.5 , OK \n'), meta('sensor-1'), MAX)).toStrictEqual({
+      deviceId: 'sensor-1',
+      ts: 1_700_000_000_000,
+      values: { temp: 99.5 },
+      attrs: { status: 'OK' },
+    });
+  });
+
+  it('rejects a wrong column count as invalid-schema', () => {
+    for (const line of ['sensor-1,105', 'sensor-1,105,FAIL,extra', 'sensor-1']) {
+      expectRejected('invalid-schema', csv3, Buffer.from(line), 'sensor-1');
+    }
+  });
+
+  it('rejects a non-numeric or empty temp as invalid-schema', () => {
+    for (const line of ['sensor-1,hot,OK', 'sensor-1,,OK', 'sensor-1,Infinity,OK', 'sensor-1,1e999,OK']) {
+      expectRejected('invalid-schema', csv3, Buffer.from(line), 'sensor-1');
+    }
+  });
+
+  it('rejects an empty name as invalid-schema', () => {
+    const r = rejectionOf(csv3, Buffer.from(',105,FAIL'), 'sensor-1');
+    expect(r.code).toBe('invalid-schema');
+    expect(r.detail).toBe('name: device id is empty');
+  });
+
+  it('rejects a key other than the name as key-mismatch', () => {
+    const r = rejectionOf(csv3, Buffer.from('sensor-1,105,FAIL'), 'sensor-2');
+    expect(r.code).toBe('key-mismatch');
+    expect(r.detail).toBe('key "sensor-2" ≠ device id "sensor-1"');
+  });
+
+  it('still requires a key', () => {
+    expectRejected('missing-key', csv3, Buffer.from('sensor-1,105,FAIL'), undefined);
+  });
+});
+
+describe('parseIsoWithOffset', () => {
+  const seedInstant = Date.UTC(2018, 9, 29, 9, 3, 42);
+
+  it('parses seed 001 +0700, +07:00, Z and negative offsets', () => {
+    expect(parseIsoWithOffset('2018-10-29T16:03:42+0700')).toBe(seedInstant);
+    expect(parseIsoWithOffset('2018-10-29T16:03:42+07:00')).toBe(seedInstant);
+    expect(parseIsoWithOffset('2018-10-29T09:03:42Z')).toBe(seedInstant);
+    expect(parseIsoWithOffset('2018-10-29T07:33:42-01:30')).toBe(seedInstant);
+    expect(parseIsoWithOffset('2018-10-29T09:03:42+00:00')).toBe(seedInstant);
+    expect(parseIsoWithOffset('2018-10-29 16:03:42+0700')).toBe(seedInstant);
+  });
+
+  it('keeps milliseconds and truncates finer fractions', () => {
+    expect(parseIsoWithOffset('2018-10-29T09:03:42.5Z')).toBe(seedInstant + 500);
+    expect(parseIsoWithOffset('2018-10-29T09:03:42.123Z')).toBe(seedInstant + 123);
+    expect(parseIsoWithOffset('2018-10-29T09:03:42.123999999Z')).toBe(seedInstant + 123);
+  });
+
+  it('crosses the date line with the offset', () => {
+    expect(parseIsoWithOffset('2019-01-01T03:00:00+0700')).toBe(Date.UTC(2018, 11, 31, 20, 0, 0));
+  });
+
+  it('accepts 29 February only in a leap year', () => {
+    expect(parseIsoWithOffset('2020-02-29T00:00:00Z')).toBe(Date.UTC(2020, 1, 29));
+    expect(parseIsoWithOffset('2019-02-29T00:00:00Z')).toBeUndefined();
+  });
+
+  it('returns undefined without a zone or for impossible fields', () => {
+    for (const text of [
+      '2018-10-29T16:03:42',
+      '2018-02-30T00:00:00Z',
+      '2018-13-01T00:00:00Z',
+      '2018-00-10T00:00:00Z',
+      '2018-10-32T00:00:00Z',
+      '2018-10-29T24:00:00Z',
+      '2018-10-29T23:60:00Z',
+      '2018-10-29T23:59:60Z',
+      '2018-10-29',
+      '2018-10-29T16:03:42+7',
+      '2018-10-29T16:03:42 +0700',
+      'not a date',
+      '',
+    ]) {
+      expect(parseIsoWithOffset(text), text).toBeUndefined();
+    }
   });
 });
