@@ -180,6 +180,15 @@ function applyReading(state: DeviceState, reading: Reading, source: Source): Ano
     state.models[field] = learn ? addValue(model, value) : model;
 
     const threshold = thresholdFor(state.thresholds, field);
+    const orphan = state.incidents[`threshold:${field}`];
+    if (!threshold && orphan) {
+      // Its rule was removed: the open anomaly resolves instead of staying open for ever.
+      delete state.incidents[`threshold:${field}`];
+      delete state.thresholdMemory[field];
+      events.push(anomalyEvent(state.deviceId, 'threshold', field, 'resolved', orphan.anomalyId, reading.ts, value, source, {
+        kind: 'threshold', low: null, high: null, rule: 'each', n: 0, windowMs: 0, violationsInWindow: 0, consecutive: 0,
+      }));
+    }
     if (threshold) {
       const open = state.incidents[`threshold:${field}`];
       const judged = judgeThreshold(threshold, state.thresholdMemory[field] ?? emptyThresholdMemory(), value, activeTs, open?.side ?? null);

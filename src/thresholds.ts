@@ -4,7 +4,7 @@ import type { Config } from './config';
 import { type ThresholdChange, thresholdChangeSchema } from './control';
 import { deviceIdSchema, workflowIdFor } from './reading';
 import {
-  FLEET_WORKFLOW_ID,
+  fleetWorkflowId,
   parseOrReject,
   setDefaultThresholdsUpdate,
   setThresholdsUpdate,
@@ -113,7 +113,7 @@ export async function applyThresholdRows(client: Client, config: Config, rows: T
       client.workflow.executeUpdateWithStart(setDefaultThresholdsUpdate, {
         args: [{ changes: defaults, by, reason }],
         startWorkflowOperation: new WithStartWorkflowOperation<typeof fleetWorkflow>('fleetWorkflow', {
-          workflowId: FLEET_WORKFLOW_ID,
+          workflowId: fleetWorkflowId(config.temporal.taskQueue),
           taskQueue: config.temporal.taskQueue,
           workflowIdConflictPolicy: 'USE_EXISTING',
           args: [{}],

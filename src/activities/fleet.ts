@@ -1,13 +1,21 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import type { ThresholdRule } from '../detectors/threshold';
-import { FLEET_WORKFLOW_ID, fleetDefaultsQuery } from '../workflows/definitions';
+import { type ThresholdRule, thresholdRuleSchema } from '../detectors/threshold';
+import { fleetWorkflowId } from '../workflows/definitions';
+import { z } from 'zod';
+
+const fleetMemoSchema = z.object({ defaults: z.record(z.string(), thresholdRuleSchema) });
 
 export function createFleetActivities(client: Client) {
   return {
-    /** The `*` thresholds a new device starts with; none while no `*` row was ever applied. */
-    async fleetThresholdDefaults(): Promise<Record<string, ThresholdRule>> {
+    /**
+     * The `*` thresholds a new device on this task queue starts with, from the fleet workflow's
+     * memo (no worker needs to answer); none while no `*` row was ever applied.
+     */
+    async fleetThresholdDefaults(taskQueue: string): Promise<Record<string, ThresholdRule>> {
       try {
-        return await client.workflow.getHandle(FLEET_WORKFLOW_ID).query(fleetDefaultsQuery);
+        const { memo } = await client.workflow.getHandle(fleetWorkflowId(taskQueue)).describe();
+        const parsed = fleetMemoSchema.safeParse(memo);
+        return parsed.success ? parsed.data.defaults : {};
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return {};
         throw error;

@@ -24,6 +24,7 @@ export function decodeControl(value: Buffer | null, meta: MessageMeta, maxBytes:
     let row: ThresholdRow;
     try {
       const cells = text.split(',').map((c) => c.trim());
+      if (cells.length < 4) throw new Error('a threshold row is host,field,low,high[,…]');
       row = thresholdRowFrom(Object.fromEntries(thresholdColumns.map((c, i) => [c, cells[i]])), 1);
     } catch (error) {
       throw new Rejection('invalid-schema', (error as Error).message);

@@ -16,7 +16,8 @@ export const csv3Format: InputFormat<typeof csv3Schema> = {
     const cells = text.trim().split(',');
     if (cells.length !== 3) return { cells: cells.length }; // fails the schema with a clear path
     const [name, temp, status] = cells.map((c) => c.trim());
-    return { name, temp: temp === '' ? Number.NaN : Number(temp), status };
+    // Plain decimals only: Number() would also take hex, binary and exponents of anything.
+    return { name, temp: /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(temp ?? '') ? Number(temp) : Number.NaN, status };
   },
   wireSchema: csv3Schema,
   toReading: ({ name, temp, status }, meta) => ({ deviceId: name, ts: meta.timestamp, values: { temp }, attrs: { status } }),

@@ -14,6 +14,8 @@ export function parseIsoWithOffset(text: string): number | undefined {
   if (zone === 'Z' || zone === undefined) return utc;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
+  const [offsetHours, offsetMinutes] = [Number(digits.slice(0, 2)), Number(digits.slice(2))];
+  if (offsetHours > 14 || offsetMinutes > 59) return undefined;
+  const offsetMin = offsetHours * 60 + offsetMinutes;
   return utc - sign * offsetMin * 60_000;
 }

@@ -72,7 +72,8 @@ export const setThresholdsUpdate = defineUpdate<ThresholdLayers, [ThresholdsUpda
 export const resetModelUpdate = defineUpdate<string[], [ModelReset]>('resetModel');
 export const pushModelUpdate = defineUpdate<void, [ModelPush]>('pushModel');
 
-export const FLEET_WORKFLOW_ID = 'vigil:fleet';
+/** One fleet per deployment: devices on a task queue share its `*` defaults. */
+export const fleetWorkflowId = (taskQueue: string) => `vigil-fleet:${taskQueue}`;
 export const fleetDefaultsQuery = defineQuery<Record<string, ThresholdRule>>('defaults');
 export const setDefaultThresholdsUpdate = defineUpdate<Record<string, ThresholdRule>, [DefaultThresholdsUpdate]>('setDefaultThresholds');
 

@@ -96,7 +96,7 @@ export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<Dev
   if (!input.state) {
     // Handlers come first (an Update left unhandled in this activation would be rejected);
     // items wait in `pending` until the `*` defaults are in. Changes received meanwhile win.
-    state.thresholds.defaults = { ...(await fleetThresholdDefaults()), ...state.thresholds.defaults };
+    state.thresholds.defaults = { ...(await fleetThresholdDefaults(workflowInfo().taskQueue)), ...state.thresholds.defaults };
   }
 
   const shouldContinueAsNew = () =>

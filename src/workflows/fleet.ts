@@ -5,10 +5,13 @@ import { defaultThresholdsUpdateSchema, fleetDefaultsQuery, parseOrReject, setDe
 
 /**
  * The `*` device: the thresholds every device gets unless it has its own. Devices read them
- * when they start; `vigil thresholds apply` also pushes a change to every running device.
+ * (from the memo) when they start; `vigil thresholds apply` also pushes a change to every
+ * running device.
  */
 export async function fleetWorkflow(input: { defaults?: Record<string, ThresholdRule> } = {}): Promise<void> {
   let defaults = input.defaults ?? {};
+  // Devices read the defaults from the memo (no worker needed), so every run states them.
+  upsertMemo({ defaults });
   setHandler(fleetDefaultsQuery, () => defaults, { description: 'The `*` thresholds' });
   setHandler(
     setDefaultThresholdsUpdate,

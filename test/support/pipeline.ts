@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { type Config, loadConfig } from '../../src/config';
 import type { DeviceState } from '../../src/device-state';
-import { type AnomalyEvent, anomalyEventSchema } from '../../src/events';
+import { type AnomalyEvent, anomalyEventSchema, type DeviceEvent, deviceEventSchema } from '../../src/events';
 import { createKafka } from '../../src/kafka/client';
 import { ensureTopics } from '../../src/kafka/topics';
 import { workflowIdFor } from '../../src/reading';
@@ -23,6 +23,7 @@ export class Pipeline {
   readonly config: Config;
   readonly kafka;
   readonly anomalies: AnomalyEvent[] = [];
+  readonly deviceEvents: DeviceEvent[] = [];
   readonly deadLetters: Array<{ key: string | undefined; value: Buffer | null; headers: Record<string, string> }> = [];
   private readonly children = new Set<ChildProcess>();
   private readonly collectors: Array<{ disconnect(): Promise<void> }> = [];
@@ -49,6 +50,9 @@ export class Pipeline {
     await ensureTopics(this.kafka, this.config);
     await this.collect(this.config.kafka.topics.anomalies, (message) => {
       this.anomalies.push(anomalyEventSchema.parse(JSON.parse(message.value?.toString('utf8') ?? 'null')));
+    });
+    await this.collect(this.config.kafka.topics.deviceEvents, (message) => {
+      this.deviceEvents.push(deviceEventSchema.parse(JSON.parse(message.value?.toString('utf8') ?? 'null')));
     });
     await this.collect(this.config.kafka.topics.dlq, (message) => {
       this.deadLetters.push({ key: message.key?.toString('utf8'), value: message.value, headers: headerStrings(message.headers) });
@@ -90,6 +94,15 @@ export class Pipeline {
     return child;
   }
 
+  /** Runs a `vigil` command with this pipeline's environment; resolves with its exit code and output. */
+  vigil(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), ...args], { cwd: root, env: this.env }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  }
+
   async send(messages: Array<{ key: string | null; value: Buffer | string | null }>, topic: string): Promise<void> {
     const producer = this.kafka.producer();
     await producer.connect();
@@ -102,6 +115,12 @@ export class Pipeline {
   async deviceState(deviceId: string): Promise<DeviceState> {
     if (!this.client) throw new Error('setUp first');
     return this.client.workflow.getHandle(workflowIdFor(deviceId)).query(stateQuery);
+  }
+
+  topicFor(format: string): string {
+    const input = this.config.kafka.inputs.find((i) => i.format === format);
+    if (!input) throw new Error(`no input topic for ${format}`);
+    return input.topic;
   }
 
   async statesOf(deviceIds: string[]): Promise<Map<string, DeviceState>> {

@@ -143,3 +143,9 @@ describe('decodeControl: rejections', () => {
     expect(() => decodeControl(Buffer.from([0x68, 0xff, 0x2c]), meta('h'), MAX)).toThrow(expect.objectContaining({ code: 'invalid-encoding' }));
   });
 });
+
+describe('decodeControl: short threshold rows', () => {
+  it('rejects a row with fewer than host,field,low,high', () => {
+    expect(codeOf('host-0001,cpu,80', 'host-0001')).toBe('invalid-schema');
+  });
+});

@@ -438,3 +438,18 @@ describe('silence freezes the windows', () => {
     expect(state.pausedMs).toBe(300_000);
   });
 });
+
+describe('removing a threshold with an open anomaly', () => {
+  it('resolves the anomaly on the next reading and forgets the window', () => {
+    const state = initialDeviceState('dev', silentZ, connection);
+    state.thresholds.own.t = rule({ low: null, high: 10, rule: 'at-least-N-in-window', n: 1 });
+    const raised = applyItem(state, reading(0, { t: 50 }));
+    expect(steps(raised)).toEqual([['threshold', 't', 'raised', 50]]);
+    applyItem(state, control(1, { type: 'thresholds', deviceId: 'dev', changes: [{ field: 't', rule: null }], by: 'test' }));
+    const after = applyItem(state, reading(2, { t: 5 }));
+    expect(steps(after)).toEqual([['threshold', 't', 'resolved', 5]]);
+    expect(after[0]?.anomalyId).toBe(raised[0]?.anomalyId);
+    expect(state.incidents).toEqual({});
+    expect(state.thresholdMemory.t).toBeUndefined();
+  });
+});

@@ -296,3 +296,16 @@ describe('parseIsoWithOffset', () => {
     }
   });
 });
+
+describe('strict numbers and zones', () => {
+  it('rejects zone offsets out of range', async () => {
+    const { parseIsoWithOffset } = await import('../../src/formats/timestamps');
+    expect(parseIsoWithOffset('2018-10-29T16:03:42+0799')).toBeUndefined();
+    expect(parseIsoWithOffset('2018-10-29T16:03:42+1500')).toBeUndefined();
+    expect(parseIsoWithOffset('2018-10-29T16:03:42-1400')).toBe(Date.UTC(2018, 9, 30, 6, 3, 42));
+  });
+
+  it.each(['0x10', '0b11', 'Infinity', '1e400', ' '])('csv3 rejects the temperature %j', (temp) => {
+    expect(rejectionOf(formats.csv3, Buffer.from(`s,${temp},OK`), 's').code).toBe('invalid-schema');
+  });
+});
