@@ -153,18 +153,19 @@ device
   });
 device
   .command('configure <id>')
-  .description("Change the device's z-score rule (or one field's) and its learn gate")
+  .description("Change the device's z-score rule and learn gate, or one field's")
   .option('--field <field>', 'only this field')
   .option('--k <k>', 'standard deviations that count as anomalous', numberOption('--k'))
   .option('--min-samples <n>', 'readings before judging', numberOption('--min-samples'))
   .addOption(new Option('--direction <direction>', 'which side is anomalous').choices(['above', 'below', 'both']))
   .option('--clear-after <n>', 'normal readings that resolve an anomaly', numberOption('--clear-after'))
-  .addOption(new Option('--learn-anomalies <on|off>', 'whether anomalous values teach the baseline').choices(['on', 'off']))
+  .addOption(new Option('--learn-anomalies <on|off>', 'whether anomalous values teach the model (the learn gate)').choices(['on', 'off']))
   .addOption(byOption())
   .addOption(reasonOption())
   .action(async (id: string, o: { field?: string; k?: number; minSamples?: number; direction?: 'above' | 'below' | 'both'; clearAfter?: number; learnAnomalies?: 'on' | 'off'; by: string; reason?: string }) => {
-    const rule = Object.fromEntries(Object.entries({ k: o.k, minSamples: o.minSamples, direction: o.direction, clearAfter: o.clearAfter }).filter(([, v]) => v !== undefined));
-    const change = { field: o.field, rule, learnAnomalies: o.learnAnomalies === undefined ? undefined : o.learnAnomalies === 'on', by: o.by, reason: o.reason };
+    const learnAnomalies = o.learnAnomalies === undefined ? undefined : o.learnAnomalies === 'on';
+    const rule = Object.fromEntries(Object.entries({ k: o.k, minSamples: o.minSamples, direction: o.direction, clearAfter: o.clearAfter, learnAnomalies }).filter(([, v]) => v !== undefined));
+    const change = { field: o.field, rule, by: o.by, reason: o.reason };
     const config = await withClient((client) => configureZScore(client, id, change).catch((e: unknown) => Promise.reject(new Error(updateFailure(e)))));
     say(JSON.stringify(config));
   });

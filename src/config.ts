@@ -47,6 +47,7 @@ export const configSchema = z.object({
     minSamples: positiveInt,
     direction,
     clearAfter: positiveInt,
+    learnAnomalies: z.boolean(),
   }),
   /** Seed 001: DISCONNECTED after this much silence, retired (workflow completed) after that. */
   connection: z.object({
@@ -114,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minSamples: env.VIGIL_ZSCORE_MIN_SAMPLES ?? 30,
       direction: env.VIGIL_ZSCORE_DIRECTION ?? 'above',
       clearAfter: env.VIGIL_ZSCORE_CLEAR_AFTER ?? 1,
+      learnAnomalies: (env.VIGIL_ZSCORE_LEARN_ANOMALIES ?? 'false') === 'true',
     },
     connection: {
       disconnectAfterMs: env.VIGIL_DISCONNECT_AFTER_MS ?? 60_000,

@@ -9,10 +9,8 @@ import { deviceIdSchema, fieldNameSchema, type Reading, readingSchema, type Sour
 
 export const zscoreConfigSchema = z.object({
   defaults: zscoreRuleSchema,
-  /** Per-field overrides of the defaults. */
+  /** Per-field overrides of the defaults (k, learn gate, …): each field's model is its own. */
   fields: z.record(fieldNameSchema, zscoreRuleOverrideSchema),
-  /** The learn gate: whether an anomalous value still teaches the baseline. */
-  learnAnomalies: z.boolean(),
 });
 export type ZScoreConfig = z.infer<typeof zscoreConfigSchema>;
 
@@ -68,7 +66,7 @@ export function initialDeviceState(
 ): DeviceState {
   return {
     deviceId,
-    zscore: { defaults: zscore, fields: {}, learnAnomalies: false },
+    zscore: { defaults: { ...zscore }, fields: {} },
     thresholds: { defaults: thresholdDefaults, own: {} },
     models: {},
     zscoreGoodStreak: {},
@@ -176,7 +174,7 @@ function applyReading(state: DeviceState, reading: Reading, source: Source): Ano
         kind: 'zscore', n: model.n, mean: z.mean, stdev: z.stdev, z: z.z, k: rule.k, direction: rule.direction, lower: z.lower, upper: z.upper,
       });
     }
-    const learn = !anomalous || state.zscore.learnAnomalies;
+    const learn = !anomalous || rule.learnAnomalies;
     state.models[field] = learn ? addValue(model, value) : model;
 
     const threshold = thresholdFor(state.thresholds, field);

@@ -101,7 +101,7 @@ export function describeDevice(state: DeviceState, now = Date.now()): string {
       fmt(model?.mean),
       fmt(model ? stdev(model) : undefined),
       fmt(state.lastValues[field]),
-      `k ${rule.k} ${rule.direction}, min ${rule.minSamples}`,
+      `k ${rule.k} ${rule.direction}, min ${rule.minSamples}, ${rule.learnAnomalies ? 'learns' : 'gates'} anomalies`,
       threshold
         ? `${threshold.low ?? '−∞'} … ${threshold.high ?? '∞'} ${threshold.rule}${threshold.rule === 'each' || threshold.rule === 'latest-in-window' ? '' : ` n=${threshold.n}`}` +
           `${threshold.rule.includes('window') ? ` ${threshold.windowMs / 1000}s` : ''}` +
@@ -115,7 +115,7 @@ export function describeDevice(state: DeviceState, now = Date.now()): string {
   return [
     `Device ${state.deviceId}: ${connection.status}, last seen ${seen}`,
     `  ${state.readingsApplied} readings, ${state.controlsApplied} control messages, ${state.duplicatesSkipped} re-deliveries skipped, ${state.anomalyCount} anomalies raised`,
-    `  last reading at ${state.lastReadingTs === null ? 'never' : new Date(state.lastReadingTs).toISOString()}; learn gate: anomalies ${state.zscore.learnAnomalies ? 'are' : 'are not'} learnt`,
+    `  last reading at ${state.lastReadingTs === null ? 'never' : new Date(state.lastReadingTs).toISOString()}`,
     '',
     ...table(['field', 'n', 'mean', 'stdev', 'last', 'z-score rule', 'threshold'], rows),
     '',

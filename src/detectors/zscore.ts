@@ -11,9 +11,15 @@ const zscoreRuleShape = {
   direction: directionSchema,
   /** Normal readings in a row that resolve an open anomaly. */
   clearAfter: z.number().int().min(1),
+  /** The learn gate: whether an anomalous value still teaches this model. */
+  learnAnomalies: z.boolean(),
 };
 
-export const zscoreRuleSchema = z.object({ ...zscoreRuleShape, clearAfter: zscoreRuleShape.clearAfter.default(1) });
+export const zscoreRuleSchema = z.object({
+  ...zscoreRuleShape,
+  clearAfter: zscoreRuleShape.clearAfter.default(1),
+  learnAnomalies: zscoreRuleShape.learnAnomalies.default(false),
+});
 
 /** Per-field overrides: only what is given, no defaults (they would mask the device's own). */
 export const zscoreRuleOverrideSchema = z.object(zscoreRuleShape).partial().strict();

@@ -23,7 +23,6 @@ export const zscoreChangeSchema = z
     /** The field whose rule changes; without it, the device's defaults change. */
     field: fieldNameSchema.optional(),
     rule: zscoreRuleOverrideSchema,
-    learnAnomalies: z.boolean().optional(),
   })
   .extend(changeAuthorSchema.shape)
   .strict();

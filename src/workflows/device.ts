@@ -168,11 +168,10 @@ function deviceEvent(state: DeviceState, type: DeviceEvent['type']): DeviceEvent
 
 /** The configuration after a change, validated whole; throws a readable error when invalid. */
 function nextZScoreConfig(current: ZScoreConfig, change: unknown): ZScoreConfig {
-  const { field, rule, learnAnomalies } = parseOrReject(zscoreChangeSchema, change, 'z-score change');
+  const { field, rule } = parseOrReject(zscoreChangeSchema, change, 'z-score change');
   const next = {
     defaults: field === undefined ? { ...current.defaults, ...rule } : current.defaults,
     fields: field === undefined ? current.fields : { ...current.fields, [field]: { ...current.fields[field], ...rule } },
-    learnAnomalies: learnAnomalies ?? current.learnAnomalies,
   };
   parseOrReject(zscoreRuleSchema, { ...next.defaults, ...(field === undefined ? {} : next.fields[field]) }, 'z-score rule');
   return parseOrReject(zscoreConfigSchema, next, 'z-score configuration');

@@ -2,7 +2,7 @@ import { applyItem, type ConnectionSettings, type DeviceState, initialDeviceStat
 import type { ZScoreRule } from '../../src/detectors/zscore';
 import type { AnomalyEvent } from '../../src/events';
 
-export const defaultRule: ZScoreRule = { k: 4, minSamples: 30, direction: 'above', clearAfter: 1 };
+export const defaultRule: ZScoreRule = { k: 4, minSamples: 30, direction: 'above', clearAfter: 1, learnAnomalies: false };
 export const defaultConnection: ConnectionSettings = { disconnectAfterMs: 60_000, retireAfterMs: 24 * 3600_000 };
 
 /** An uninterrupted, in-memory run of the same detector code: what the pipeline must match. */

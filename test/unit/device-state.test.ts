@@ -16,9 +16,9 @@ import {
 } from '../../src/device-state';
 import type { AnomalyEvent } from '../../src/events';
 
-const defaults: ZScoreRule = { k: 3, minSamples: 4, direction: 'both', clearAfter: 1 };
+const defaults: ZScoreRule = { k: 3, minSamples: 4, direction: 'both', clearAfter: 1, learnAnomalies: false };
 /** A z-score rule that never judges, for threshold-only tests. */
-const silentZ: ZScoreRule = { k: 3, minSamples: 1_000_000, direction: 'both', clearAfter: 1 };
+const silentZ: ZScoreRule = { k: 3, minSamples: 1_000_000, direction: 'both', clearAfter: 1, learnAnomalies: false };
 const connection = { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 };
 const rule = (input: ThresholdRuleInput) => thresholdRuleSchema.parse(input);
 
@@ -35,7 +35,7 @@ const steps = (events: AnomalyEvent[]) => events.map((e) => [e.detector, e.field
 /** A device that has learnt temp 9/11 (mean 10) and hum 40/50 (mean 45) from offsets 0..9. */
 function warmedUp(learnAnomalies = false, zscore: ZScoreRule = defaults): DeviceState {
   const state = initialDeviceState('dev-1', zscore, connection);
-  state.zscore.learnAnomalies = learnAnomalies;
+  state.zscore.defaults.learnAnomalies = learnAnomalies;
   for (let i = 0; i < 10; i += 1) {
     expect(applyItem(state, reading(i, { temp: i % 2 === 0 ? 9 : 11, hum: i % 2 === 0 ? 40 : 50 }))).toEqual([]);
   }
@@ -53,7 +53,7 @@ describe('initialDeviceState', () => {
     const state = initialDeviceState('d', defaults, connection);
     expect(state).toStrictEqual({
       deviceId: 'd',
-      zscore: { defaults, fields: {}, learnAnomalies: false },
+      zscore: { defaults, fields: {} },
       thresholds: { defaults: {}, own: {} },
       models: {},
       zscoreGoodStreak: {},
@@ -242,17 +242,17 @@ describe('applyItem: z-score lifecycle', () => {
   });
 
   it('keeps a parsed per-field override to what it names, so it does not reset clearAfter', () => {
-    const config = zscoreConfigSchema.parse({ defaults: { ...defaults, clearAfter: 3 }, fields: { temp: { k: 2 } }, learnAnomalies: false });
+    const config = zscoreConfigSchema.parse({ defaults: { ...defaults, clearAfter: 3 }, fields: { temp: { k: 2 } } });
     expect(config.fields).toStrictEqual({ temp: { k: 2 } });
-    expect(zscoreRuleFor(config, 'temp')).toEqual({ k: 2, minSamples: 4, direction: 'both', clearAfter: 3 });
+    expect(zscoreRuleFor(config, 'temp')).toEqual({ k: 2, minSamples: 4, direction: 'both', clearAfter: 3, learnAnomalies: false });
     expect(zscoreConfigSchema.safeParse({ ...config, fields: { temp: { k: 2, colour: 'red' } } }).success).toBe(false);
   });
 
   it('gives per-field overrides precedence over the defaults', () => {
     const state = warmedUp();
     state.zscore.fields = { hum: { k: 1 }, temp: { direction: 'below' } };
-    expect(zscoreRuleFor(state.zscore, 'hum')).toEqual({ k: 1, minSamples: 4, direction: 'both', clearAfter: 1 });
-    expect(zscoreRuleFor(state.zscore, 'temp')).toEqual({ k: 3, minSamples: 4, direction: 'below', clearAfter: 1 });
+    expect(zscoreRuleFor(state.zscore, 'hum')).toEqual({ k: 1, minSamples: 4, direction: 'both', clearAfter: 1, learnAnomalies: false });
+    expect(zscoreRuleFor(state.zscore, 'temp')).toEqual({ k: 3, minSamples: 4, direction: 'below', clearAfter: 1, learnAnomalies: false });
     expect(zscoreRuleFor(state.zscore, 'pressure')).toEqual(defaults);
     // hum stdev = sqrt(250/9) ≈ 5.27: 53 is ≈ 1.5 stdev away, beyond k = 1 but within 3;
     // temp 30 is far above, but temp only watches below.
@@ -451,5 +451,17 @@ describe('removing a threshold with an open anomaly', () => {
     expect(after[0]?.anomalyId).toBe(raised[0]?.anomalyId);
     expect(state.incidents).toEqual({});
     expect(state.thresholdMemory.t).toBeUndefined();
+  });
+});
+
+describe('the learn gate per model', () => {
+  it('lets one field learn its anomalies while another gates them', () => {
+    const state = warmedUp();
+    state.zscore.fields = { temp: { learnAnomalies: true } };
+    const before = { temp: { ...model(state, 'temp') }, hum: { ...model(state, 'hum') } };
+    const events = applyItem(state, reading(10, { temp: 1000, hum: 1000 }));
+    expect(events.map((e) => [e.field, e.status])).toEqual([['temp', 'raised'], ['hum', 'raised']]);
+    expect(model(state, 'temp').n).toBe(before.temp.n + 1);
+    expect(model(state, 'hum')).toEqual(before.hum);
   });
 });

@@ -110,7 +110,17 @@ describe('thresholds on a running device workflow', () => {
     });
     expect(harness.deviceEvents.filter((e) => e.deviceId === deviceId).map((e) => e.type)).toEqual(['CONNECTED', 'DISCONNECTED', 'CONNECTED', 'DISCONNECTED', 'RETIRED']);
     expect(final.readingsApplied).toBe(2);
-    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    const retired = await handle.describe();
+    expect(retired.status.name).toBe('COMPLETED');
+
+    // A retired device that reports again starts afresh.
+    const fresh = await harness.withWorker(queue, async () => {
+      const started = await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [22], 2), { connection });
+      expect(started.signaledRunId).not.toBe(retired.runId);
+      return harness.waitForApplied(deviceId, 1);
+    });
+    expect(fresh.readingsApplied).toBe(1);
+    expect(fresh.models.temp?.n).toBe(1);
   });
 });
 
