@@ -15,15 +15,31 @@ export function topicSpecs(config: Config) {
   ];
 }
 
-/** Creates Vigil's topics that do not exist yet; safe to call on every start. */
-export async function ensureTopics(kafka: Kafka, config: Config): Promise<string[]> {
+/**
+ * Creates Vigil's topics that do not exist yet and waits until every partition has a leader;
+ * safe to call on every start.
+ */
+export async function ensureTopics(kafka: Kafka, config: Config, timeoutMs = 60_000): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topicSpecs(config).filter((spec) => !existing.has(spec.topic));
     if (missing.length > 0) {
-      await admin.createTopics({ topics: missing.map((spec) => ({ replicationFactor: -1, ...spec })), waitForLeaders: true });
+      await admin.createTopics({ topics: missing.map((spec) => ({ replicationFactor: -1, ...spec })), waitForLeaders: false });
+      // kafkajs's own wait gives up on the "unknown topic-partition" answers a broker can give
+      // for a moment after creating a topic, so the wait is ours.
+      const topics = missing.map((spec) => spec.topic);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const ready = await admin
+          .fetchTopicMetadata({ topics })
+          .then(({ topics: metadata }) => metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+          .catch(() => false);
+        if (ready) break;
+        if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     }
     return missing.map((spec) => spec.topic);
   } finally {

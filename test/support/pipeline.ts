@@ -61,11 +61,24 @@ export class Pipeline {
     this.client = new Client({ connection, namespace: this.config.temporal.namespace });
   }
 
+  /**
+   * Collects a topic's messages once each: a consumer that rebalances re-reads from its last
+   * commit, and those re-deliveries (same partition and offset) are the collector's, not the
+   * pipeline's. A re-publication by the pipeline has a new offset and is still seen.
+   */
   private async collect(topic: string, onMessage: (message: KafkaMessage) => void): Promise<void> {
     const consumer = this.kafka.consumer({ groupId: `${topic}.collector`, maxWaitTimeInMs: 100 });
+    const seen = new Set<string>();
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => onMessage(message) });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const position = `${partition}:${message.offset}`;
+        if (seen.has(position)) return;
+        seen.add(position);
+        onMessage(message);
+      },
+    });
     this.collectors.push(consumer);
   }
 
