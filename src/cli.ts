@@ -15,7 +15,6 @@ import {
   listDevices,
   pushModel,
   resetModel,
-  updateFailure,
 } from './operator';
 import { applyThresholdRows, parseThresholdsCsv } from './thresholds';
 import { replayFile } from './replay';
@@ -148,7 +147,7 @@ device
   .addOption(byOption())
   .addOption(reasonOption())
   .action(async (id: string, options: { field?: string; by: string; reason?: string }) => {
-    const fields = await withClient((client) => resetModel(client, id, options.field, options.by, options.reason).catch((e: unknown) => Promise.reject(new Error(updateFailure(e)))));
+    const fields = await withClient((client) => resetModel(client, id, options.field, options.by, options.reason));
     say(`reset ${fields.length > 0 ? fields.join(', ') : 'nothing (no model yet)'}`);
   });
 device
@@ -166,7 +165,7 @@ device
     const learnAnomalies = o.learnAnomalies === undefined ? undefined : o.learnAnomalies === 'on';
     const rule = Object.fromEntries(Object.entries({ k: o.k, minSamples: o.minSamples, direction: o.direction, clearAfter: o.clearAfter, learnAnomalies }).filter(([, v]) => v !== undefined));
     const change = { field: o.field, rule, by: o.by, reason: o.reason };
-    const config = await withClient((client) => configureZScore(client, id, change).catch((e: unknown) => Promise.reject(new Error(updateFailure(e)))));
+    const config = await withClient((client) => configureZScore(client, id, change));
     say(JSON.stringify(config));
   });
 device
@@ -179,9 +178,7 @@ device
   .addOption(byOption())
   .addOption(reasonOption())
   .action(async (id: string, o: { field: string; n: number; mean: number; m2: number; by: string; reason?: string }) => {
-    await withClient((client) =>
-      pushModel(client, id, { field: o.field, model: { n: o.n, mean: o.mean, m2: o.m2 }, by: o.by, reason: o.reason }).catch((e: unknown) => Promise.reject(new Error(updateFailure(e)))),
-    );
+    await withClient((client) => pushModel(client, id, { field: o.field, model: { n: o.n, mean: o.mean, m2: o.m2 }, by: o.by, reason: o.reason }));
     say(`model of ${o.field} replaced`);
   });
 

@@ -33,6 +33,15 @@ export function updateFailure(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Runs an Update; a rejection becomes an Error that says why. */
+async function update<T>(run: Promise<T>): Promise<T> {
+  try {
+    return await run;
+  } catch (error) {
+    throw new Error(updateFailure(error));
+  }
+}
+
 export interface DeviceRow {
   deviceId: string;
   status: string;
@@ -66,15 +75,15 @@ export async function deviceState(client: Client, deviceId: string): Promise<Dev
 }
 
 export async function configureZScore(client: Client, deviceId: string, change: ZScoreChange) {
-  return deviceHandle(client, deviceId).executeUpdate(configureZScoreUpdate, { args: [change] });
+  return update(deviceHandle(client, deviceId).executeUpdate(configureZScoreUpdate, { args: [change] }));
 }
 
 export async function resetModel(client: Client, deviceId: string, field: string | undefined, by: string, reason?: string) {
-  return deviceHandle(client, deviceId).executeUpdate(resetModelUpdate, { args: [{ field, by, reason }] });
+  return update(deviceHandle(client, deviceId).executeUpdate(resetModelUpdate, { args: [{ field, by, reason }] }));
 }
 
 export async function pushModel(client: Client, deviceId: string, push: ModelPush) {
-  return deviceHandle(client, deviceId).executeUpdate(pushModelUpdate, { args: [push] });
+  return update(deviceHandle(client, deviceId).executeUpdate(pushModelUpdate, { args: [push] }));
 }
 
 const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? '' : String(Math.round(x * 10 ** digits) / 10 ** digits));

@@ -1,7 +1,8 @@
-import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { parse } from 'csv-parse/sync';
 import type { Config } from './config';
 import { type ThresholdChange, thresholdChangeSchema } from './control';
+import { updateFailure } from './operator';
 import { deviceIdSchema, workflowIdFor } from './reading';
 import {
   fleetWorkflowId,
@@ -94,8 +95,7 @@ export async function applyThresholdRows(client: Client, config: Config, rows: T
       await run();
       outcomes.push({ device, applied: true, message: 'applied' });
     } catch (error) {
-      const cause = error instanceof WorkflowUpdateFailedError ? (error.cause?.message ?? error.message) : (error as Error).message;
-      outcomes.push({ device, applied: false, message: cause });
+      outcomes.push({ device, applied: false, message: updateFailure(error) });
     }
   };
   const startDevice = (deviceId: string) =>

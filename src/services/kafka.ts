@@ -109,7 +109,7 @@ export async function startKafka(config: Config): Promise<'started' | 'running'>
     const classpath = `${libs}/*`;
     writeServerProperties(config);
     if (!fs.existsSync(path.join(paths.data, 'meta.properties'))) {
-      runStep('Formatting the Kafka storage', 'java', ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', paths.properties], paths.dir);
+      runStep('Formatting the Kafka storage', 'java', ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${randomBytes(16).toString('base64url')}`, '-c', paths.properties], paths.dir);
     }
     const jvm = [
       '-Xms256m', '-Xmx1g', '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20',
