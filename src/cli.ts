@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { type Config, loadConfig } from './config';
+import { startBoard } from './board/server';
 import { runDemo } from './demo';
 import { type FormatName, formatNameSchema } from './formats';
 import { runIngest } from './ingest';
@@ -180,6 +181,20 @@ device
   .action(async (id: string, o: { field: string; n: number; mean: number; m2: number; by: string; reason?: string }) => {
     await withClient((client) => pushModel(client, id, { field: o.field, model: { n: o.n, mean: o.mean, m2: o.m2 }, by: o.by, reason: o.reason }));
     say(`model of ${o.field} replaced`);
+  });
+
+program
+  .command('board')
+  .description('Serve the live Anomaly Board on 127.0.0.1')
+  .option('-p, --port <port>', 'port (default VIGIL_BOARD_PORT or 8090; 0 picks a free one)', numberOption('--port', (n) => Number.isInteger(n) && n >= 0 && n < 65536))
+  .option('--from-beginning', 'also replay the readings already in the input topics')
+  .action(async (options: { port?: number; fromBeginning?: boolean }) => {
+    const config = configured();
+    const board = await startBoard(config, { port: options.port ?? config.board.port, fromBeginning: options.fromBeginning });
+    say(`Anomaly Board: ${board.url}`);
+    const stop = () => void board.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 program.command('demo').description('Run everything end to end on the local services and print the anomalies').action(async () => {

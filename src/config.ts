@@ -54,6 +54,7 @@ export const configSchema = z.object({
     disconnectAfterMs: positiveInt,
     retireAfterMs: positiveInt,
   }),
+  board: z.object({ port: z.coerce.number().int().min(0).max(65535) }),
   /** Undefined: each command's own default (info; warn for the demo). */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
 });
@@ -121,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disconnectAfterMs: env.VIGIL_DISCONNECT_AFTER_MS ?? 60_000,
       retireAfterMs: env.VIGIL_RETIRE_AFTER_MS ?? 24 * 3600_000,
     },
+    board: { port: env.VIGIL_BOARD_PORT ?? 8090 },
     logLevel: env.LOG_LEVEL,
   };
   const parsed = configSchema.safeParse(raw);

@@ -83,17 +83,17 @@ export class Pipeline {
   }
 
   /** Starts `vigil <command>` as its own process and waits for its ready line. */
-  async start(command: 'worker' | 'ingest'): Promise<ChildProcess> {
+  async start(command: 'worker' | 'ingest' | 'board', args: string[] = []): Promise<ChildProcess> {
     fs.mkdirSync(artifactsDir, { recursive: true });
     const log = fs.openSync(path.join(artifactsDir, `${this.name}-${command}.log`), 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), command], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), command, ...args], {
       cwd: root,
       env: { ...this.env, LOG_LEVEL: 'info' },
       stdio: ['ignore', log, 'pipe'],
     });
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
-    const ready = command === 'worker' ? 'worker running' : 'ingest running';
+    const ready = `${command} running`;
     await new Promise<void>((resolve, reject) => {
       let seen = '';
       child.stderr?.on('data', (chunk: Buffer) => {

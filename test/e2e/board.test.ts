@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumArgs, ensureChromium } from '../../src/services/chromium';
+import { artifactsDir, Pipeline, waitFor } from '../support/pipeline';
+
+let pipeline: Pipeline | undefined;
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await pipeline?.tearDown();
+  pipeline = undefined;
+});
+
+/** Starts the board on a free port and returns its URL (it logs `board running` with it). */
+async function startBoard(p: Pipeline): Promise<string> {
+  await p.start('board', ['--port', '0']);
+  const log = fs.readFileSync(path.join(artifactsDir, `${p.name}-board.log`), 'utf8');
+  const url = [...log.matchAll(/"url":"(http:\/\/127\.0\.0\.1:\d+\/)"/g)].at(-1)?.[1];
+  if (!url) throw new Error('the board did not say its URL');
+  return url;
+}
+
+const sensor = (id: string, i: number, temp: number) => ({ key: id, value: JSON.stringify({ id, ts: 1_790_000_000_000 + i * 1000, temp, hum: 40 }) });
+/** 40 ordinary readings (20 ± 0.5 °C): past the z-score warm-up of 30. */
+const warmup = (id: string) => Array.from({ length: 40 }, (_, i) => sensor(id, i, 20 + ((i % 3) - 1) * 0.5));
+
+async function openBoard(url: string): Promise<{ page: Page; dialogs: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.goto(url);
+  return { page, dialogs };
+}
+
+describe('the Anomaly Board in a real browser', () => {
+  it('shows injected anomalies within 5 s, opens a device, and keeps a hostile device id as text', async () => {
+    const p = (pipeline = new Pipeline('e2e-board'));
+    await p.setUp();
+    await p.start('worker');
+    await p.start('ingest');
+    const url = await startBoard(p);
+    const { page, dialogs } = await openBoard(url);
+
+    const plain = `${p.runName}-sensor`;
+    const hostile = '<img src=x onerror=alert(1)>';
+    const topic = p.topicFor('sensor');
+    await p.send([...warmup(plain), ...warmup(hostile)], topic);
+    await waitFor('both devices warmed up', async () => {
+      const states = await p.statesOf([plain, hostile]).catch(() => new Map());
+      return [...states.values()].filter((s) => s.readingsApplied === 40).length === 2;
+    }, 60_000);
+    const row = (id: string) => page.locator('#devices tbody tr').filter({ has: page.getByText(id, { exact: true }) });
+    await row(plain).waitFor({ timeout: 10_000 });
+    expect(await row(plain).locator('td.anomalies-total').textContent()).toBe('0');
+
+    // The spikes: from the append to Kafka to the row's count on screen, within 5 s.
+    await p.send([sensor(plain, 40, 45), sensor(hostile, 40, 45)], topic);
+    await row(plain).locator('td.anomalies-total', { hasText: /^1$/ }).waitFor({ timeout: 5_000 });
+    await row(hostile).locator('td.anomalies-total', { hasText: /^1$/ }).waitFor({ timeout: 5_000 });
+    fs.mkdirSync(artifactsDir, { recursive: true });
+    await page.screenshot({ path: path.join(artifactsDir, 'board.png'), fullPage: true });
+
+    // The hostile id is text in the table and on its page: no element made of it, no script run.
+    expect(await row(hostile).locator('a[data-testid=device-link]').textContent()).toBe(hostile);
+    expect(await page.locator('img').count()).toBe(0);
+    await row(hostile).locator('a[data-testid=device-link]').click();
+    await page.getByTestId('device-title').filter({ hasText: hostile }).waitFor({ timeout: 5_000 });
+    expect(await page.getByTestId('device-title').textContent()).toBe(hostile);
+    expect(await page.locator('img').count()).toBe(0);
+
+    // A device page: its series, its anomaly, a link to its workflow.
+    await page.goto(`${url}#device=${encodeURIComponent(plain)}`);
+    await page.getByTestId('anomalies').getByText('raised zscore temp = 45').waitFor({ timeout: 5_000 });
+    const link = await page.locator('#device-facts a').getAttribute('href');
+    expect(link).toBe(`${p.config.temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(`device:${plain}`)}`);
+    await page.screenshot({ path: path.join(artifactsDir, 'board-device.png'), fullPage: true });
+    expect(dialogs).toEqual([]);
+  });
+});
