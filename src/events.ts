@@ -69,3 +69,20 @@ export const deviceEventSchema = z.object({
   lastReadingTs: z.number().nullable(),
 });
 export type DeviceEvent = z.infer<typeof deviceEventSchema>;
+
+/**
+ * A window aggregate as published on `aggregates` (compacted; key `device|field|windowStart`):
+ * updated while its window is open, then once with `final: true`.
+ */
+export const aggregateSchema = z.object({
+  deviceId: z.string(),
+  field: z.string(),
+  /** Window length, e.g. 3600000 for seed 003's hourly averages. */
+  windowMs: z.number().int().positive(),
+  windowStart: z.number(),
+  count: z.number().int().nonnegative(),
+  avg: z.number(),
+  max: z.number(),
+  final: z.boolean(),
+});
+export type Aggregate = z.infer<typeof aggregateSchema>;

@@ -1,9 +1,10 @@
-import type { AnomalyEvent, DeviceEvent } from '../events';
+import type { Aggregate, AnomalyEvent, DeviceEvent } from '../events';
 import type { Reading } from '../reading';
 
 const WINDOW_MS = 60_000;
 const SERIES_POINTS = 300;
 const ANOMALIES_KEPT = 100;
+const AGGREGATES_KEPT = 96;
 
 export type BoardStatus = 'NEW' | 'CONNECTED' | 'DISCONNECTED' | 'RETIRED';
 export type Severity = 'ok' | 'recent' | 'open' | 'offline';
@@ -28,6 +29,8 @@ export interface DeviceDetail extends DeviceSummary {
   anomalies: AnomalyEvent[];
   /** HTM scores (readings.enriched), when the device has them. */
   scores: Array<{ ts: number; field: string; anomaly: number; likelihood: number }>;
+  /** Window aggregates, newest window first: the latest version of each. */
+  aggregates: Aggregate[];
 }
 
 interface DeviceBoard {
@@ -41,6 +44,7 @@ interface DeviceBoard {
   anomaliesTotal: number;
   open: Map<string, AnomalyEvent>;
   scores: DeviceDetail['scores'];
+  aggregates: Map<string, Aggregate>;
 }
 
 /**
@@ -54,7 +58,7 @@ export class BoardModel {
   private device(deviceId: string): DeviceBoard {
     let device = this.devices.get(deviceId);
     if (!device) {
-      device = { deviceId, status: 'NEW', readings: 0, lastReadingTs: null, fields: [], series: new Map(), anomalies: [], anomaliesTotal: 0, open: new Map(), scores: [] };
+      device = { deviceId, status: 'NEW', readings: 0, lastReadingTs: null, fields: [], series: new Map(), anomalies: [], anomaliesTotal: 0, open: new Map(), scores: [], aggregates: new Map() };
       this.devices.set(deviceId, device);
     }
     return device;
@@ -105,6 +109,17 @@ export class BoardModel {
     this.version += 1;
   }
 
+  /** Later versions of a window replace earlier ones, as the compacted topic does. */
+  addAggregate(aggregate: Aggregate): void {
+    const device = this.device(aggregate.deviceId);
+    device.aggregates.set(`${aggregate.field}|${aggregate.windowMs}|${aggregate.windowStart}`, aggregate);
+    if (device.aggregates.size > AGGREGATES_KEPT) {
+      const oldest = [...device.aggregates.entries()].sort(([, a], [, b]) => a.windowStart - b.windowStart)[0];
+      if (oldest) device.aggregates.delete(oldest[0]);
+    }
+    this.version += 1;
+  }
+
   summaries(): DeviceSummary[] {
     return [...this.devices.values()].map((d) => this.summarize(d)).sort((a, b) => a.deviceId.localeCompare(b.deviceId));
   }
@@ -112,7 +127,8 @@ export class BoardModel {
   detail(deviceId: string): DeviceDetail | undefined {
     const device = this.devices.get(deviceId);
     if (!device) return undefined;
-    return { ...this.summarize(device), series: Object.fromEntries(device.series), anomalies: [...device.anomalies], scores: [...device.scores] };
+    const aggregates = [...device.aggregates.values()].sort((a, b) => b.windowStart - a.windowStart || a.field.localeCompare(b.field));
+    return { ...this.summarize(device), series: Object.fromEntries(device.series), anomalies: [...device.anomalies], scores: [...device.scores], aggregates };
   }
 
   private summarize(device: DeviceBoard): DeviceSummary {

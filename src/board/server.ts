@@ -6,7 +6,7 @@ import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../config';
-import { anomalyEventSchema, deviceEventSchema } from '../events';
+import { aggregateSchema, anomalyEventSchema, deviceEventSchema } from '../events';
 import { formats, parseText, toCanonical } from '../formats';
 import { createKafka } from '../kafka/client';
 import { logger } from '../logger';
@@ -48,7 +48,7 @@ export async function startBoard(config: Config, options: { port: number; fromBe
   const { topics, inputs } = config.kafka;
   const formatOf = new Map(inputs.map((input) => [input.topic, formats[input.format]]));
   await consumer.connect();
-  await consumer.subscribe({ topics: [topics.anomalies, topics.deviceEvents], fromBeginning: true });
+  await consumer.subscribe({ topics: [topics.anomalies, topics.deviceEvents, topics.aggregates], fromBeginning: true });
   await consumer.subscribe({ topics: [...formatOf.keys(), topics.enriched], fromBeginning: options.fromBeginning ?? false });
   await consumer.run({
     eachMessage: async ({ topic, message }) => {
@@ -56,6 +56,7 @@ export async function startBoard(config: Config, options: { port: number; fromBe
       try {
         if (topic === topics.anomalies) model.addAnomaly(anomalyEventSchema.parse(JSON.parse(text)));
         else if (topic === topics.deviceEvents) model.addDeviceEvent(deviceEventSchema.parse(JSON.parse(text)));
+        else if (topic === topics.aggregates) model.addAggregate(aggregateSchema.parse(JSON.parse(text)));
         else if (topic === topics.enriched) {
           const score = enrichedScoreSchema.parse(JSON.parse(text));
           model.addScore(score.deviceId, score);

@@ -79,9 +79,12 @@ describe('the Anomaly Board in a real browser', () => {
     expect(await page.getByTestId('device-title').textContent()).toBe(hostile);
     expect(await page.locator('img').count()).toBe(0);
 
-    // A device page: its series, its anomaly, a link to its workflow.
+    // A device page: its series, its anomaly, its window aggregates, a link to its workflow.
+    const hourly = { deviceId: plain, field: 'temp', windowMs: 3_600_000, windowStart: 1_789_999_200_000, count: 41, avg: 20.61, max: 45, final: false };
+    await p.send([{ key: `${plain}|temp|${hourly.windowStart}`, value: JSON.stringify(hourly) }], p.config.kafka.topics.aggregates);
     await page.goto(`${url}#device=${encodeURIComponent(plain)}`);
     await page.getByTestId('anomalies').getByText('raised zscore temp = 45').waitFor({ timeout: 5_000 });
+    await page.getByTestId('aggregates').getByText('20.61').waitFor({ timeout: 5_000 });
     const link = await page.locator('#device-facts a').getAttribute('href');
     expect(link).toBe(`${p.config.temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(`device:${plain}`)}`);
     await page.screenshot({ path: path.join(artifactsDir, 'board-device.png'), fullPage: true });

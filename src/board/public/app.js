@@ -130,6 +130,14 @@ async function renderDevice(deviceId) {
   const thresholds = document.getElementById('thresholds');
   const rules = Object.entries(d.thresholds ?? {}).filter(([, t]) => t.rule);
   thresholds.replaceChildren(...(rules.length > 0 ? rules.map(([field, t]) => el('li', `${field}: ${t.low ?? '−∞'} … ${t.high ?? '∞'} (${t.rule})`)) : [el('li', 'none')]));
+  const windowName = (ms) => (ms % 3600000 === 0 ? `${ms / 3600000} h` : ms % 60000 === 0 ? `${ms / 60000} min` : `${ms / 1000} s`);
+  document.querySelector('#aggregates tbody').replaceChildren(
+    ...d.aggregates.map((a) => {
+      const tr = el('tr');
+      tr.append(el('td', a.field), el('td', windowName(a.windowMs)), el('td', time(a.windowStart)), el('td', a.count, 'num'), el('td', Math.round(a.avg * 1000) / 1000, 'num'), el('td', a.max, 'num'), el('td', a.final ? 'final' : 'open'));
+      return tr;
+    }),
+  );
   const list = document.getElementById('anomalies');
   list.replaceChildren(...d.anomalies.slice().reverse().map((a) => el('li', `${time(a.ts)} ${a.status} ${a.detector} ${a.field} = ${a.value}`)));
 }
