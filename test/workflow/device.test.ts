@@ -130,13 +130,17 @@ describe('device workflow', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(runs.length).toBeGreaterThanOrEqual(3); // several runs of wf-can, one each of the others
-    const histories = await Promise.all(
-      runs.map(async ({ workflowId, runId }) => ({ workflowId, history: await harness.env.client.workflow.getHandle(workflowId, runId).fetchHistory() })),
+    const fetched = await Promise.all(
+      runs.map(async ({ workflowId, runId }) => ({ workflowId, runId, history: await harness.env.client.workflow.getHandle(workflowId, runId).fetchHistory() })),
     );
+    // A run caught before its first workflow task has nothing to replay, and replaying such a
+    // history never finishes: only runs with a completed workflow task are checked or recorded.
+    const histories = fetched.filter(({ history }) => history.events?.some((event) => event.workflowTaskCompletedEventAttributes));
+    expect(histories.length).toBeGreaterThanOrEqual(3);
     if (process.env.RECORD_HISTORIES === '1') {
       // The CLI's JSON is the format `historyFromJSON` reads (and what operators export).
       fs.mkdirSync(fixturesDir, { recursive: true });
-      for (const { workflowId, runId } of runs) {
+      for (const { workflowId, runId } of histories) {
         const json = execFileSync(temporalBinary, ['workflow', 'show', '--address', harness.env.address, '-w', workflowId, '-r', runId, '-o', 'json']);
         fs.writeFileSync(path.join(fixturesDir, `${workflowId.replace(/\W+/g, '-')}-${runId.slice(0, 8)}.json`), json);
       }
@@ -146,7 +150,7 @@ describe('device workflow', () => {
       expect(result.error).toBeUndefined();
       replayed += 1;
     }
-    expect(replayed).toBe(runs.length);
+    expect(replayed).toBe(histories.length);
   });
 
   it('replays the committed histories of earlier versions: workflow changes stay compatible', async () => {
