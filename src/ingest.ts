@@ -9,6 +9,7 @@ import { OffsetTracker } from './ingest/offset-tracker';
 import { retryUntilDone } from './ingest/retry';
 import { createIdempotentProducer, createKafka } from './kafka/client';
 import { logger } from './logger';
+import { ingestMetrics, serveMetrics } from './metrics';
 import type { SourcedItem } from './device-state';
 import { decodeControl } from './formats/control';
 import { workflowIdFor } from './reading';
@@ -140,6 +141,7 @@ export class Ingest {
       const offset = Number(message.offset);
       if (tracker.accept(offset)) {
         this.stats.received += 1;
+        ingestMetrics.received.inc({ topic });
         const meta = { key: message.key?.toString('utf8'), timestamp: Number(message.timestamp) };
         const source = { topic, partition, offset };
         try {
@@ -159,6 +161,7 @@ export class Ingest {
       }
       resolveOffset(message.offset);
     }
+    ingestMetrics.lag.set({ topic, partition }, Number(batch.offsetLag()));
     if (deadLetters.length > 0) void this.deadLetter(generation, deadLetters);
     if (fleetRows.length > 0) void this.applyFleetRows(generation, topic, partition, fleetRows);
     if (tracker.outstanding >= this.config.ingest.maxBufferedPerPartition && !state.paused) {
@@ -171,6 +174,7 @@ export class Ingest {
 
   private async signal(deviceId: string, items: SourcedItem[]): Promise<void> {
     const generation = this.generation;
+    const stopTimer = ingestMetrics.signalSeconds.startTimer();
     const delivered = await retryUntilDone(
       `signal to ${workflowIdFor(deviceId)}`,
       () =>
@@ -187,6 +191,8 @@ export class Ingest {
     );
     // Abandoned (stopping, or the partition moved): its offsets must stay uncommitted.
     if (!delivered || generation !== this.generation) throw new Error('signal abandoned');
+    stopTimer();
+    ingestMetrics.batchSize.observe(items.length);
     this.stats.signals += 1;
     this.stats.signalled += items.length;
   }
@@ -224,6 +230,7 @@ export class Ingest {
     if (!sent || generation !== this.generation) return;
     for (const { topic, partition, message, rejection } of letters) {
       this.stats.deadLettered[rejection.code] = (this.stats.deadLettered[rejection.code] ?? 0) + 1;
+      ingestMetrics.deadLettered.inc({ reason: rejection.code });
       this.complete(topic, partition, Number(message.offset));
     }
     this.scheduleCommit();
@@ -288,6 +295,8 @@ export class Ingest {
 
 /** `vigil ingest`: runs until SIGINT/SIGTERM. */
 export async function runIngest(config: Config): Promise<void> {
+  // The stop handler exits the process, which also ends the metrics server.
+  await serveMetrics(config.metrics.ingestPort);
   const ingest = await Ingest.create(config);
   const stop = () => {
     ingest.stop().then(

@@ -4,6 +4,7 @@ import { createActivities } from './activities';
 import type { Config } from './config';
 import { createIdempotentProducer, createKafka } from './kafka/client';
 import { logger } from './logger';
+import { serveMetrics, workerMetrics } from './metrics';
 
 const log = logger.child({ component: 'worker' });
 
@@ -40,16 +41,30 @@ export async function createWorker(config: Config) {
     await clientConnection.close();
     await connection.close();
   };
-  return { worker, close };
+  return { worker, close, client };
 }
 
 /** `vigil worker`: runs until SIGINT/SIGTERM (the SDK shuts down gracefully on both). */
+/** Devices by connection status, from visibility: right however many workers there are. */
+async function countDevices(config: Config, client: Client): Promise<void> {
+  const base = `WorkflowType = 'deviceWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${config.temporal.taskQueue}'`;
+  for (const status of ['NEW', 'CONNECTED', 'DISCONNECTED']) {
+    const { count } = await client.workflow.count(`${base} AND ConnectionStatus = '${status}'`);
+    workerMetrics.devices.set({ status }, count);
+  }
+}
+
 export async function runWorker(config: Config): Promise<void> {
-  const { worker, close } = await createWorker(config);
+  const metrics = await serveMetrics(config.metrics.workerPort);
+  const { worker, close, client } = await createWorker(config);
+  const counting = setInterval(() => countDevices(config, client).catch((error: unknown) => log.warn({ err: error }, 'device count failed')), 15_000);
+  void countDevices(config, client).catch(() => undefined);
   log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   try {
     await worker.run();
   } finally {
+    clearInterval(counting);
     await close();
+    await metrics.close();
   }
 }

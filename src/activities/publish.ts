@@ -1,5 +1,6 @@
 import type { Producer } from 'kafkajs';
 import type { AnomalyEvent, DeviceEvent } from '../events';
+import { workerMetrics } from '../metrics';
 
 /** Publishes events keyed by device; the event id in a header lets consumers de-duplicate retries. */
 export function createPublishActivities(producer: Producer, topics: { anomalies: string; deviceEvents: string }) {
@@ -12,9 +13,11 @@ export function createPublishActivities(producer: Producer, topics: { anomalies:
   return {
     async publishAnomalies(anomalies: AnomalyEvent[]): Promise<void> {
       await publish(topics.anomalies, anomalies);
+      for (const a of anomalies) workerMetrics.anomalies.inc({ detector: a.detector, status: a.status });
     },
     async publishDeviceEvents(events: DeviceEvent[]): Promise<void> {
       await publish(topics.deviceEvents, events);
+      for (const e of events) workerMetrics.deviceEvents.inc({ type: e.type });
     },
   };
 }

@@ -161,6 +161,18 @@ describe('pipeline on the local Temporal and Kafka', () => {
     }
     const brokenJson = p.deadLetters.find((d) => d.headers['vigil.dlq.reason'] === 'invalid-json' && d.value?.length);
     expect(brokenJson?.value?.toString('utf8')).toBe(`{"id": "broken`);
+
+    // The Prometheus endpoints count the same: in, dead letters by reason, anomalies raised.
+    const ingest = await p.metrics('ingest');
+    const topic = p.config.kafka.inputs[1]?.topic;
+    expect(ingest.get(`vigil_ingest_messages_total{topic="${topic}"}`)).toBe(messages.length);
+    expect(ingest.get('vigil_dead_letters_total{reason="oversized"}')).toBe(10);
+    expect(ingest.get('vigil_dead_letters_total{reason="invalid-schema"}')).toBe(40);
+    expect(ingest.get('vigil_signal_batch_size_sum')).toBe(sample.records.length);
+    expect([...ingest.keys()].filter((k) => k.startsWith('vigil_consumer_lag{'))).not.toHaveLength(0);
+    const worker = await p.metrics('worker');
+    expect(worker.get('vigil_anomaly_events_total{detector="zscore",status="raised"}')).toBe(flagged(p.anomalies).filter((a) => a.status === 'raised').length);
+    expect(worker.get('process_cpu_seconds_total')).toBeGreaterThan(0);
   });
 
   it('gives the same anomalies and final models when the worker is killed with SIGKILL mid-stream and restarted', async () => {

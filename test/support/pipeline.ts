@@ -40,6 +40,8 @@ export class Pipeline {
       VIGIL_TOPIC_PREFIX: prefix,
       VIGIL_TASK_QUEUE: `${prefix}devices`,
       VIGIL_GROUP_ID: `${prefix}ingest`,
+      VIGIL_INGEST_METRICS_PORT: '0',
+      VIGIL_WORKER_METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
     };
     this.config = loadConfig(this.env);
@@ -114,6 +116,23 @@ export class Pipeline {
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
     });
+  }
+
+  /** Scrapes a process's Prometheus endpoint (its URL is in its log) into `name{labels}` → value. */
+  async metrics(command: 'worker' | 'ingest'): Promise<Map<string, number>> {
+    const log = fs.readFileSync(path.join(artifactsDir, `${this.name}-${command}.log`), 'utf8');
+    const url = [...log.matchAll(/"metrics":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/g)].at(-1)?.[1];
+    if (!url) throw new Error(`${command} did not say where its metrics are`);
+    const text = await (await fetch(url)).text();
+    return new Map(
+      text
+        .split('\n')
+        .filter((line) => line && !line.startsWith('#'))
+        .map((line) => {
+          const at = line.lastIndexOf(' ');
+          return [line.slice(0, at), Number(line.slice(at + 1))] as const;
+        }),
+    );
   }
 
   async send(messages: Array<{ key: string | null; value: Buffer | string | null }>, topic: string): Promise<void> {

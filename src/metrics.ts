@@ -1,0 +1,46 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { logger } from './logger';
+
+/** One registry per process, with Node's own metrics (CPU, memory, event loop lag). */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+export const ingestMetrics = {
+  received: new Counter({ name: 'vigil_ingest_messages_total', help: 'Messages taken from the input and control topics', labelNames: ['topic'], registers: [registry] }),
+  deadLettered: new Counter({ name: 'vigil_dead_letters_total', help: 'Messages written to the DLQ, by reason', labelNames: ['reason'], registers: [registry] }),
+  lag: new Gauge({ name: 'vigil_consumer_lag', help: 'Messages behind the end of the partition at the last batch', labelNames: ['topic', 'partition'], registers: [registry] }),
+  batchSize: new Histogram({
+    name: 'vigil_signal_batch_size', help: 'Items per signal to a device workflow', registers: [registry],
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+  }),
+  signalSeconds: new Histogram({
+    name: 'vigil_signal_seconds', help: 'Time to signalWithStart a batch, retries included', registers: [registry],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  }),
+};
+
+export const workerMetrics = {
+  anomalies: new Counter({ name: 'vigil_anomaly_events_total', help: 'Anomaly steps published, by detector and status', labelNames: ['detector', 'status'], registers: [registry] }),
+  deviceEvents: new Counter({ name: 'vigil_device_events_total', help: 'Connection events published, by type', labelNames: ['type'], registers: [registry] }),
+  devices: new Gauge({ name: 'vigil_devices', help: 'Running devices by connection status (from visibility)', labelNames: ['status'], registers: [registry] }),
+};
+
+/** Serves `/metrics` on 127.0.0.1; port 0 picks a free one. Resolves with the bound port. */
+export async function serveMetrics(port: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (error: unknown) => response.writeHead(500).end(String(error)),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
+  logger.info({ metrics: `http://127.0.0.1:${bound}/metrics` }, 'metrics served');
+  return { port: bound, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
