@@ -87,11 +87,21 @@ export async function startBoard(config: Config, options: { port: number; fromBe
 
   const streams = new Set<http.ServerResponse>();
   const server = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://board');
     const send = (status: number, type: string, body: string | Buffer) => {
       response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
       response.end(body);
     };
+    try {
+      route(request, response, send);
+    } catch (error) {
+      // A bad request (say, a malformed %-escape) gets an answer; it never stops the board.
+      log.warn({ err: error, url: request.url }, 'bad request');
+      if (!response.headersSent) send(400, 'text/plain', 'bad request');
+    }
+  });
+
+  function route(request: http.IncomingMessage, response: http.ServerResponse, send: (status: number, type: string, body: string | Buffer) => void): void {
+    const url = new URL(request.url ?? '/', 'http://board');
     if (url.pathname === '/favicon.ico') return send(204, 'image/x-icon', '');
     const file = staticFiles[url.pathname];
     if (file) return send(200, file.type, fs.readFileSync(file.file));
@@ -117,7 +127,7 @@ export async function startBoard(config: Config, options: { port: number; fromBe
       return undefined;
     }
     return send(404, 'text/plain', 'not found');
-  });
+  }
 
   let pushed = -1;
   const ticker = setInterval(() => {

@@ -89,5 +89,9 @@ describe('the Anomaly Board in a real browser', () => {
     expect(link).toBe(`${p.config.temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(`device:${plain}`)}`);
     await page.screenshot({ path: path.join(artifactsDir, 'board-device.png'), fullPage: true });
     expect(dialogs).toEqual([]);
+
+    // A malformed request gets an answer and does not stop the board.
+    expect((await fetch(`${url}api/devices/%E0%A4%A`)).status).toBe(400);
+    expect((await fetch(`${url}api/devices/${encodeURIComponent(plain)}`)).status).toBe(200);
   });
 });
