@@ -26,9 +26,15 @@ export async function tailAnomalies(
   await consumer.subscribe({ topics: [config.kafka.topics.anomalies], fromBeginning: options.fromBeginning ?? false });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.run({
-    eachMessage: async ({ message }) => {
-      const parsed = anomalyEventSchema.safeParse(JSON.parse(message.value?.toString('utf8') ?? 'null'));
-      if (parsed.success) onAnomaly(parsed.data);
+    eachMessage: async ({ partition, message }) => {
+      let parsed;
+      try {
+        parsed = anomalyEventSchema.safeParse(JSON.parse(message.value?.toString('utf8') ?? 'null'));
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed?.success) onAnomaly(parsed.data);
+      else process.stderr.write(`skipped a message that is not an anomaly event (partition ${partition}, offset ${message.offset})\n`);
     },
   });
   await joined;
