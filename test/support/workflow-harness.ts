@@ -49,14 +49,22 @@ export function useWorkflowHarness() {
       });
     },
 
+    /**
+     * Waits until `count` items are applied and what they caused is published: the state
+     * changes in the workflow task that schedules the publishing, so both are waited for.
+     */
     async waitForApplied(deviceId: string, count: number): Promise<DeviceState> {
       const handle = harness.env.client.workflow.getHandle(workflowIdFor(deviceId));
       for (let attempt = 0; attempt < 300; attempt += 1) {
         const state = await handle.query(stateQuery);
-        if (state.readingsApplied + state.controlsApplied >= count) return state;
+        if (state.readingsApplied + state.controlsApplied >= count) {
+          // No task in flight (its commands are recorded) and no activity left to run.
+          const { raw } = await handle.describe();
+          if (!raw.pendingWorkflowTask && (raw.pendingActivities ?? []).length === 0) return state;
+        }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      throw new Error(`${deviceId} did not apply ${count} items`);
+      throw new Error(`${deviceId} did not apply and publish ${count} items`);
     },
 
     eventsOf(deviceId: string) {
