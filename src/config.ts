@@ -55,6 +55,8 @@ export const configSchema = z.object({
     retireAfterMs: positiveInt,
   }),
   board: z.object({ port: z.coerce.number().int().min(0).max(65535) }),
+  /** The browser of the board's test; undefined: Debian's /usr/bin/chromium. */
+  chromiumPath: z.string().min(1).optional(),
   /** Prometheus `/metrics` ports on 127.0.0.1; 0 picks a free one. */
   metrics: z.object({ ingestPort: z.coerce.number().int().min(0).max(65535), workerPort: z.coerce.number().int().min(0).max(65535) }),
   /** Undefined: each command's own default (info; warn for the demo). */
@@ -125,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retireAfterMs: env.VIGIL_RETIRE_AFTER_MS ?? 24 * 3600_000,
     },
     board: { port: env.VIGIL_BOARD_PORT ?? 8090 },
+    chromiumPath: env.CHROMIUM_PATH,
     metrics: { ingestPort: env.VIGIL_INGEST_METRICS_PORT ?? 9464, workerPort: env.VIGIL_WORKER_METRICS_PORT ?? 9465 },
     logLevel: env.LOG_LEVEL,
   };

@@ -10,14 +10,14 @@ export const chromiumArgs = [
 ];
 
 /**
- * Debian's Chromium for the browser tests: `CHROMIUM_PATH` if set, else /usr/bin/chromium,
- * installed with apt-get when missing and we are root (as CI is). Playwright's own browser
- * download cannot reach its servers from here.
+ * Debian's Chromium for the browser tests: the configured path (`CHROMIUM_PATH`) if set, else
+ * /usr/bin/chromium, installed with apt-get when missing and we are root (as CI is).
+ * Playwright's own browser download cannot reach its servers from here.
  */
-export function ensureChromium(): string {
-  const wanted = process.env.CHROMIUM_PATH ?? DEBIAN_CHROMIUM;
+export function ensureChromium(configuredPath: string | undefined): string {
+  const wanted = configuredPath ?? DEBIAN_CHROMIUM;
   if (fs.existsSync(wanted)) return wanted;
-  if (process.env.CHROMIUM_PATH || process.getuid?.() !== 0) {
+  if (configuredPath || process.getuid?.() !== 0) {
     throw new Error(`Chromium not found at ${wanted}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH`);
   }
   for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'chromium']]) {

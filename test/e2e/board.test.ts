@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
 import { chromiumArgs, ensureChromium } from '../../src/services/chromium';
 import { artifactsDir, Pipeline, waitFor } from '../support/pipeline';
 
@@ -9,7 +10,7 @@ let pipeline: Pipeline | undefined;
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: ensureChromium(), args: chromiumArgs });
+  browser = await chromium.launch({ executablePath: ensureChromium(loadConfig().chromiumPath), args: chromiumArgs });
 });
 afterAll(async () => {
   await browser?.close();
