@@ -136,12 +136,12 @@ export class Ingest {
     if (!format && !isControl) throw new Error(`no format configured for topic ${topic}`);
     const deadLetters: DeadLetter[] = [];
     const fleetRows: Array<{ offset: number; row: ThresholdRow }> = [];
+    let accepted = 0;
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || generation !== this.generation) break;
       const offset = Number(message.offset);
       if (tracker.accept(offset)) {
-        this.stats.received += 1;
-        ingestMetrics.received.inc({ topic });
+        accepted += 1;
         const meta = { key: message.key?.toString('utf8'), timestamp: Number(message.timestamp) };
         const source = { topic, partition, offset };
         try {
@@ -161,6 +161,8 @@ export class Ingest {
       }
       resolveOffset(message.offset);
     }
+    this.stats.received += accepted;
+    ingestMetrics.received.inc({ topic }, accepted);
     ingestMetrics.lag.set({ topic, partition }, Number(batch.offsetLag()));
     if (deadLetters.length > 0) void this.deadLetter(generation, deadLetters);
     if (fleetRows.length > 0) void this.applyFleetRows(generation, topic, partition, fleetRows);
