@@ -178,14 +178,12 @@ function applyReading(state: DeviceState, reading: Reading, source: Source): Ano
     state.models[field] = learn ? addValue(model, value) : model;
 
     const threshold = thresholdFor(state.thresholds, field);
-    const orphan = state.incidents[`threshold:${field}`];
-    if (!threshold && orphan) {
+    if (!threshold && state.incidents[`threshold:${field}`]) {
       // Its rule was removed: the open anomaly resolves instead of staying open for ever.
-      delete state.incidents[`threshold:${field}`];
       delete state.thresholdMemory[field];
-      events.push(anomalyEvent(state.deviceId, 'threshold', field, 'resolved', orphan.anomalyId, reading.ts, value, source, {
+      lifecycle('threshold', field, value, { firing: false, violated: false, clears: true, side: null }, {
         kind: 'threshold', low: null, high: null, rule: 'each', n: 0, windowMs: 0, violationsInWindow: 0, consecutive: 0,
-      }));
+      });
     }
     if (threshold) {
       const open = state.incidents[`threshold:${field}`];

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from './config';
 import { decodeMessage, formats, Rejection } from './formats';
@@ -10,6 +10,7 @@ import { retryUntilDone } from './ingest/retry';
 import { createIdempotentProducer, createKafka } from './kafka/client';
 import { logger } from './logger';
 import { ingestMetrics, serveMetrics } from './metrics';
+import { connectClient } from './operator';
 import type { SourcedItem } from './device-state';
 import { decodeControl } from './formats/control';
 import { workflowIdFor } from './reading';
@@ -18,14 +19,6 @@ import { type DeliveryBatch, deliverSignal, deviceIdAttribute } from './workflow
 import type { deviceWorkflow } from './workflows/device';
 
 const log = logger.child({ component: 'ingest' });
-
-export interface IngestStats {
-  received: number;
-  signalled: number;
-  signals: number;
-  deadLettered: Record<string, number>;
-  commits: number;
-}
 
 /** The ingest's bookkeeping for one assigned topic-partition. */
 interface PartitionState {
@@ -45,7 +38,6 @@ const partitionKey = (topic: string, partition: number) => `${topic}:${partition
  * once every message up to them was acknowledged by Temporal or written to the DLQ.
  */
 export class Ingest {
-  readonly stats: IngestStats = { received: 0, signalled: 0, signals: 0, deadLettered: {}, commits: 0 };
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly dispatcher: DeviceDispatcher;
@@ -79,9 +71,7 @@ export class Ingest {
   }
 
   static async create(config: Config): Promise<Ingest> {
-    const connection = await Connection.connect({ address: config.temporal.address });
-    const client = new Client({ connection, namespace: config.temporal.namespace });
-    return new Ingest(config, client, createKafka(config, 'ingest'));
+    return new Ingest(config, await connectClient(config), createKafka(config, 'ingest'));
   }
 
   async start(): Promise<void> {
@@ -113,7 +103,7 @@ export class Ingest {
     await this.consumer.disconnect();
     await this.producer.disconnect();
     await this.client.connection.close();
-    log.info(this.stats, 'ingest stopped');
+    log.info('ingest stopped');
   }
 
   private partitionState(topic: string, partition: number): PartitionState {
@@ -161,7 +151,6 @@ export class Ingest {
       }
       resolveOffset(message.offset);
     }
-    this.stats.received += accepted;
     ingestMetrics.received.inc({ topic }, accepted);
     ingestMetrics.lag.set({ topic, partition }, Number(batch.offsetLag()));
     if (deadLetters.length > 0) void this.deadLetter(generation, deadLetters);
@@ -195,8 +184,6 @@ export class Ingest {
     if (!delivered || generation !== this.generation) throw new Error('signal abandoned');
     stopTimer();
     ingestMetrics.batchSize.observe(items.length);
-    this.stats.signals += 1;
-    this.stats.signalled += items.length;
   }
 
   private onSignalled(items: SourcedItem[]): void {
@@ -231,7 +218,6 @@ export class Ingest {
     );
     if (!sent || generation !== this.generation) return;
     for (const { topic, partition, message, rejection } of letters) {
-      this.stats.deadLettered[rejection.code] = (this.stats.deadLettered[rejection.code] ?? 0) + 1;
       ingestMetrics.deadLettered.inc({ reason: rejection.code });
       this.complete(topic, partition, Number(message.offset));
     }
@@ -273,7 +259,6 @@ export class Ingest {
     if (offsets.length === 0) return;
     try {
       await this.consumer.commitOffsets(offsets);
-      this.stats.commits += 1;
       for (const [state, offset] of committing) if (state.uncommitted === offset) state.uncommitted = undefined;
     } catch (error) {
       // Kept in `uncommitted` for the next try; after a rebalance the new owner re-reads from

@@ -22,6 +22,11 @@ export function defaultAuthor(): string {
   return `${os.userInfo().username}@${os.hostname()}`;
 }
 
+/** Visibility query for the running device workflows of this deployment (its task queue). */
+export function runningDevicesQuery(config: Config, ...conditions: string[]): string {
+  return [`WorkflowType = 'deviceWorkflow'`, `ExecutionStatus = 'Running'`, `TaskQueue = '${config.temporal.taskQueue}'`, ...conditions].join(' AND ');
+}
+
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ address: config.temporal.address });
   return new Client({ connection, namespace: config.temporal.namespace });
@@ -51,10 +56,9 @@ export interface DeviceRow {
 
 /** Running device workflows from visibility (no worker needed), optionally by connection status. */
 export async function listDevices(client: Client, config: Config, status?: string): Promise<DeviceRow[]> {
-  const filters = [`WorkflowType = 'deviceWorkflow'`, `ExecutionStatus = 'Running'`, `TaskQueue = '${config.temporal.taskQueue}'`];
-  if (status) filters.push(`ConnectionStatus = '${status.replace(/'/g, '')}'`);
+  const query = status ? runningDevicesQuery(config, `ConnectionStatus = '${status.replace(/'/g, '')}'`) : runningDevicesQuery(config);
   const rows: DeviceRow[] = [];
-  for await (const run of client.workflow.list({ query: filters.join(' AND ') })) {
+  for await (const run of client.workflow.list({ query })) {
     const attrs = run.typedSearchAttributes;
     rows.push({
       deviceId: attrs.get(deviceIdAttribute) ?? run.workflowId.replace(/^device:/, ''),

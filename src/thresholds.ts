@@ -2,7 +2,7 @@ import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { parse } from 'csv-parse/sync';
 import type { Config } from './config';
 import { type ThresholdChange, thresholdChangeSchema } from './control';
-import { updateFailure } from './operator';
+import { runningDevicesQuery, updateFailure } from './operator';
 import { deviceIdSchema, workflowIdFor } from './reading';
 import {
   fleetWorkflowId,
@@ -121,9 +121,7 @@ export async function applyThresholdRows(client: Client, config: Config, rows: T
         }),
       }),
     );
-    const running = client.workflow.list({
-      query: `WorkflowType = 'deviceWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${config.temporal.taskQueue}'`,
-    });
+    const running = client.workflow.list({ query: runningDevicesQuery(config) });
     for await (const run of running) {
       await attempt(`${run.workflowId.replace(/^device:/, '')} (*)`, () =>
         client.workflow.getHandle(run.workflowId).executeUpdate(setThresholdsUpdate, { args: [{ layer: 'defaults', changes: defaults, by, reason }] }),

@@ -1,10 +1,11 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Config } from './config';
 import { createIdempotentProducer, createKafka } from './kafka/client';
 import { logger } from './logger';
 import { serveMetrics, workerMetrics } from './metrics';
+import { connectClient, runningDevicesQuery } from './operator';
 
 const log = logger.child({ component: 'worker' });
 
@@ -27,8 +28,7 @@ export async function createWorker(config: Config) {
   await producer.connect();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   // Activities that read other workflows (the fleet defaults) use an ordinary client.
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const client = await connectClient(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -38,7 +38,7 @@ export async function createWorker(config: Config) {
   });
   const close = async () => {
     await producer.disconnect();
-    await clientConnection.close();
+    await client.connection.close();
     await connection.close();
   };
   return { worker, close, client };
@@ -47,9 +47,8 @@ export async function createWorker(config: Config) {
 /** `vigil worker`: runs until SIGINT/SIGTERM (the SDK shuts down gracefully on both). */
 /** Devices by connection status, from visibility: right however many workers there are. */
 async function countDevices(config: Config, client: Client): Promise<void> {
-  const base = `WorkflowType = 'deviceWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${config.temporal.taskQueue}'`;
   for (const status of ['NEW', 'CONNECTED', 'DISCONNECTED']) {
-    const { count } = await client.workflow.count(`${base} AND ConnectionStatus = '${status}'`);
+    const { count } = await client.workflow.count(runningDevicesQuery(config, `ConnectionStatus = '${status}'`));
     workerMetrics.devices.set({ status }, count);
   }
 }

@@ -127,10 +127,10 @@ export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<Dev
 
 async function applyBatch(state: DeviceState, items: SourcedItem[]): Promise<void> {
   const before = state.connection.status;
-  const readingsBefore = state.readingsApplied;
   const anomalies: AnomalyEvent[] = items.flatMap((item) => applyItem(state, item));
   const deviceEvents: DeviceEvent[] = [];
-  if (state.readingsApplied > readingsBefore || items.some((item) => 'reading' in item)) {
+  // Data, even re-delivered, is a sign of life; control messages are not.
+  if (items.some((item) => 'reading' in item)) {
     state.connection.lastSeenAt = Date.now();
     if (before !== 'CONNECTED' && state.connection.status === 'CONNECTED') deviceEvents.push(deviceEvent(state, 'CONNECTED'));
   }
