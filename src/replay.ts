@@ -5,7 +5,9 @@ import { SingleBar } from 'cli-progress';
 import { parse } from 'csv-parse/sync';
 import type { Message } from 'kafkajs';
 import type { Config } from './config';
-import { type FormatName, formats, parseJson, Rejection, toCanonical } from './formats';
+import { configuredFormats, type FormatName, formats, parseText, Rejection, toCanonical } from './formats';
+import type { InputFormat } from './formats/format';
+import { deviceIdSchema } from './reading';
 import { createKafka } from './kafka/client';
 
 export interface ReplayOptions {
@@ -14,6 +16,8 @@ export interface ReplayOptions {
   accelerator?: number;
   topic?: string;
   progress?: boolean;
+  /** The device of every row, for formats whose rows name none (usage); default: the configured one. */
+  device?: string;
 }
 
 export interface ReplayResult {
@@ -28,7 +32,7 @@ interface Row {
   wire: unknown;
 }
 
-function readRows(file: string, format: FormatName): { rows: Row[]; invalid: ReplayResult['invalid'] } {
+export function readRows(file: string, format: FormatName): { rows: Row[]; invalid: ReplayResult['invalid'] } {
   const content = fs.readFileSync(file, 'utf8');
   const invalid: ReplayResult['invalid'] = [];
   const rows: Row[] = [];
@@ -50,12 +54,35 @@ function readRows(file: string, format: FormatName): { rows: Row[]; invalid: Rep
 }
 
 /**
- * Sends a CSV (header row) or JSON-lines file into the readings topic, keyed by device id, in
- * file order, paced by event time when an accelerator is given. Invalid rows are not sent:
- * they are reported with their line and reason.
+ * The key of every row when the format's rows name no device (usage): `--device`, else the
+ * configured default; undefined for formats whose rows carry their own id.
+ */
+export function fixedDeviceKey(format: InputFormat, device: string | undefined): string | undefined {
+  if (!format.deviceIdFromKey) {
+    if (device !== undefined) throw new Error(`--device is for formats whose rows name no device (usage); ${format.name} rows name their own`);
+    return undefined;
+  }
+  let deviceId: string;
+  try {
+    deviceId = format.deviceIdFromKey(device);
+  } catch (error) {
+    if (!(error instanceof Rejection)) throw error;
+    throw new Error(`${format.name} rows name no device: pass --device <id> or set VIGIL_USAGE_DEVICE_ID`);
+  }
+  const valid = deviceIdSchema.safeParse(deviceId);
+  if (!valid.success) throw new Error(`--device ${JSON.stringify(deviceId)}: ${valid.error.issues[0]?.message ?? 'not a device id'}`);
+  return deviceId;
+}
+
+/**
+ * Sends a CSV (header row) or a file of one message per line (JSON, or the format's own line
+ * syntax) into the readings topic, keyed by device id, in file order, paced by event time when
+ * an accelerator is given. Invalid rows are not sent: they are reported with their line and
+ * reason.
  */
 export async function replayFile(config: Config, file: string, options: ReplayOptions): Promise<ReplayResult> {
-  const format = formats[options.format];
+  const format = configuredFormats(config.formats)[options.format];
+  const key = fixedDeviceKey(format, options.device);
   const { rows, invalid } = readRows(file, options.format);
   const producer = createKafka(config, 'replay').producer({ allowAutoTopicCreation: false });
   const topic = options.topic ?? config.kafka.inputs.find((input) => input.format === options.format)?.topic;
@@ -78,7 +105,7 @@ export async function replayFile(config: Config, file: string, options: ReplayOp
     for (const row of rows) {
       let reading;
       try {
-        reading = toCanonical(format, row.wire ?? parseJson(row.text), { key: undefined, timestamp: Date.now() });
+        reading = toCanonical(format, row.wire ?? parseText(format, row.text), { key, timestamp: Date.now() });
       } catch (error) {
         if (!(error instanceof Rejection)) throw error;
         invalid.push({ line: row.line, reason: error.message });

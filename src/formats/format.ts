@@ -12,6 +12,13 @@ export interface InputFormat<Schema extends z.ZodType = z.ZodType> {
   toReading(wire: z.infer<Schema>, meta: MessageMeta): Reading;
   /** Builds the wire object from one CSV row (header names as keys), for `replay` of JSON formats. */
   fromCsvRow(row: Record<string, string>): unknown;
+  /**
+   * Only for formats whose records name no device (seed 003's usage rows): the device of a
+   * message is its key, or a configured default when it has none; throws a `missing-key`
+   * Rejection when there is neither. Without it the record names its device and the key must
+   * equal that id.
+   */
+  deviceIdFromKey?(key: string | undefined): string;
 }
 
 export interface MessageMeta {

@@ -7,14 +7,33 @@ import { hostFormat } from './host';
 import { readingFormat } from './reading';
 import { Rejection } from './rejection';
 import { sensorFormat } from './sensor';
+import { epaFormat } from './epa';
+import { defaultUsageSettings, usageFormat, usageSettingsSchema } from './usage';
 
 export { Rejection } from './rejection';
 export type { RejectionCode } from './rejection';
 
-export const formatNameSchema = z.enum(['reading', 'sensor', 'host', 'csv3']);
+export const formatNameSchema = z.enum(['reading', 'sensor', 'host', 'csv3', 'usage', 'epa']);
 export type FormatName = z.infer<typeof formatNameSchema>;
 
-export const formats: Record<FormatName, InputFormat> = { reading: readingFormat, sensor: sensorFormat, host: hostFormat, csv3: csv3Format };
+/** The formats with default settings; what runs uses `configuredFormats(config.formats)`. */
+export const formats: Record<FormatName, InputFormat> = {
+  reading: readingFormat,
+  sensor: sensorFormat,
+  host: hostFormat,
+  csv3: csv3Format,
+  usage: usageFormat(defaultUsageSettings),
+  epa: epaFormat,
+};
+
+/** Settings of the formats that have any (config `formats`). */
+export const formatSettingsSchema = z.object({ usage: usageSettingsSchema });
+export type FormatSettings = z.infer<typeof formatSettingsSchema>;
+
+/** The formats with the configured settings applied: usage's time zone and default device. */
+export function configuredFormats(settings: FormatSettings): Record<FormatName, InputFormat> {
+  return { ...formats, usage: usageFormat(settings.usage) };
+}
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -50,11 +69,14 @@ export function toCanonical(format: InputFormat, json: unknown, meta: MessageMet
   return canonical.data;
 }
 
-/** The text of a keyed, bounded, UTF-8 message, or a Rejection saying which of these it is not. */
-export function messageText(value: Buffer | null, meta: MessageMeta, maxBytes: number): string {
+/**
+ * The text of a keyed, bounded, UTF-8 message, or a Rejection saying which of these it is not.
+ * `keyRequired` false: the format itself decides what a missing key means.
+ */
+export function messageText(value: Buffer | null, meta: MessageMeta, maxBytes: number, keyRequired = true): string {
   if (!value || value.length === 0) throw new Rejection('invalid-json', 'empty message');
   if (value.length > maxBytes) throw new Rejection('oversized', `${value.length} bytes > limit ${maxBytes}`);
-  if (meta.key === undefined || meta.key === '') throw new Rejection('missing-key', 'the message has no key');
+  if (keyRequired && (meta.key === undefined || meta.key === '')) throw new Rejection('missing-key', 'the message has no key');
   try {
     return strictUtf8.decode(value);
   } catch {
@@ -76,6 +98,12 @@ export function parseText(format: InputFormat, text: string): unknown {
  * The key must name the device: it decides the partition, and so the device's order.
  */
 export function decodeMessage(format: InputFormat, value: Buffer | null, meta: MessageMeta, maxBytes: number): Reading {
+  if (format.deviceIdFromKey) {
+    // The record names no device, so there is nothing for the key to match: it is the id.
+    const text = messageText(value, meta, maxBytes, false);
+    const deviceId = format.deviceIdFromKey(meta.key);
+    return toCanonical(format, parseText(format, text), { ...meta, key: deviceId });
+  }
   const reading = toCanonical(format, parseText(format, messageText(value, meta, maxBytes)), meta);
   requireKeyMatches(meta.key, reading.deviceId);
   return reading;

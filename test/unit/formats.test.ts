@@ -41,13 +41,15 @@ describe('decodeMessage: accepted messages', () => {
     expectRejected('oversized', formats.sensor, value, 's', value.length - 1);
   });
 
-  it('names all four formats', () => {
-    expect(Object.keys(formats).sort()).toEqual(['csv3', 'host', 'reading', 'sensor']);
+  it('names all six formats', () => {
+    expect(Object.keys(formats).sort()).toEqual(['csv3', 'epa', 'host', 'reading', 'sensor', 'usage']);
     expect(Object.entries(formats).map(([key, format]) => [key, format.name, format.wire])).toEqual([
       ['reading', 'reading', 'json'],
       ['sensor', 'sensor', 'json'],
       ['host', 'host', 'json'],
       ['csv3', 'csv3', 'line'],
+      ['usage', 'usage', 'json'],
+      ['epa', 'epa', 'line'],
     ]);
   });
 });
