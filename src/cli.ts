@@ -19,6 +19,9 @@ import {
 } from './operator';
 import { applyThresholdRows, parseThresholdsCsv } from './thresholds';
 import { replayFile } from './replay';
+import { runSink } from './sink';
+import { describeSample, sampleKindSchema, type SampleKind } from './sample';
+import path from 'node:path';
 import { servicesDown, servicesStatus, servicesUp } from './services';
 import { formatAnomaly, tailAnomalies } from './tail';
 import { runWorker } from './worker';
@@ -65,7 +68,8 @@ program
     return n;
   })
   .option('-t, --topic <topic>', 'topic to write to (default: the input topic of that format)')
-  .action(async (file: string, options: { format: FormatName; accelerator?: number; topic?: string }) => {
+  .option('-d, --device <id>', 'device (message key) of every row, for formats whose rows name none (usage; default VIGIL_USAGE_DEVICE_ID)')
+  .action(async (file: string, options: { format: FormatName; accelerator?: number; topic?: string; device?: string }) => {
     const result = await replayFile(configured(), file, { ...options, progress: process.stderr.isTTY });
     say(`${result.sent} readings sent`);
     if (result.invalid.length > 0) {
@@ -73,6 +77,23 @@ program
       if (result.invalid.length > 20) process.stderr.write(`… and ${result.invalid.length - 20} more\n`);
       throw new Error(`${result.invalid.length} invalid rows were not sent`);
     }
+  });
+program
+  .command('sample')
+  .description('Write deterministic sample data with anomalies injected at known places, and list them')
+  .addOption(new Option('-k, --kind <kind>', 'sensor: seed 000 records; usage: seed 003 5-minute CSV; epa: seed 002 AQS hourly rows').choices(sampleKindSchema.options).default('sensor'))
+  .option('-o, --out <file>', 'file to write (default: .vigil/samples/<kind>.csv)')
+  .option('--seed <n>', 'random seed (default: per kind)', numberOption('--seed', Number.isSafeInteger))
+  .action((options: { kind: SampleKind; out?: string; seed?: number }) => {
+    const config = configured();
+    const file = options.out ?? path.join(config.home, 'samples', `${options.kind}.csv`);
+    const sample = describeSample(options.kind, options.seed);
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(file, sample.csv);
+    say(`wrote ${file}: ${sample.summary}`);
+    say(`${sample.anomalies.length} injected anomalies (what the detectors should report):`);
+    for (const line of sample.anomalies) say(`  ${line}`);
+    say(`replay it with: bin/vigil replay ${file} --format ${sample.format}${sample.format === 'usage' ? ' --device <id>' : ''}`);
   });
 program
   .command('tail')
@@ -181,6 +202,13 @@ device
   .action(async (id: string, o: { field: string; n: number; mean: number; m2: number; by: string; reason?: string }) => {
     await withClient((client) => pushModel(client, id, { field: o.field, model: { n: o.n, mean: o.mean, m2: o.m2 }, by: o.by, reason: o.reason }));
     say(`model of ${o.field} replaced`);
+  });
+
+program
+  .command('sink')
+  .description('Write anomalies, hourly aggregates and (VIGIL_SINK_STORE_READINGS=true) every reading to PostgreSQL')
+  .action(async () => {
+    await runSink(configured());
   });
 
 program

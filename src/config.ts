@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { formatNameSchema } from './formats';
+import { formatNameSchema, formatSettingsSchema } from './formats';
 
 const positiveInt = z.coerce.number().int().positive();
 const direction = z.enum(['above', 'below', 'both']);
@@ -54,6 +54,27 @@ export const configSchema = z.object({
     disconnectAfterMs: positiveInt,
     retireAfterMs: positiveInt,
   }),
+  /** The SQL sink's database: the local one the services command runs, unless DATABASE_URL names another. */
+  postgres: z.object({
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+    /** False when DATABASE_URL points at a server we do not manage. */
+    managed: z.boolean(),
+    port: z.coerce.number().int().min(1).max(65535),
+  }),
+  sink: z.object({
+    groupId: z.string().min(1),
+    /** Seed 004's `data_dump`: also keep every valid reading of the input topics. */
+    storeReadings: z.boolean(),
+    /** Most rows per INSERT statement. */
+    batchRows: positiveInt,
+  }),
+  /**
+   * Event time: a reading older than its device's newest reading minus this is too late. It is
+   * dead-lettered (reason `late`) instead of being applied; hourly windows stay open this long.
+   */
+  allowedLatenessMs: positiveInt,
+  /** Settings of input formats: seed 003's usage rows carry no zone and no device id. */
+  formats: formatSettingsSchema,
   board: z.object({ port: z.coerce.number().int().min(0).max(65535) }),
   /** The browser of the board's test; undefined: Debian's /usr/bin/chromium. */
   chromiumPath: z.string().min(1).optional(),
@@ -98,7 +119,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       groupId: env.VIGIL_GROUP_ID ?? 'vigil-ingest',
       readingsPartitions: env.VIGIL_READINGS_PARTITIONS ?? 8,
       inputs: parseInputs(
-        env.VIGIL_INPUTS ?? `${topic('readings')}=reading,${topic('sensor-raw')}=sensor,${topic('host-metrics')}=host,${topic('sensor-csv')}=csv3`,
+        env.VIGIL_INPUTS ??
+          `${topic('readings')}=reading,${topic('sensor-raw')}=sensor,${topic('host-metrics')}=host,${topic('sensor-csv')}=csv3,${topic('usage')}=usage,${topic('epa-raw')}=epa`,
       ),
       topics: {
         readings: env.VIGIL_READINGS_TOPIC ?? topic('readings'),
@@ -125,6 +147,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connection: {
       disconnectAfterMs: env.VIGIL_DISCONNECT_AFTER_MS ?? 60_000,
       retireAfterMs: env.VIGIL_RETIRE_AFTER_MS ?? 24 * 3600_000,
+    },
+    postgres: {
+      url: env.DATABASE_URL ?? `postgres://vigil@127.0.0.1:${env.VIGIL_POSTGRES_PORT ?? 5433}/vigil`,
+      managed: env.DATABASE_URL === undefined,
+      port: env.VIGIL_POSTGRES_PORT ?? 5433,
+    },
+    sink: {
+      groupId: env.VIGIL_SINK_GROUP_ID ?? 'vigil-sink',
+      storeReadings: (env.VIGIL_SINK_STORE_READINGS ?? 'false') === 'true',
+      batchRows: env.VIGIL_SINK_BATCH_ROWS ?? 500,
+    },
+    allowedLatenessMs: env.VIGIL_ALLOWED_LATENESS_MS ?? 3600_000,
+    formats: {
+      // Seed 003's columns are `…_eastern_time`: Boston's wall clock.
+      usage: { timeZone: env.VIGIL_USAGE_TIME_ZONE ?? 'America/New_York', deviceId: env.VIGIL_USAGE_DEVICE_ID },
     },
     board: { port: env.VIGIL_BOARD_PORT ?? 8090 },
     chromiumPath: env.CHROMIUM_PATH,

@@ -3,6 +3,7 @@ import { type Control, controlSchema, type ThresholdChange } from './control';
 import { type IncidentStatus, openIncidentSchema, stepIncident } from './detectors/incident';
 import { emptyThresholdMemory, judgeThreshold, thresholdMemorySchema, type ThresholdRule, thresholdRuleSchema } from './detectors/threshold';
 import { addValue, emptyM2, m2Schema } from './detectors/welford';
+import { addToWindows, emptyWindows, isTooLate, windowsStateSchema } from './detectors/windows';
 import { judgeZScore, type ZScoreRule, zscoreRuleOverrideSchema, zscoreRuleSchema } from './detectors/zscore';
 import { type AnomalyEvent, anomalyId, connectionStatusSchema, type Detector } from './events';
 import { deviceIdSchema, fieldNameSchema, type Reading, readingSchema, type Source, sourceSchema } from './reading';
@@ -27,6 +28,16 @@ export const connectionSettingsSchema = z.object({
   retireAfterMs: z.number().int().positive(),
 });
 export type ConnectionSettings = z.infer<typeof connectionSettingsSchema>;
+
+export const eventTimeSettingsSchema = z.object({
+  /** How far behind the device's newest reading a reading may be and still count. */
+  allowedLatenessMs: z.number().int().positive(),
+});
+export type EventTimeSettings = z.infer<typeof eventTimeSettingsSchema>;
+export const defaultEventTimeSettings: EventTimeSettings = { allowedLatenessMs: 3600_000 };
+
+const sourcedReadingSchema = z.object({ source: sourceSchema, reading: readingSchema });
+export type SourcedReading = z.infer<typeof sourcedReadingSchema>;
 
 /** A device's whole durable state: small enough to travel in workflow arguments and queries. */
 export const deviceStateSchema = z.object({
@@ -55,6 +66,13 @@ export const deviceStateSchema = z.object({
     lastSeenAt: z.number().nullable(),
     settings: connectionSettingsSchema,
   }),
+  // Defaults let a state carried over from before event-time windows existed parse as it is.
+  eventTime: eventTimeSettingsSchema.default(defaultEventTimeSettings),
+  windows: windowsStateSchema.default(emptyWindows),
+  /** Readings refused as too late so far; each was dead-lettered. */
+  lateDropped: z.number().int().nonnegative().default(0),
+  /** Too-late readings not yet dead-lettered: the workflow takes them after each batch. */
+  lateReadings: z.array(sourcedReadingSchema).default([]),
 });
 export type DeviceState = z.infer<typeof deviceStateSchema>;
 
@@ -63,6 +81,7 @@ export function initialDeviceState(
   zscore: ZScoreRule,
   connection: ConnectionSettings,
   thresholdDefaults: Record<string, ThresholdRule> = {},
+  eventTime: EventTimeSettings = defaultEventTimeSettings,
 ): DeviceState {
   return {
     deviceId,
@@ -81,6 +100,10 @@ export function initialDeviceState(
     lastValues: {},
     pausedMs: 0,
     connection: { status: 'NEW', lastSeenAt: null, settings: connection },
+    eventTime: { ...eventTime },
+    windows: emptyWindows(),
+    lateDropped: 0,
+    lateReadings: [],
   };
 }
 
@@ -104,7 +127,7 @@ export function withThresholdChanges(layer: Record<string, ThresholdRule>, chang
 
 /** What a signal delivers: a reading or a control message, with where it came from. */
 export const sourcedItemSchema = z.union([
-  z.object({ source: sourceSchema, reading: readingSchema }),
+  sourcedReadingSchema,
   z.object({ source: sourceSchema, control: controlSchema }),
 ]);
 export type SourcedItem = z.infer<typeof sourcedItemSchema>;
@@ -145,6 +168,12 @@ export function applyControl(state: DeviceState, control: Control): void {
 
 
 function applyReading(state: DeviceState, reading: Reading, source: Source): AnomalyEvent[] {
+  if (isTooLate(state.lastReadingTs, reading.ts, state.eventTime.allowedLatenessMs)) {
+    // Its hour is final and the models have moved on: it is refused whole, and dead-lettered.
+    state.lateDropped += 1;
+    state.lateReadings.push({ source, reading });
+    return [];
+  }
   const events: AnomalyEvent[] = [];
   if (state.connection.status === 'DISCONNECTED' && state.lastReadingTs !== null) {
     // Silence is not recovery: the window clock stands still across the gap.
@@ -195,6 +224,7 @@ function applyReading(state: DeviceState, reading: Reading, source: Source): Ano
       });
     }
     state.lastValues[field] = value;
+    addToWindows(state.windows, field, reading.ts, value, events.some((e) => e.field === field && e.status === 'raised'));
   }
   state.readingsApplied += 1;
   state.lastReadingTs = Math.max(state.lastReadingTs ?? reading.ts, reading.ts);

@@ -71,18 +71,33 @@ export const deviceEventSchema = z.object({
 export type DeviceEvent = z.infer<typeof deviceEventSchema>;
 
 /**
- * A window aggregate as published on `aggregates` (compacted; key `device|field|windowStart`):
- * updated while its window is open, then once with `final: true`.
+ * A window aggregate as published on `aggregates` (compacted; key `aggregateKey`).
+ * `hourly` (seed 003): one per device, field and hour of event time, re-published as late
+ * readings arrive while the window is open, then once more with `final: true`.
+ * `last-minute` (seed 000): the device's readings and anomalies of a field over the minute of
+ * event time ending at its newest reading, re-published after every batch that touches it.
  */
 export const aggregateSchema = z.object({
   deviceId: z.string(),
   field: z.string(),
-  /** Window length, e.g. 3600000 for seed 003's hourly averages. */
+  kind: z.enum(['hourly', 'last-minute']),
+  /** Window length, e.g. 3600000 for the hourly averages. */
   windowMs: z.number().int().positive(),
   windowStart: z.number(),
+  windowEnd: z.number(),
   count: z.number().int().nonnegative(),
-  avg: z.number(),
-  max: z.number(),
+  /** Null only for a last minute without readings (the batch's readings were older than it). */
+  avg: z.number().nullable(),
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  /** Anomalies raised on this field within the window. */
+  anomalies: z.number().int().nonnegative(),
   final: z.boolean(),
 });
 export type Aggregate = z.infer<typeof aggregateSchema>;
+
+/** The compaction key: one record per hourly window, one sliding record per device and field. */
+export function aggregateKey(aggregate: Aggregate): string {
+  const window = aggregate.kind === 'hourly' ? String(aggregate.windowStart) : 'last-minute';
+  return `${aggregate.deviceId}|${aggregate.field}|${window}`;
+}

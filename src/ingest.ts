@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from './config';
-import { decodeMessage, formats, Rejection } from './formats';
+import { deviceStartInput } from './device-settings';
+import { configuredFormats, decodeMessage, Rejection } from './formats';
 import type { InputFormat } from './formats/format';
 import { DeviceDispatcher } from './ingest/device-dispatcher';
 import { type DeadLetter, sendDeadLetters } from './ingest/dead-letters';
@@ -54,7 +55,8 @@ export class Ingest {
     private readonly client: Client,
     kafka: Kafka,
   ) {
-    this.formatOf = new Map(config.kafka.inputs.map((input) => [input.topic, formats[input.format]]));
+    const inputFormats = configuredFormats(config.formats);
+    this.formatOf = new Map(config.kafka.inputs.map((input) => [input.topic, inputFormats[input.format]]));
     this.consumer = kafka.consumer({
       groupId: config.kafka.groupId,
       allowAutoTopicCreation: false,
@@ -172,7 +174,7 @@ export class Ingest {
         this.client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
           workflowId: workflowIdFor(deviceId),
           taskQueue: this.config.temporal.taskQueue,
-          args: [{ deviceId, zscore: this.config.zscore, connection: this.config.connection }],
+          args: [deviceStartInput(this.config, deviceId)],
           signal: deliverSignal,
           signalArgs: [{ items }],
           typedSearchAttributes: [{ key: deviceIdAttribute, value: deviceId }],

@@ -24,7 +24,14 @@ export const ingestMetrics = {
 export const workerMetrics = {
   anomalies: new Counter({ name: 'vigil_anomaly_events_total', help: 'Anomaly steps published, by detector and status', labelNames: ['detector', 'status'], registers: [registry] }),
   deviceEvents: new Counter({ name: 'vigil_device_events_total', help: 'Connection events published, by type', labelNames: ['type'], registers: [registry] }),
+  aggregates: new Counter({ name: 'vigil_aggregates_total', help: 'Window aggregates published, by kind and finality', labelNames: ['kind', 'final'], registers: [registry] }),
+  lateReadings: new Counter({ name: 'vigil_late_readings_total', help: 'Readings refused as later than the allowed lateness (dead-lettered)', registers: [registry] }),
   devices: new Gauge({ name: 'vigil_devices', help: 'Running devices by connection status (from visibility)', labelNames: ['status'], registers: [registry] }),
+};
+
+export const sinkMetrics = {
+  rows: new Counter({ name: 'vigil_sink_rows_total', help: 'Rows the SQL sink inserted or updated, by table', labelNames: ['table'], registers: [registry] }),
+  skipped: new Counter({ name: 'vigil_sink_skipped_total', help: 'Records the sink could not read (invalid readings are dead-lettered by the ingest)', labelNames: ['topic'], registers: [registry] }),
 };
 
 /** Serves `/metrics` on 127.0.0.1; port 0 picks a free one. Resolves with the bound port. */

@@ -1,6 +1,7 @@
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { parse } from 'csv-parse/sync';
 import type { Config } from './config';
+import { deviceStartInput } from './device-settings';
 import { type ThresholdChange, thresholdChangeSchema } from './control';
 import { runningDevicesQuery, updateFailure } from './operator';
 import { deviceIdSchema, workflowIdFor } from './reading';
@@ -103,7 +104,7 @@ export async function applyThresholdRows(client: Client, config: Config, rows: T
       workflowId: workflowIdFor(deviceId),
       taskQueue: config.temporal.taskQueue,
       workflowIdConflictPolicy: 'USE_EXISTING',
-      args: [{ deviceId, zscore: config.zscore, connection: config.connection }],
+      args: [deviceStartInput(config, deviceId)],
       staticSummary: `Device ${deviceId}`,
     });
 

@@ -1,4 +1,4 @@
-import type { Aggregate, AnomalyEvent, DeviceEvent } from '../events';
+import { type Aggregate, aggregateKey, type AnomalyEvent, type DeviceEvent } from '../events';
 import type { Reading } from '../reading';
 
 const WINDOW_MS = 60_000;
@@ -112,7 +112,7 @@ export class BoardModel {
   /** Later versions of a window replace earlier ones, as the compacted topic does. */
   addAggregate(aggregate: Aggregate): void {
     const device = this.device(aggregate.deviceId);
-    device.aggregates.set(`${aggregate.field}|${aggregate.windowMs}|${aggregate.windowStart}`, aggregate);
+    device.aggregates.set(aggregateKey(aggregate), aggregate);
     if (device.aggregates.size > AGGREGATES_KEPT) {
       const oldest = [...device.aggregates.entries()].sort(([, a], [, b]) => a.windowStart - b.windowStart)[0];
       if (oldest) device.aggregates.delete(oldest[0]);

@@ -7,7 +7,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../config';
 import { aggregateSchema, anomalyEventSchema, deviceEventSchema } from '../events';
-import { formats, parseText, toCanonical } from '../formats';
+import { configuredFormats, parseText, toCanonical } from '../formats';
 import { createKafka } from '../kafka/client';
 import { logger } from '../logger';
 import { connectClient, deviceHandle } from '../operator';
@@ -46,7 +46,8 @@ export async function startBoard(config: Config, options: { port: number; fromBe
   const client = await connectClient(config);
   const consumer = createKafka(config, 'board').consumer({ groupId: `vigil-board-${randomUUID()}`, maxWaitTimeInMs: 200 });
   const { topics, inputs } = config.kafka;
-  const formatOf = new Map(inputs.map((input) => [input.topic, formats[input.format]]));
+  const inputFormats = configuredFormats(config.formats);
+  const formatOf = new Map(inputs.map((input) => [input.topic, inputFormats[input.format]]));
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.anomalies, topics.deviceEvents, topics.aggregates], fromBeginning: true });
   await consumer.subscribe({ topics: [...formatOf.keys(), topics.enriched], fromBeginning: options.fromBeginning ?? false });

@@ -1,5 +1,6 @@
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Rejection } from '../formats';
+import type { Source } from '../reading';
 
 /** Kafka's default max.message.bytes is 1 MB: larger originals are truncated, and say so. */
 const MAX_DEAD_LETTER_BYTES = 900 * 1024;
@@ -26,11 +27,7 @@ export async function sendDeadLetters(producer: Producer, dlqTopic: string, lett
         key: message.key,
         value: truncated ? value.subarray(0, MAX_DEAD_LETTER_BYTES) : value,
         headers: {
-          'vigil.dlq.reason': rejection.code,
-          'vigil.dlq.detail': rejection.detail,
-          'vigil.dlq.source.topic': topic,
-          'vigil.dlq.source.partition': String(partition),
-          'vigil.dlq.source.offset': message.offset,
+          ...deadLetterHeaders(rejection.code, rejection.detail, { topic, partition, offset: Number(message.offset) }),
           'vigil.dlq.source.timestamp': message.timestamp,
           'vigil.dlq.original.bytes': String(value.length),
           ...(truncated ? { 'vigil.dlq.truncated': 'true' } : {}),
@@ -38,4 +35,15 @@ export async function sendDeadLetters(producer: Producer, dlqTopic: string, lett
       };
     }),
   });
+}
+
+/** The headers every dead letter carries: why, and where the message came from. */
+export function deadLetterHeaders(reason: string, detail: string, source: Source): Record<string, string> {
+  return {
+    'vigil.dlq.reason': reason,
+    'vigil.dlq.detail': detail,
+    'vigil.dlq.source.topic': source.topic,
+    'vigil.dlq.source.partition': String(source.partition),
+    'vigil.dlq.source.offset': String(source.offset),
+  };
 }

@@ -22,7 +22,8 @@ export class MT19937 {
     const mt = this.mt;
     mt[0] = seed >>> 0;
     for (let i = 1; i < N; i++) {
-      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
+      const before = mt[i - 1]!;
+      const prev = before ^ (before >>> 30);
       mt[i] = (Math.imul(1812433253, prev) + i) >>> 0;
     }
     this.index = N;
@@ -31,7 +32,7 @@ export class MT19937 {
   /** The next raw 32-bit output, in [0, 2^32). */
   nextUint32(): number {
     if (this.index >= N) this.twist();
-    let y = this.mt[this.index++];
+    let y = this.mt[this.index++]!;
     y ^= y >>> 11;
     y ^= (y << 7) & 0x9d2c5680;
     y ^= (y << 15) & 0xefc60000;
@@ -59,7 +60,7 @@ export class MT19937 {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.getUInt32(i + 1);
       const swap = items[i];
-      items[i] = items[j];
+      items[i] = items[j]!;
       items[j] = swap;
     }
     return items;
@@ -74,7 +75,7 @@ export class MT19937 {
   saveState(): Uint8Array {
     const out = new Uint8Array(MT19937_STATE_BYTES);
     const view = new DataView(out.buffer);
-    for (let i = 0; i < N; i++) view.setUint32(i * 4, this.mt[i], true);
+    for (let i = 0; i < N; i++) view.setUint32(i * 4, this.mt[i]!, true);
     view.setUint32(N * 4, this.index, true);
     return out;
   }
@@ -99,8 +100,8 @@ export class MT19937 {
   private twist(): void {
     const mt = this.mt;
     for (let i = 0; i < N; i++) {
-      const y = (mt[i] & UPPER_MASK) | (mt[(i + 1) % N] & LOWER_MASK);
-      mt[i] = mt[(i + M) % N] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+      const y = (mt[i]! & UPPER_MASK) | (mt[(i + 1) % N]! & LOWER_MASK);
+      mt[i] = mt[(i + M) % N]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
     }
     this.index = 0;
   }

@@ -2,6 +2,8 @@ import type { Config } from '../config';
 import { createKafka } from '../kafka/client';
 import { ensureTopics } from '../kafka/topics';
 import { kafkaHealthy, kafkaPaths, startKafka, stopKafka } from './kafka';
+import { migrate } from '../sink/migrate';
+import { externalPostgres, postgresHealthy, postgresPaths, startPostgres, stopPostgres } from './postgres';
 import { runningPid } from './processes';
 import { ensureSearchAttributes, startTemporal, stopTemporal, temporalHealthy, temporalPaths } from './temporal';
 
@@ -18,12 +20,16 @@ export interface ServiceStatus {
  * existing servers, then Vigil's topics. Idempotent: running services are left as they are.
  */
 export async function servicesUp(config: Config, say: (line: string) => void): Promise<void> {
-  const [temporal, kafka] = await Promise.all([
+  const [temporal, kafka, postgres] = await Promise.all([
     config.temporal.managed ? startTemporal(config) : temporalHealthy(config).then(() => 'external' as const),
     config.kafka.managed ? startKafka(config) : kafkaHealthy(config).then(() => 'external' as const),
+    config.postgres.managed ? startPostgres(config) : externalPostgres(config),
   ]);
   say(`Temporal ${temporal}: ${config.temporal.address} (namespace ${config.temporal.namespace}), UI ${config.temporal.uiUrl}`);
   say(`Kafka ${kafka}: ${config.kafka.brokers.join(',')}`);
+  say(`PostgreSQL ${postgres}: ${redactedUrl(config.postgres.url)}`);
+  const migrated = await migrate(config);
+  if (migrated.length > 0) say(`Applied migrations: ${migrated.join(', ')}`);
   const added = await ensureSearchAttributes(config);
   if (added.length > 0) say(`Registered search attributes: ${added.join(', ')}`);
   const created = await ensureTopics(createKafka(config, 'admin'), config);
@@ -32,9 +38,17 @@ export async function servicesUp(config: Config, say: (line: string) => void): P
 
 /** Stops the local services this project started; servers named by the environment are never touched. */
 export async function servicesDown(config: Config, say: (line: string) => void): Promise<void> {
-  const [temporal, kafka] = await Promise.all([stopTemporal(config), stopKafka(config)]);
+  const [temporal, kafka, postgres] = await Promise.all([stopTemporal(config), stopKafka(config), stopPostgres(config)]);
   say(`Temporal ${temporal ? 'stopped' : 'was not running'}`);
   say(`Kafka ${kafka ? 'stopped' : 'was not running'}`);
+  say(`PostgreSQL ${postgres ? 'stopped' : 'was not running'}`);
+}
+
+/** A database URL fit for logs: the password, if any, is masked. */
+export function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
 }
 
 export async function servicesStatus(config: Config): Promise<ServiceStatus[]> {
@@ -53,6 +67,13 @@ export async function servicesStatus(config: Config): Promise<ServiceStatus[]> {
       managed: config.kafka.managed,
       pid: runningPid(kafkaPaths(config).process),
       healthy: await healthy(kafkaHealthy(config)),
+    },
+    {
+      name: 'postgres',
+      where: redactedUrl(config.postgres.url),
+      managed: config.postgres.managed,
+      pid: runningPid(postgresPaths(config).process),
+      healthy: await healthy(postgresHealthy(config)),
     },
   ];
 }

@@ -33,11 +33,17 @@ export function runningPid(proc: ManagedProcess): number | undefined {
   return pid !== undefined && isAlive(pid) ? pid : undefined;
 }
 
+/** Who a server runs as, when it must not run as root (PostgreSQL). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
 /** Starts the command in its own process group, detached from ours, output appended to its log. */
-export function startDetached(proc: ManagedProcess, command: string, args: string[], cwd: string): number {
+export function startDetached(proc: ManagedProcess, command: string, args: string[], cwd: string, runAs?: RunAs): number {
   const log = fs.openSync(proc.logFile, 'a');
   fs.writeSync(log, `\n--- ${new Date().toISOString()} ${command} ${args.join(' ')}\n`);
-  const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', log, log], ...runAs });
   fs.closeSync(log);
   if (child.pid === undefined) throw new Error(`${proc.name}: could not start ${command}`);
   child.unref();
@@ -45,25 +51,28 @@ export function startDetached(proc: ManagedProcess, command: string, args: strin
   return child.pid;
 }
 
-/** SIGTERM to the whole group, then SIGKILL if it has not exited in time. Safe when nothing runs. */
-export async function stopProcess(proc: ManagedProcess, graceMs: number): Promise<boolean> {
+/**
+ * `signal` (SIGTERM unless the server wants another for a clean, prompt stop) to the whole
+ * group, then SIGKILL if it has not exited in time. Safe when nothing runs.
+ */
+export async function stopProcess(proc: ManagedProcess, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
   const pid = runningPid(proc);
   if (pid === undefined) {
     fs.rmSync(proc.pidFile, { force: true });
     return false;
   }
-  const signalGroup = (signal: NodeJS.Signals) => {
+  const signalGroup = (sent: NodeJS.Signals) => {
     try {
-      process.kill(-pid, signal);
+      process.kill(-pid, sent);
     } catch {
       try {
-        process.kill(pid, signal);
+        process.kill(pid, sent);
       } catch {
         /* already gone */
       }
     }
   };
-  signalGroup('SIGTERM');
+  signalGroup(signal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(200);
   if (isAlive(pid)) signalGroup('SIGKILL');
@@ -116,8 +125,8 @@ export function requireProgram(program: string, why: string, hint: string): void
 }
 
 /** Runs a set-up step to completion, failing with its output. */
-export function runStep(description: string, command: string, args: string[], cwd: string): void {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+export function runStep(description: string, command: string, args: string[], cwd: string, runAs?: RunAs): void {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...runAs });
   if (result.status !== 0) {
     throw new Error(`${description} failed (${command} ${args.join(' ')}):\n${result.stdout}\n${result.stderr}`);
   }

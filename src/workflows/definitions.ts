@@ -9,6 +9,7 @@ import {
   connectionSettingsSchema,
   type DeviceState,
   deviceStateSchema,
+  eventTimeSettingsSchema,
   sourcedItemSchema,
   type ThresholdLayers,
   type ZScoreConfig,
@@ -55,6 +56,8 @@ export const deviceWorkflowInputSchema = z.object({
   /** Rule for a device that starts fresh; ignored when `state` is carried over. */
   zscore: zscoreRuleSchema,
   connection: connectionSettingsSchema,
+  /** Optional only for runs started before event-time windows; absent means the 1 h default. */
+  eventTime: eventTimeSettingsSchema.optional(),
   state: deviceStateSchema.optional(),
   /** Items received but not yet applied when the previous run continued as new. */
   pending: z.array(sourcedItemSchema).optional(),

@@ -3,12 +3,14 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { applyItem, type DeviceState, initialDeviceState, type SourcedItem, withThresholdChanges, type ZScoreConfig, zscoreConfigSchema } from '../device-state';
+import { flushWindows } from '../detectors/windows';
 import { zscoreRuleSchema } from '../detectors/zscore';
 import type { AnomalyEvent, DeviceEvent } from '../events';
 import {
@@ -28,7 +30,7 @@ import {
 } from './definitions';
 import { summaryPublisher } from './summary';
 
-const { publishAnomalies, publishDeviceEvents, fleetThresholdDefaults } = proxyActivities<ReturnType<typeof createActivities>>({
+const { publishAnomalies, publishDeviceEvents, publishAggregates, deadLetterLateReadings, fleetThresholdDefaults } = proxyActivities<ReturnType<typeof createActivities>>({
   // Short, so a publish lost with a killed worker is retried soon; Kafka sends take milliseconds.
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' },
@@ -43,7 +45,7 @@ const PUBLISH_CHUNK = 400;
  */
 export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<DeviceState> {
   const input = deviceWorkflowInputSchema.parse(rawInput);
-  const state = input.state ?? initialDeviceState(input.deviceId, input.zscore, input.connection);
+  const state = input.state ?? initialDeviceState(input.deviceId, input.zscore, input.connection, {}, input.eventTime);
   const pending: SourcedItem[] = input.pending ?? [];
   const publishSummary = summaryPublisher();
 
@@ -135,6 +137,14 @@ async function applyBatch(state: DeviceState, items: SourcedItem[]): Promise<voi
     if (before !== 'CONNECTED' && state.connection.status === 'CONNECTED') deviceEvents.push(deviceEvent(state, 'CONNECTED'));
   }
   for (let i = 0; i < anomalies.length; i += PUBLISH_CHUNK) await publishAnomalies(anomalies.slice(i, i + PUBLISH_CHUNK));
+  // Runs recorded before event-time windows existed replay without these steps.
+  if (patched('event-time-windows') && state.lastReadingTs !== null) {
+    const { allowedLatenessMs } = state.eventTime;
+    const aggregates = flushWindows(state.windows, state.deviceId, state.lastReadingTs, allowedLatenessMs);
+    for (let i = 0; i < aggregates.length; i += PUBLISH_CHUNK) await publishAggregates(aggregates.slice(i, i + PUBLISH_CHUNK));
+    const late = state.lateReadings.splice(0);
+    if (late.length > 0) await deadLetterLateReadings({ late, watermark: state.lastReadingTs, allowedLatenessMs });
+  }
   if (deviceEvents.length > 0) await publishDeviceEvents(deviceEvents);
 }
 

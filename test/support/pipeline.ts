@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { type Config, loadConfig } from '../../src/config';
 import type { DeviceState } from '../../src/device-state';
-import { type AnomalyEvent, anomalyEventSchema, type DeviceEvent, deviceEventSchema } from '../../src/events';
+import { type Aggregate, aggregateSchema, type AnomalyEvent, anomalyEventSchema, type DeviceEvent, deviceEventSchema } from '../../src/events';
 import { createKafka } from '../../src/kafka/client';
 import { ensureTopics } from '../../src/kafka/topics';
 import { workflowIdFor } from '../../src/reading';
@@ -24,6 +24,7 @@ export class Pipeline {
   readonly kafka;
   readonly anomalies: AnomalyEvent[] = [];
   readonly deviceEvents: DeviceEvent[] = [];
+  readonly aggregates: Aggregate[] = [];
   readonly deadLetters: Array<{ key: string | undefined; value: Buffer | null; headers: Record<string, string> }> = [];
   private readonly children = new Set<ChildProcess>();
   private readonly collectors: Array<{ disconnect(): Promise<void> }> = [];
@@ -40,6 +41,7 @@ export class Pipeline {
       VIGIL_TOPIC_PREFIX: prefix,
       VIGIL_TASK_QUEUE: `${prefix}devices`,
       VIGIL_GROUP_ID: `${prefix}ingest`,
+      VIGIL_SINK_GROUP_ID: `${prefix}sink`,
       VIGIL_INGEST_METRICS_PORT: '0',
       VIGIL_WORKER_METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
@@ -55,6 +57,9 @@ export class Pipeline {
     });
     await this.collect(this.config.kafka.topics.deviceEvents, (message) => {
       this.deviceEvents.push(deviceEventSchema.parse(JSON.parse(message.value?.toString('utf8') ?? 'null')));
+    });
+    await this.collect(this.config.kafka.topics.aggregates, (message) => {
+      this.aggregates.push(aggregateSchema.parse(JSON.parse(message.value?.toString('utf8') ?? 'null')));
     });
     await this.collect(this.config.kafka.topics.dlq, (message) => {
       this.deadLetters.push({ key: message.key?.toString('utf8'), value: message.value, headers: headerStrings(message.headers) });
@@ -85,7 +90,7 @@ export class Pipeline {
   }
 
   /** Starts `vigil <command>` as its own process and waits for its ready line. */
-  async start(command: 'worker' | 'ingest' | 'board', args: string[] = []): Promise<ChildProcess> {
+  async start(command: 'worker' | 'ingest' | 'board' | 'sink', args: string[] = []): Promise<ChildProcess> {
     fs.mkdirSync(artifactsDir, { recursive: true });
     const log = fs.openSync(path.join(artifactsDir, `${this.name}-${command}.log`), 'a');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), command, ...args], {

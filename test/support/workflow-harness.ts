@@ -3,8 +3,8 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { afterAll, beforeAll } from 'vitest';
 import type { createActivities } from '../../src/activities';
 import { createFleetActivities } from '../../src/activities/fleet';
-import type { DeviceState, SourcedItem } from '../../src/device-state';
-import type { AnomalyEvent, DeviceEvent } from '../../src/events';
+import type { DeviceState, SourcedItem, SourcedReading } from '../../src/device-state';
+import type { Aggregate, AnomalyEvent, DeviceEvent } from '../../src/events';
 import { workflowIdFor } from '../../src/reading';
 import { deliverSignal, type DeviceWorkflowInput, stateQuery } from '../../src/workflows/definitions';
 import type { deviceWorkflow } from '../../src/workflows/device';
@@ -23,11 +23,15 @@ export function useWorkflowHarness() {
     bundle: undefined as unknown as WorkflowBundleWithSourceMap,
     published: [] as AnomalyEvent[],
     deviceEvents: [] as DeviceEvent[],
+    aggregates: [] as Aggregate[],
+    lateLetters: [] as SourcedReading[],
 
     async withWorker<T>(taskQueue: string, run: () => Promise<T>): Promise<T> {
       const activities: ReturnType<typeof createActivities> = {
         publishAnomalies: async (anomalies) => void harness.published.push(...anomalies),
         publishDeviceEvents: async (events) => void harness.deviceEvents.push(...events),
+        publishAggregates: async (aggregates) => void harness.aggregates.push(...aggregates),
+        deadLetterLateReadings: async ({ late }) => void harness.lateLetters.push(...late),
         ...createFleetActivities(harness.env.client),
       };
       const worker = await Worker.create({ connection: harness.env.nativeConnection, taskQueue, workflowBundle: harness.bundle, activities });
@@ -50,14 +54,14 @@ export function useWorkflowHarness() {
     },
 
     /**
-     * Waits until `count` items are applied and what they caused is published: the state
+     * Waits until `count` items are applied (or refused as too late) and what they caused is published: the state
      * changes in the workflow task that schedules the publishing, so both are waited for.
      */
     async waitForApplied(deviceId: string, count: number): Promise<DeviceState> {
       const handle = harness.env.client.workflow.getHandle(workflowIdFor(deviceId));
       for (let attempt = 0; attempt < 300; attempt += 1) {
         const state = await handle.query(stateQuery);
-        if (state.readingsApplied + state.controlsApplied >= count) {
+        if (state.readingsApplied + state.controlsApplied + state.lateDropped >= count) {
           // No task in flight (its commands are recorded) and no activity left to run.
           const { raw } = await handle.describe();
           if (!raw.pendingWorkflowTask && (raw.pendingActivities ?? []).length === 0) return state;

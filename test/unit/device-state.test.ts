@@ -68,6 +68,10 @@ describe('initialDeviceState', () => {
       lastValues: {},
       pausedMs: 0,
       connection: { status: 'NEW', lastSeenAt: null, settings: connection },
+      eventTime: { allowedLatenessMs: 3_600_000 },
+      windows: { hourly: {}, recent: {}, changedHours: [], changedFields: [] },
+      lateDropped: 0,
+      lateReadings: [],
     });
     expect(deviceStateSchema.parse(state)).toEqual(state);
   });

@@ -134,7 +134,7 @@ async function renderDevice(deviceId) {
   document.querySelector('#aggregates tbody').replaceChildren(
     ...d.aggregates.map((a) => {
       const tr = el('tr');
-      tr.append(el('td', a.field), el('td', windowName(a.windowMs)), el('td', time(a.windowStart)), el('td', a.count, 'num'), el('td', Math.round(a.avg * 1000) / 1000, 'num'), el('td', a.max, 'num'), el('td', a.final ? 'final' : 'open'));
+      tr.append(el('td', a.field), el('td', windowName(a.windowMs)), el('td', time(a.windowStart)), el('td', a.count, 'num'), el('td', a.avg === null ? '—' : Math.round(a.avg * 1000) / 1000, 'num'), el('td', a.max ?? '—', 'num'), el('td', a.kind === 'last-minute' ? `sliding, ${a.anomalies} anomalies` : a.final ? 'final' : 'open'));
       return tr;
     }),
   );

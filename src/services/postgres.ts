@@ -1,0 +1,146 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import type { Config } from '../config';
+import { type ManagedProcess, portOpen, type RunAs, runningPid, runStep, startDetached, stopProcess, waitUntil } from './processes';
+
+const DEBIAN_POSTGRES_ROOT = '/usr/lib/postgresql';
+
+export function postgresPaths(config: Config) {
+  const dir = path.join(config.home, 'postgres');
+  return {
+    dir,
+    data: path.join(dir, 'data'),
+    process: { name: 'PostgreSQL', pidFile: path.join(dir, 'postgres.pid'), logFile: path.join(dir, 'postgres.log') } satisfies ManagedProcess,
+  };
+}
+
+/** The newest Debian PostgreSQL's bin folder, e.g. /usr/lib/postgresql/15/bin; undefined when none. */
+function findPostgresBin(): string | undefined {
+  if (!fs.existsSync(DEBIAN_POSTGRES_ROOT)) return undefined;
+  const versions = fs
+    .readdirSync(DEBIAN_POSTGRES_ROOT)
+    .filter((v) => fs.existsSync(path.join(DEBIAN_POSTGRES_ROOT, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] === undefined ? undefined : path.join(DEBIAN_POSTGRES_ROOT, versions[0], 'bin');
+}
+
+const isRoot = () => process.getuid?.() === 0;
+
+/** Debian's PostgreSQL server, installed with apt-get when missing and we are root (as CI is). */
+export function installPostgres(): string {
+  const found = findPostgresBin();
+  if (found) return found;
+  if (!isRoot()) {
+    throw new Error('PostgreSQL is required for the SQL sink but is not installed: apt-get install postgresql, or set DATABASE_URL to use an existing server.');
+  }
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'postgresql']]) {
+    const run = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (run.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed with ${run.status}`);
+  }
+  const installed = findPostgresBin();
+  if (!installed) throw new Error(`apt-get installed postgresql, but no server was found under ${DEBIAN_POSTGRES_ROOT}`);
+  return installed;
+}
+
+/** PostgreSQL refuses to run as root: as root, the server runs as Debian's `postgres` user. */
+function serverUser(): RunAs | undefined {
+  if (!isRoot()) return undefined;
+  const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  const runAs = { uid: id('-u'), gid: id('-g') };
+  if (!Number.isInteger(runAs.uid) || runAs.uid <= 0) throw new Error('running as root, but there is no `postgres` user to run PostgreSQL as');
+  return runAs;
+}
+
+function chownTree(dir: string, runAs: RunAs): void {
+  fs.chownSync(dir, runAs.uid, runAs.gid);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const child = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(child, runAs);
+    else fs.chownSync(child, runAs.uid, runAs.gid);
+  }
+}
+
+async function withClient<T>(url: string, use: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export function postgresHealthy(config: Config): Promise<boolean> {
+  return withClient(config.postgres.url, async (client) => (await client.query('select 1 as ok')).rows.length === 1);
+}
+
+/** The same server's maintenance database, to create Vigil's database in. */
+function maintenanceUrl(url: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = '/postgres';
+  return parsed.toString();
+}
+
+/** Creates Vigil's database on first use; a server that already has it is left alone. */
+async function ensureDatabase(config: Config): Promise<void> {
+  try {
+    await postgresHealthy(config);
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '3D000') throw error; // 3D000: invalid_catalog_name
+  }
+  const name = decodeURIComponent(new URL(config.postgres.url).pathname.slice(1));
+  await withClient(maintenanceUrl(config.postgres.url), (client) => client.query(`create database "${name.replaceAll('"', '""')}"`));
+}
+
+/**
+ * Starts a private PostgreSQL on loopback (no Unix socket, trust auth for the `vigil` superuser)
+ * with its data under the state folder, creating the cluster and database the first time.
+ */
+export async function startPostgres(config: Config): Promise<'started' | 'running'> {
+  const paths = postgresPaths(config);
+  const { port } = config.postgres;
+  if (runningPid(paths.process) !== undefined) {
+    await waitUntil(paths.process, 'accepting connections', () => postgresHealthy(config), 60_000);
+    return 'running';
+  }
+  if (await portOpen('127.0.0.1', port)) {
+    throw new Error(`Port ${port} is taken by another process; stop it, set VIGIL_POSTGRES_PORT, or set DATABASE_URL to use that server.`);
+  }
+  const bin = installPostgres();
+  const runAs = serverUser();
+  fs.mkdirSync(paths.dir, { recursive: true });
+  if (!fs.existsSync(path.join(paths.data, 'PG_VERSION'))) {
+    fs.rmSync(paths.data, { recursive: true, force: true });
+    fs.mkdirSync(paths.data, { mode: 0o700 });
+    if (runAs) chownTree(paths.dir, runAs);
+    const user = decodeURIComponent(new URL(config.postgres.url).username) || 'vigil';
+    runStep('Creating the PostgreSQL cluster', path.join(bin, 'initdb'), ['-D', paths.data, '-U', user, '--auth=trust', '--encoding=UTF8', '--locale=C'], paths.dir, runAs);
+  }
+  if (runAs) chownTree(paths.dir, runAs);
+  const args = [
+    '-D', paths.data,
+    '-p', String(port),
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', "unix_socket_directories=",
+    // A sink's writes are replayable from Kafka: a lost last commit after a crash costs nothing.
+    '-c', 'synchronous_commit=off',
+  ];
+  startDetached(paths.process, path.join(bin, 'postgres'), args, paths.dir, runAs);
+  await waitUntil(paths.process, 'accepting connections', () => withClient(maintenanceUrl(config.postgres.url), async () => true), 60_000);
+  await ensureDatabase(config);
+  return 'started';
+}
+
+/** SIGINT is PostgreSQL's fast shutdown: SIGTERM would wait for every client to leave. */
+export function stopPostgres(config: Config): Promise<boolean> {
+  return stopProcess(postgresPaths(config).process, 20_000, 'SIGINT');
+}
+
+/** For a server named by DATABASE_URL: reachable, with Vigil's database in it. */
+export async function externalPostgres(config: Config): Promise<'external'> {
+  await ensureDatabase(config);
+  return 'external';
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { addToWindows, emptyWindows, flushWindows, HOUR_MS, isTooLate } from '../../src/detectors/windows';
+import { applyItem, deviceStateSchema, initialDeviceState, type SourcedItem } from '../../src/device-state';
+import type { Aggregate } from '../../src/events';
+
+const T0 = Date.UTC(2024, 0, 8, 9, 0, 0); // a Monday, 09:00 UTC
+const MIN = 60_000;
+const never = { k: 4, minSamples: 1_000_000, direction: 'above' as const, clearAfter: 1, learnAnomalies: false };
+const connection = { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 };
+
+let offset = 0;
+const reading = (ts: number, usage: number): SourcedItem => ({ source: { topic: 'usage', partition: 0, offset: offset++ }, reading: { deviceId: 'meter', ts, values: { usage } } });
+const hourly = (aggregates: Aggregate[]) => aggregates.filter((a) => a.kind === 'hourly').map((a) => [a.windowStart - T0, a.count, a.avg, a.min, a.max, a.final]);
+
+describe('hourly windows in event time', () => {
+  it('averages each hour, updates it while open, and finalises it when the watermark passes its end plus the lateness', () => {
+    const w = emptyWindows();
+    addToWindows(w, 'usage', T0 + 5 * MIN, 10, false);
+    addToWindows(w, 'usage', T0 + 10 * MIN, 20, false);
+    expect(hourly(flushWindows(w, 'meter', T0 + 10 * MIN, HOUR_MS))).toEqual([[0, 2, 15, 10, 20, false]]);
+
+    addToWindows(w, 'usage', T0 + 65 * MIN, 40, false);
+    // Only the changed hour is re-published.
+    expect(hourly(flushWindows(w, 'meter', T0 + 65 * MIN, HOUR_MS))).toEqual([[HOUR_MS, 1, 40, 40, 40, false]]);
+
+    addToWindows(w, 'usage', T0 + 50 * MIN, 30, false); // late, within the hour of lateness
+    expect(hourly(flushWindows(w, 'meter', T0 + 65 * MIN, HOUR_MS))).toEqual([[0, 3, 20, 10, 30, false]]);
+
+    addToWindows(w, 'usage', T0 + 2 * HOUR_MS, 50, false); // watermark 11:00 = 09:00 hour's end + 1 h
+    expect(hourly(flushWindows(w, 'meter', T0 + 2 * HOUR_MS, HOUR_MS))).toEqual([
+      [0, 3, 20, 10, 30, true],
+      [2 * HOUR_MS, 1, 50, 50, 50, false],
+    ]);
+    expect(w.hourly.usage?.map((h) => h.start - T0)).toEqual([HOUR_MS, 2 * HOUR_MS]); // the final hour is forgotten
+  });
+
+  it('says a reading is too late exactly when it is older than the watermark minus the lateness', () => {
+    expect(isTooLate(null, 0, HOUR_MS)).toBe(false);
+    expect(isTooLate(T0 + HOUR_MS, T0, HOUR_MS)).toBe(false);
+    expect(isTooLate(T0 + HOUR_MS, T0 - 1, HOUR_MS)).toBe(true);
+  });
+});
+
+describe("seed 000's last-minute report", () => {
+  it('counts readings and anomalies and takes the max over the minute ending at the newest reading', () => {
+    const w = emptyWindows();
+    addToWindows(w, 'temp', T0, 20, false);
+    addToWindows(w, 'temp', T0 + 30_000, 45, true);
+    addToWindows(w, 'temp', T0 + 59_000, 21, false);
+    const [report] = flushWindows(w, 'sensor-1', T0 + 59_000, HOUR_MS).filter((a) => a.kind === 'last-minute');
+    expect(report).toMatchObject({ field: 'temp', windowStart: T0 - 1000, windowEnd: T0 + 59_000, count: 3, max: 45, min: 20, anomalies: 1 });
+
+    addToWindows(w, 'temp', T0 + 95_000, 22, false); // the minute now starts at T0 + 35 s
+    const [later] = flushWindows(w, 'sensor-1', T0 + 95_000, HOUR_MS).filter((a) => a.kind === 'last-minute');
+    expect(later).toMatchObject({ count: 2, max: 22, anomalies: 0 });
+    expect(w.recent.temp).toHaveLength(2); // older seconds are dropped: the state stays bounded
+  });
+});
+
+describe('lateness through applyItem', () => {
+  it('applies a reading within the allowed lateness and refuses (for the DLQ) one beyond it, changing no model', () => {
+    const state = initialDeviceState('meter', never, connection);
+    applyItem(state, reading(T0 + 2 * HOUR_MS, 5));
+    applyItem(state, reading(T0 + HOUR_MS + 1, 7)); // 59:59 behind: in time
+    const modelBefore = structuredClone(state.models);
+    const late = reading(T0 + HOUR_MS - 1, 1000); // 1 h and 1 ms behind
+    expect(applyItem(state, late)).toEqual([]);
+    expect(state.models).toEqual(modelBefore);
+    expect(state.readingsApplied).toBe(2);
+    expect(state.lateDropped).toBe(1);
+    expect(state.lateReadings).toEqual([late]);
+    // The offset is still recorded: a re-delivery is a duplicate, not a second dead letter.
+    applyItem(state, late);
+    expect(state.lateDropped).toBe(1);
+    expect(state.duplicatesSkipped).toBe(1);
+  });
+
+  it('marks the hour of a reading that raised an anomaly', () => {
+    const state = initialDeviceState('meter', { ...never, minSamples: 5, k: 3 }, connection);
+    for (let i = 0; i < 10; i += 1) applyItem(state, reading(T0 + i * MIN, i % 2 === 0 ? 9 : 11));
+    const raised = applyItem(state, reading(T0 + 10 * MIN, 100));
+    expect(raised.map((e) => e.status)).toEqual(['raised']);
+    const [hour] = flushWindows(state.windows, 'meter', T0 + 10 * MIN, HOUR_MS).filter((a) => a.kind === 'hourly');
+    expect(hour).toMatchObject({ count: 11, anomalies: 1, max: 100 });
+  });
+
+  it('parses a state saved before windows existed, with the defaults', () => {
+    const { windows, eventTime, lateDropped, lateReadings, ...old } = initialDeviceState('meter', never, connection);
+    const parsed = deviceStateSchema.parse(old);
+    expect(parsed.eventTime.allowedLatenessMs).toBe(HOUR_MS);
+    expect(parsed.windows).toEqual(emptyWindows());
+    expect([parsed.lateDropped, parsed.lateReadings]).toEqual([0, []]);
+    expect([windows, eventTime, lateDropped, lateReadings]).toBeDefined();
+  });
+});

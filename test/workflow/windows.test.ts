@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import type { SourcedItem } from '../../src/device-state';
+import { useWorkflowHarness } from '../support/workflow-harness';
+
+const harness = useWorkflowHarness();
+const queue = 'wf-windows';
+const T0 = Date.UTC(2024, 0, 8, 9, 0, 0);
+const MIN = 60_000;
+
+const item = (offset: number, ts: number, usage: number): SourcedItem => ({ source: { topic: 'usage', partition: 0, offset }, reading: { deviceId: 'wf-meter', ts, values: { usage } } });
+
+describe('event-time windows on a running device workflow', () => {
+  it('publishes hourly updates, a final hour once its lateness runs out, and dead-letters a reading beyond it', async () => {
+    const deviceId = 'wf-meter';
+    await harness.withWorker(queue, async () => {
+      // 09:00–09:50, then 10:10, then a late 09:55 (in time), then 11:05 closes 09:00, then a 09:59 (too late).
+      const batches: SourcedItem[][] = [
+        [0, 10, 20, 30, 40, 50].map((m, i) => item(i, T0 + m * MIN, 10 + i)),
+        [item(6, T0 + 70 * MIN, 100)],
+        [item(7, T0 + 55 * MIN, 16)],
+        [item(8, T0 + 125 * MIN, 50)],
+        [item(9, T0 + 59 * MIN, 999)],
+      ];
+      let sent = 0;
+      for (const batch of batches) {
+        await harness.deliver(queue, deviceId, batch);
+        sent += batch.length;
+        await harness.waitForApplied(deviceId, sent);
+      }
+      const state = await harness.waitForApplied(deviceId, 10);
+      expect([state.readingsApplied, state.lateDropped]).toEqual([9, 1]);
+    });
+    const nine = harness.aggregates.filter((a) => a.kind === 'hourly' && a.windowStart === T0).map((a) => [a.count, a.avg, a.final]);
+    expect(nine).toEqual([
+      [6, 12.5, false],
+      [7, (10 + 11 + 12 + 13 + 14 + 15 + 16) / 7, false],
+      [7, (10 + 11 + 12 + 13 + 14 + 15 + 16) / 7, true],
+    ]);
+    expect(harness.lateLetters.map((l) => [l.source.offset, l.reading.values.usage])).toEqual([[9, 999]]);
+    const lastMinute = harness.aggregates.filter((a) => a.kind === 'last-minute').at(-1);
+    expect(lastMinute).toMatchObject({ field: 'usage', windowEnd: T0 + 125 * MIN, count: 1, max: 50 });
+  });
+});
