@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { seasonalSettingsSchema } from './device-state';
 import { formatNameSchema, formatSettingsSchema } from './formats';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -73,6 +74,8 @@ export const configSchema = z.object({
    * dead-lettered (reason `late`) instead of being applied; hourly windows stay open this long.
    */
   allowedLatenessMs: positiveInt,
+  /** Seed 003's seasonal Isolation Forest: the fields it judges, and its settings. */
+  seasonal: seasonalSettingsSchema,
   /** Settings of input formats: seed 003's usage rows carry no zone and no device id. */
   formats: formatSettingsSchema,
   board: z.object({ port: z.coerce.number().int().min(0).max(65535) }),
@@ -98,6 +101,9 @@ function parseInputs(spec: string) {
       return { topic, format };
     });
 }
+
+/** An unset variable stays undefined (the schema's default applies); a set one must be a number. */
+const optionalNumber = (value: string | undefined) => (value === undefined || value === '' ? undefined : Number(value));
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const prefix = env.VIGIL_TOPIC_PREFIX ?? '';
@@ -159,6 +165,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchRows: env.VIGIL_SINK_BATCH_ROWS ?? 500,
     },
     allowedLatenessMs: env.VIGIL_ALLOWED_LATENESS_MS ?? 3600_000,
+    seasonal: {
+      fields: (env.VIGIL_SEASONAL_FIELDS ?? 'usage').split(',').map((f) => f.trim()).filter(Boolean),
+      config: {
+        historyDays: optionalNumber(env.VIGIL_SEASONAL_HISTORY_DAYS),
+        minComparables: optionalNumber(env.VIGIL_SEASONAL_MIN_COMPARABLES),
+        // Usage is seasonal in its meter's wall clock: the zone its readings are written in.
+        timeZone: env.VIGIL_SEASONAL_TIME_ZONE ?? env.VIGIL_USAGE_TIME_ZONE ?? 'America/New_York',
+        slotMinutes: optionalNumber(env.VIGIL_SEASONAL_SLOT_MINUTES),
+        scoreThreshold: optionalNumber(env.VIGIL_SEASONAL_SCORE_THRESHOLD),
+        learnAnomalies: env.VIGIL_SEASONAL_LEARN_ANOMALIES === undefined ? undefined : env.VIGIL_SEASONAL_LEARN_ANOMALIES === 'true',
+      },
+    },
     formats: {
       // Seed 003's columns are `…_eastern_time`: Boston's wall clock.
       usage: { timeZone: env.VIGIL_USAGE_TIME_ZONE ?? 'America/New_York', deviceId: env.VIGIL_USAGE_DEVICE_ID },

@@ -3,10 +3,13 @@ import { type Control, controlSchema, type ThresholdChange } from './control';
 import { type IncidentStatus, openIncidentSchema, stepIncident } from './detectors/incident';
 import { emptyThresholdMemory, judgeThreshold, thresholdMemorySchema, type ThresholdRule, thresholdRuleSchema } from './detectors/threshold';
 import { addValue, emptyM2, m2Schema } from './detectors/welford';
+import { applySeasonalIForest, emptySeasonalIForestState, seasonalIForestConfigSchema, seasonalIForestStateSchema } from './detectors/seasonal-iforest';
 import { addToWindows, emptyWindows, isTooLate, windowsStateSchema } from './detectors/windows';
 import { judgeZScore, type ZScoreRule, zscoreRuleOverrideSchema, zscoreRuleSchema } from './detectors/zscore';
 import { type AnomalyEvent, anomalyId, connectionStatusSchema, type Detector } from './events';
-import { deviceIdSchema, fieldNameSchema, type Reading, readingSchema, type Source, sourceSchema } from './reading';
+import { deviceIdSchema, fieldNameSchema, type Reading, type Source, sourcedReadingSchema, sourceSchema } from './reading';
+
+export type { SourcedReading } from './reading';
 
 export const zscoreConfigSchema = z.object({
   defaults: zscoreRuleSchema,
@@ -36,8 +39,14 @@ export const eventTimeSettingsSchema = z.object({
 export type EventTimeSettings = z.infer<typeof eventTimeSettingsSchema>;
 export const defaultEventTimeSettings: EventTimeSettings = { allowedLatenessMs: 3600_000 };
 
-const sourcedReadingSchema = z.object({ source: sourceSchema, reading: readingSchema });
-export type SourcedReading = z.infer<typeof sourcedReadingSchema>;
+/** Seed 003's detector runs on the named fields only: it needs seasonal data to mean anything. */
+export const seasonalSettingsSchema = z.object({
+  fields: z.array(fieldNameSchema),
+  config: seasonalIForestConfigSchema,
+});
+export type SeasonalSettings = z.infer<typeof seasonalSettingsSchema>;
+export const seasonalOff: SeasonalSettings = { fields: [], config: seasonalIForestConfigSchema.parse({}) };
+
 
 /** A device's whole durable state: small enough to travel in workflow arguments and queries. */
 export const deviceStateSchema = z.object({
@@ -69,6 +78,14 @@ export const deviceStateSchema = z.object({
   // Defaults let a state carried over from before event-time windows existed parse as it is.
   eventTime: eventTimeSettingsSchema.default(defaultEventTimeSettings),
   windows: windowsStateSchema.default(emptyWindows),
+  seasonal: seasonalSettingsSchema.default(seasonalOff),
+  /** Per field: the bounded history of readings the seasonal forest compares with. */
+  seasonalHistory: z.record(z.string(), seasonalIForestStateSchema).default({}),
+  /**
+   * Event times of the device's latest readings (ascending; within the allowed lateness, at
+   * most RECENT_TIMES_KEPT): a device-stamped reading at one of them is a re-sent duplicate.
+   */
+  recentTimes: z.array(z.number()).default([]),
   /** Readings refused as too late so far; each was dead-lettered. */
   lateDropped: z.number().int().nonnegative().default(0),
   /** Too-late readings not yet dead-lettered: the workflow takes them after each batch. */
@@ -82,6 +99,7 @@ export function initialDeviceState(
   connection: ConnectionSettings,
   thresholdDefaults: Record<string, ThresholdRule> = {},
   eventTime: EventTimeSettings = defaultEventTimeSettings,
+  seasonal: SeasonalSettings = seasonalOff,
 ): DeviceState {
   return {
     deviceId,
@@ -102,6 +120,9 @@ export function initialDeviceState(
     connection: { status: 'NEW', lastSeenAt: null, settings: connection },
     eventTime: { ...eventTime },
     windows: emptyWindows(),
+    seasonal: { fields: [...seasonal.fields], config: { ...seasonal.config } },
+    seasonalHistory: {},
+    recentTimes: [],
     lateDropped: 0,
     lateReadings: [],
   };
@@ -174,6 +195,12 @@ function applyReading(state: DeviceState, reading: Reading, source: Source): Ano
     state.lateReadings.push({ source, reading });
     return [];
   }
+  if (reading.clock !== 'broker' && isResent(state, reading.ts)) {
+    // A device reports one reading per instant: the same event time again is the same reading
+    // sent twice (a replayed file, a retrying producer), so it is applied once.
+    state.duplicatesSkipped += 1;
+    return [];
+  }
   const events: AnomalyEvent[] = [];
   if (state.connection.status === 'DISCONNECTED' && state.lastReadingTs !== null) {
     // Silence is not recovery: the window clock stands still across the gap.
@@ -223,6 +250,17 @@ function applyReading(state: DeviceState, reading: Reading, source: Source): Ano
         violationsInWindow: judged.verdict.violationsInWindow, consecutive: judged.verdict.consecutive,
       });
     }
+    if (state.seasonal.fields.includes(field)) {
+      const history = (state.seasonalHistory[field] ??= emptySeasonalIForestState(state.seasonal.config));
+      const judged = applySeasonalIForest(history, reading.ts, value, state.seasonal.config);
+      if (judged.fitted || state.incidents[`seasonal-iforest:${field}`]) {
+        lifecycle('seasonal-iforest', field, value, { firing: judged.outlier, violated: judged.outlier, clears: !judged.outlier, side: judged.outlier ? sideOf(value, judged.comparablesMean) : null }, {
+          kind: 'seasonal-iforest', score: judged.score ?? 0, slot: judged.slot, comparables: judged.comparables,
+          comparablesMin: judged.comparablesMin ?? value, comparablesMax: judged.comparablesMax ?? value, comparablesMean: judged.comparablesMean ?? value,
+          historyDays: state.seasonal.config.historyDays,
+        });
+      }
+    }
     state.lastValues[field] = value;
     addToWindows(state.windows, field, reading.ts, value, events.some((e) => e.field === field && e.status === 'raised'));
   }
@@ -230,6 +268,29 @@ function applyReading(state: DeviceState, reading: Reading, source: Source): Ano
   state.lastReadingTs = Math.max(state.lastReadingTs ?? reading.ts, reading.ts);
   return events;
 }
+
+const RECENT_TIMES_KEPT = 4096;
+
+/** True when the event time was seen recently; otherwise remembers it. */
+function isResent(state: DeviceState, ts: number): boolean {
+  const times = state.recentTimes;
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (times[mid]! < ts) low = mid + 1;
+    else high = mid;
+  }
+  if (times[low] === ts) return true;
+  times.splice(low, 0, ts);
+  const horizon = Math.max(ts, state.lastReadingTs ?? ts) - state.eventTime.allowedLatenessMs;
+  let expired = 0;
+  while (expired < times.length && (times[expired]! < horizon || times.length - expired > RECENT_TIMES_KEPT)) expired++;
+  if (expired > 0) times.splice(0, expired);
+  return false;
+}
+
+const sideOf = (value: number, mean: number | undefined): 'high' | 'low' => (mean === undefined || value >= mean ? 'high' : 'low');
 
 function anomalyEvent(
   deviceId: string,

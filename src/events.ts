@@ -28,6 +28,19 @@ export const thresholdExplanationSchema = z.object({
   consecutive: z.number(),
 });
 
+export const seasonalIForestExplanationSchema = z.object({
+  kind: z.literal('seasonal-iforest'),
+  /** Isolation score s(x); above 0.5 is an outlier (scikit-learn's "auto" rule). */
+  score: z.number(),
+  /** The local (day-of-week, hour, minute) slot, e.g. 'Mon 08:10'. */
+  slot: z.string(),
+  comparables: z.number().int(),
+  comparablesMin: z.number(),
+  comparablesMax: z.number(),
+  comparablesMean: z.number(),
+  historyDays: z.number(),
+});
+
 /**
  * One step of an anomaly's life, as published on `anomalies`. `anomalyId` is the same for
  * raised → updated → resolved; `eventId` is unique per step and deterministic, so consumers
@@ -38,12 +51,12 @@ export const anomalyEventSchema = z.object({
   anomalyId: z.string(),
   status: incidentStatusSchema,
   deviceId: z.string(),
-  detector: z.enum(['zscore', 'threshold']),
+  detector: z.enum(['zscore', 'threshold', 'seasonal-iforest']),
   field: z.string(),
   /** Event time of the reading behind this step. */
   ts: z.number(),
   value: z.number(),
-  explanation: z.discriminatedUnion('kind', [zscoreExplanationSchema, thresholdExplanationSchema]),
+  explanation: z.discriminatedUnion('kind', [zscoreExplanationSchema, thresholdExplanationSchema, seasonalIForestExplanationSchema]),
   source: sourceSchema,
 });
 export type AnomalyEvent = z.infer<typeof anomalyEventSchema>;

@@ -24,6 +24,12 @@ export const readingSchema = z.object({
     .record(fieldNameSchema, finiteNumber)
     .refine((values) => Object.keys(values).length > 0, 'a reading needs at least one value'),
   attrs: z.record(z.string(), z.string()).optional(),
+  /**
+   * Whose clock `ts` is: the device's (the default), or the broker's for formats whose records
+   * carry no time (seed 004's csv3). Only a device's own timestamps identify a reading, so only
+   * they are used to recognise one sent twice.
+   */
+  clock: z.enum(['device', 'broker']).optional(),
 });
 export type Reading = z.infer<typeof readingSchema>;
 

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { Pool } from 'pg';
+import { z } from 'zod';
 import type { Config } from './config';
 import { aggregateSchema, anomalyEventSchema } from './events';
 import { configuredFormats, decodeMessage } from './formats';
@@ -61,8 +62,8 @@ export class Sink {
 
   private rowsOf(topic: string, partition: number, messages: KafkaMessage[]) {
     const { anomalies, aggregates } = this.config.kafka.topics;
-    if (topic === anomalies) return anomalyRows(this.parseAll(topic, messages, (value) => anomalyEventSchema.parse(value)));
-    if (topic === aggregates) return hourlyAggregateRows(this.parseAll(topic, messages, (value) => aggregateSchema.parse(value)));
+    if (topic === anomalies) return anomalyRows(this.parseAll(topic, partition, messages, (value) => anomalyEventSchema.parse(value)));
+    if (topic === aggregates) return hourlyAggregateRows(this.parseAll(topic, partition, messages, (value) => aggregateSchema.parse(value)));
     const format = this.formatOf.get(topic);
     if (!format) throw new Error(`the sink does not read ${topic}`);
     const readings: Array<{ reading: Reading; source: Source }> = [];
@@ -79,14 +80,15 @@ export class Sink {
   }
 
   /** Vigil writes these topics itself; a record that does not parse is counted and logged, not fatal. */
-  private parseAll<T>(topic: string, messages: KafkaMessage[], parse: (value: unknown) => T): T[] {
+  private parseAll<T>(topic: string, partition: number, messages: KafkaMessage[], parse: (value: unknown) => T): T[] {
     const parsed: T[] = [];
     for (const message of messages) {
       try {
         parsed.push(parse(JSON.parse(message.value?.toString('utf8') ?? '')));
       } catch (error) {
         sinkMetrics.skipped.inc({ topic });
-        log.warn({ topic, offset: message.offset, err: error }, 'skipped a record that is not a valid event');
+        const reason = error instanceof z.ZodError ? z.prettifyError(error).split('\n').slice(0, 2).join(' ') : String(error);
+        log.warn({ topic, partition, offset: message.offset, reason }, 'skipped a record that is not a valid event');
       }
     }
     return parsed;

@@ -20,6 +20,6 @@ export const csv3Format: InputFormat<typeof csv3Schema> = {
     return { name, temp: /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(temp ?? '') ? Number(temp) : Number.NaN, status };
   },
   wireSchema: csv3Schema,
-  toReading: ({ name, temp, status }, meta) => ({ deviceId: name, ts: meta.timestamp, values: { temp }, attrs: { status } }),
+  toReading: ({ name, temp, status }, meta) => ({ deviceId: name, ts: meta.timestamp, values: { temp }, attrs: { status }, clock: 'broker' }),
   fromCsvRow: (row) => row,
 };

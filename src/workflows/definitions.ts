@@ -10,6 +10,7 @@ import {
   type DeviceState,
   deviceStateSchema,
   eventTimeSettingsSchema,
+  seasonalSettingsSchema,
   sourcedItemSchema,
   type ThresholdLayers,
   type ZScoreConfig,
@@ -58,6 +59,7 @@ export const deviceWorkflowInputSchema = z.object({
   connection: connectionSettingsSchema,
   /** Optional only for runs started before event-time windows; absent means the 1 h default. */
   eventTime: eventTimeSettingsSchema.optional(),
+  seasonal: seasonalSettingsSchema.optional(),
   state: deviceStateSchema.optional(),
   /** Items received but not yet applied when the previous run continued as new. */
   pending: z.array(sourcedItemSchema).optional(),

@@ -36,7 +36,10 @@ const { publishAnomalies, publishDeviceEvents, publishAggregates, deadLetterLate
   retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' },
 });
 
-/** Anomalies per activity call: keeps each payload far below the 512 KB warning size. */
+/** Items applied per workflow task: with the seasonal forest, about a quarter second of work. */
+const MAX_ITEMS_PER_TASK = 500;
+
+/** Events per activity call: keeps each payload far below the 512 KB warning size, and each Kafka batch below 1 MB. */
 const PUBLISH_CHUNK = 400;
 
 /**
@@ -45,7 +48,7 @@ const PUBLISH_CHUNK = 400;
  */
 export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<DeviceState> {
   const input = deviceWorkflowInputSchema.parse(rawInput);
-  const state = input.state ?? initialDeviceState(input.deviceId, input.zscore, input.connection, {}, input.eventTime);
+  const state = input.state ?? initialDeviceState(input.deviceId, input.zscore, input.connection, {}, input.eventTime, input.seasonal);
   const pending: SourcedItem[] = input.pending ?? [];
   const publishSummary = summaryPublisher();
 
@@ -112,7 +115,8 @@ export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<Dev
       ? condition(() => pending.length > 0 || shouldContinueAsNew())
       : condition(() => pending.length > 0 || shouldContinueAsNew(), Math.max(1, timeout)));
     if (pending.length > 0) {
-      await applyBatch(state, pending.splice(0));
+      // Bounded work per workflow task: a backlog is applied in slices, far inside the task timeout.
+      await applyBatch(state, pending.splice(0, patched('bounded-batches') ? MAX_ITEMS_PER_TASK : pending.length));
       publishSummary(state, false);
     } else if (!woken) {
       const retired = await checkConnection(state);
@@ -143,7 +147,9 @@ async function applyBatch(state: DeviceState, items: SourcedItem[]): Promise<voi
     const aggregates = flushWindows(state.windows, state.deviceId, state.lastReadingTs, allowedLatenessMs);
     for (let i = 0; i < aggregates.length; i += PUBLISH_CHUNK) await publishAggregates(aggregates.slice(i, i + PUBLISH_CHUNK));
     const late = state.lateReadings.splice(0);
-    if (late.length > 0) await deadLetterLateReadings({ late, watermark: state.lastReadingTs, allowedLatenessMs });
+    for (let i = 0; i < late.length; i += PUBLISH_CHUNK) {
+      await deadLetterLateReadings({ late: late.slice(i, i + PUBLISH_CHUNK), watermark: state.lastReadingTs, allowedLatenessMs });
+    }
   }
   if (deviceEvents.length > 0) await publishDeviceEvents(deviceEvents);
 }

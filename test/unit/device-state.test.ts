@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Control } from '../../src/control';
 import { thresholdRuleSchema, type ThresholdRuleInput } from '../../src/detectors/threshold';
 import { addValue, type M2, stdev } from '../../src/detectors/welford';
+import { seasonalIForestConfigSchema } from '../../src/detectors/seasonal-iforest';
 import type { ZScoreRule } from '../../src/detectors/zscore';
 import {
   applyItem,
@@ -70,6 +71,9 @@ describe('initialDeviceState', () => {
       connection: { status: 'NEW', lastSeenAt: null, settings: connection },
       eventTime: { allowedLatenessMs: 3_600_000 },
       windows: { hourly: {}, recent: {}, changedHours: [], changedFields: [] },
+      seasonal: { fields: [], config: seasonalIForestConfigSchema.parse({}) },
+      seasonalHistory: {},
+      recentTimes: [],
       lateDropped: 0,
       lateReadings: [],
     });

@@ -210,6 +210,7 @@ describe('csv3 format (seed 004: name,temp,status)', () => {
       ts: 1_700_000_000_000,
       values: { temp: 105 },
       attrs: { status: 'FAIL' },
+      clock: 'broker',
     });
   });
 
@@ -219,6 +220,7 @@ describe('csv3 format (seed 004: name,temp,status)', () => {
       ts: 1_700_000_000_000,
       values: { temp: 99.5 },
       attrs: { status: 'OK' },
+      clock: 'broker',
     });
   });
 

@@ -93,3 +93,18 @@ describe('lateness through applyItem', () => {
     expect([windows, eventTime, lateDropped, lateReadings]).toBeDefined();
   });
 });
+
+describe('a reading sent twice', () => {
+  it('is applied once when the device stamped it, and every time when the broker did', () => {
+    const state = initialDeviceState('meter', never, connection);
+    applyItem(state, reading(T0, 5));
+    applyItem(state, reading(T0 + MIN, 6));
+    applyItem(state, reading(T0, 5)); // a new offset, the same device time: re-sent
+    expect([state.readingsApplied, state.duplicatesSkipped]).toEqual([2, 1]);
+
+    const brokerStamped = (ts: number): SourcedItem => ({ source: { topic: 'csv', partition: 0, offset: offset++ }, reading: { deviceId: 'meter', ts, values: { usage: 1 }, clock: 'broker' } });
+    applyItem(state, brokerStamped(T0 + 2 * MIN));
+    applyItem(state, brokerStamped(T0 + 2 * MIN)); // two lines appended in the same millisecond
+    expect([state.readingsApplied, state.duplicatesSkipped]).toEqual([4, 1]);
+  });
+});
