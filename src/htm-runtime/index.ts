@@ -1,0 +1,9 @@
+/**
+ * Scores HTM readings on worker threads that keep live models per (device, field), with
+ * checkpoints in a ModelStore and exact rebuilds after crashes, retries and evictions.
+ */
+export { HtmScorer, type HtmScorerOptions, type HtmScorerStats } from './scorer';
+export { HtmCheckpointMissingError } from './score-readings';
+export { type HtmReading, type HtmScoreInput, type HtmScoreOutput, validateScoreInput } from './types';
+export { AffinityPool, fnv1a32, type AffinityPoolOptions } from './affinity-pool';
+export { threadEntry, type ThreadEntry } from './thread-entry';

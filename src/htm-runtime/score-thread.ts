@@ -1,0 +1,20 @@
+/**
+ * Entry of an HTM scoring thread (started by HtmScorer through AffinityPool): a cache of live
+ * models for the (device, field) keys routed here, and its own handle on the model store.
+ */
+import { workerData } from 'node:worker_threads';
+import { openModelStore } from '../model-store';
+import { ModelCache } from './model-cache';
+import { scoreReadings } from './score-readings';
+import type { ScoreThreadData, ScoreThreadReply } from './score-thread-data';
+import { serveRequests } from './thread-server';
+import type { HtmScoreInput } from './types';
+
+const data = workerData as ScoreThreadData;
+const store = openModelStore(data.store);
+const cache = new ModelCache(data.cacheSize);
+
+serveRequests<HtmScoreInput, ScoreThreadReply>(async (input) => {
+  const output = await scoreReadings(input, { cache, store });
+  return { output, modelsCached: cache.size };
+});
