@@ -21,6 +21,9 @@ import { applyThresholdRows, parseThresholdsCsv } from './thresholds';
 import { replayFile } from './replay';
 import { runSink } from './sink';
 import { describeSample, sampleKindSchema, type SampleKind } from './sample';
+import { type ScoreFileOptions, scoreDetectorSchema, scoreFile, timestampUnitSchema } from './score';
+import { directionSchema } from './detectors/zscore';
+import { thresholdRuleKinds } from './detectors/threshold';
 import path from 'node:path';
 import { servicesDown, servicesStatus, servicesUp } from './services';
 import { formatAnomaly, tailAnomalies } from './tail';
@@ -94,6 +97,38 @@ program
     say(`${sample.anomalies.length} injected anomalies (what the detectors should report):`);
     for (const line of sample.anomalies) say(`  ${line}`);
     say(`replay it with: bin/vigil replay ${file} --format ${sample.format}${sample.format === 'usage' ? ' --device <id>' : ''}`);
+  });
+program
+  .command('score <csv>')
+  .description('Backtest: run a detector offline over historical readings, exactly as the live path scores them; one CSV row per reading')
+  .addOption(new Option('--detector <detector>', 'the detector to run').choices(scoreDetectorSchema.options).makeOptionMandatory())
+  .addOption(new Option('-f, --format <format>', 'decode rows as this input format, as replay/ingest do (default: generic --timestamp-column/--value-column CSV)').choices(formatNameSchema.options))
+  .option('--timestamp-column <column>', 'generic CSV: the timestamp column (default timestamp): epoch ms, ISO-8601 with a zone, or YYYY-MM-DD HH:MM:SS')
+  .option('--value-column <column>', 'generic CSV: the value column (default value)')
+  .addOption(new Option('--timestamp-unit <unit>', 'generic CSV: what a plain number in the timestamp column counts (default ms)').choices(timestampUnitSchema.options))
+  .option('--time-zone <zone>', 'IANA zone of naive YYYY-MM-DD HH:MM:SS times (generic CSV: default UTC; --format usage: default VIGIL_USAGE_TIME_ZONE)')
+  .option('--field <field>', 'the field to score (default: the only one; generic CSV: value)')
+  .option('-d, --device <id>', 'score this device\'s rows (needed when the file holds several); usage and generic rows: their device id')
+  .option('-o, --out <file>', 'write the CSV here (default: stdout)')
+  .option('--min <n>', 'htm: the metric\'s expected minimum (with --max; default: learnt from the first readings)', numberOption('--min'))
+  .option('--max <n>', 'htm: the metric\'s expected maximum', numberOption('--max'))
+  .option('--k <k>', 'zscore: standard deviations that count as anomalous (default VIGIL_ZSCORE_K)', numberOption('--k'))
+  .option('--min-samples <n>', 'zscore: readings before judging (default VIGIL_ZSCORE_MIN_SAMPLES)', numberOption('--min-samples'))
+  .addOption(new Option('--direction <direction>', 'zscore: which side is anomalous (default VIGIL_ZSCORE_DIRECTION)').choices(directionSchema.options))
+  .option('--low <n>', 'threshold: low bound', numberOption('--low'))
+  .option('--high <n>', 'threshold: high bound', numberOption('--high'))
+  .addOption(new Option('--rule <rule>', 'threshold: window rule (default each)').choices(thresholdRuleKinds))
+  .option('--n <n>', 'threshold: N of at-least-N-in-window and N-consecutive (default 3)', numberOption('--n'))
+  .option('--window-ms <ms>', 'threshold: window of the window rules in event time (default 60000)', numberOption('--window-ms'))
+  .action((file: string, options: ScoreFileOptions & { out?: string }) => {
+    const { out, ...scoreOptions } = options;
+    const result = scoreFile(configured('warn'), file, scoreOptions);
+    if (out === undefined) process.stdout.write(result.csv);
+    else fs.writeFileSync(out, result.csv);
+    for (const { line, reason } of result.rejected) process.stderr.write(`line ${line}: ${reason}\n`);
+    process.stderr.write(`${result.summary}\n`);
+    // The scores are written either way; the exit code says that some rows could not be read.
+    if (result.rejected.length > 0) throw new Error(`${result.rejected.length} rejected row(s) were not scored`);
   });
 program
   .command('tail')

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { seasonalSettingsSchema } from './device-state';
+import { htmSettingsSchema, seasonalSettingsSchema } from './device-state';
 import { formatNameSchema, formatSettingsSchema } from './formats';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -76,6 +76,14 @@ export const configSchema = z.object({
   allowedLatenessMs: positiveInt,
   /** Seed 003's seasonal Isolation Forest: the fields it judges, and its settings. */
   seasonal: seasonalSettingsSchema,
+  /** Seed 002's HTM: the fields it scores, the anomaly threshold, checkpoints, value ranges. */
+  htm: htmSettingsSchema,
+  /** Where HTM models are checkpointed: a local folder (a shared store implements the same interface). */
+  modelStoreDir: z.string().min(1),
+  /** Threads that score HTM models in each worker; undefined: min(2, cores). */
+  htmThreads: z.coerce.number().int().positive().optional(),
+  /** Live HTM models kept per scoring thread (each is megabytes); others are rebuilt on use. */
+  htmCacheSize: positiveInt,
   /** Settings of input formats: seed 003's usage rows carry no zone and no device id. */
   formats: formatSettingsSchema,
   board: z.object({ port: z.coerce.number().int().min(0).max(65535) }),
@@ -100,6 +108,15 @@ function parseInputs(spec: string) {
       const [topic, format] = entry.split('=');
       return { topic, format };
     });
+}
+
+/** `field:min:max,…`, e.g. `sampleMeasurement:0:0.12`; a malformed entry fails validation. */
+function parseRanges(spec: string): Record<string, { min: number; max: number }> {
+  const entries = spec.split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+    const [field = '', min, max] = entry.split(':');
+    return [field, { min: Number(min), max: Number(max) }] as const;
+  });
+  return Object.fromEntries(entries);
 }
 
 /** An unset variable stays undefined (the schema's default applies); a set one must be a number. */
@@ -165,6 +182,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchRows: env.VIGIL_SINK_BATCH_ROWS ?? 500,
     },
     allowedLatenessMs: env.VIGIL_ALLOWED_LATENESS_MS ?? 3600_000,
+    htm: {
+      fields: (env.VIGIL_HTM_FIELDS ?? 'sampleMeasurement').split(',').map((f) => f.trim()).filter(Boolean),
+      threshold: optionalNumber(env.VIGIL_HTM_THRESHOLD) ?? 0.5,
+      checkpointEvery: optionalNumber(env.VIGIL_HTM_CHECKPOINT_EVERY) ?? 1000,
+      ranges: parseRanges(env.VIGIL_HTM_RANGES ?? ''),
+    },
+    modelStoreDir: env.VIGIL_MODEL_STORE_DIR ?? path.join(env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil'), 'models'),
+    htmThreads: env.VIGIL_HTM_THREADS,
+    htmCacheSize: env.VIGIL_HTM_CACHE_SIZE ?? 64,
     seasonal: {
       fields: (env.VIGIL_SEASONAL_FIELDS ?? 'usage').split(',').map((f) => f.trim()).filter(Boolean),
       config: {

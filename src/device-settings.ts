@@ -9,5 +9,6 @@ export function deviceStartInput(config: Config, deviceId: string): DeviceWorkfl
     connection: config.connection,
     eventTime: { allowedLatenessMs: config.allowedLatenessMs },
     seasonal: config.seasonal,
+    htm: config.htm,
   };
 }

@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { type Control, controlSchema, type ThresholdChange } from './control';
 import { type IncidentStatus, openIncidentSchema, stepIncident } from './detectors/incident';
-import { emptyThresholdMemory, judgeThreshold, thresholdMemorySchema, type ThresholdRule, thresholdRuleSchema } from './detectors/threshold';
+import { emptyThresholdMemory, judgeThreshold, thresholdMemorySchema, type ThresholdRule, thresholdRuleSchema, type ThresholdVerdict } from './detectors/threshold';
 import { addValue, emptyM2, m2Schema } from './detectors/welford';
-import { applySeasonalIForest, emptySeasonalIForestState, seasonalIForestConfigSchema, seasonalIForestStateSchema } from './detectors/seasonal-iforest';
+import {
+  applySeasonalIForest,
+  emptySeasonalIForestState,
+  seasonalIForestConfigSchema,
+  type SeasonalIForestResult,
+  seasonalIForestStateSchema,
+} from './detectors/seasonal-iforest';
 import { addToWindows, emptyWindows, isTooLate, windowsStateSchema } from './detectors/windows';
-import { judgeZScore, type ZScoreRule, zscoreRuleOverrideSchema, zscoreRuleSchema } from './detectors/zscore';
+import { judgeZScore, type ZScoreRule, zscoreRuleOverrideSchema, zscoreRuleSchema, type ZScoreVerdict } from './detectors/zscore';
 import { type AnomalyEvent, anomalyId, connectionStatusSchema, type Detector } from './events';
 import { deviceIdSchema, fieldNameSchema, type Reading, type Source, sourcedReadingSchema, sourceSchema } from './reading';
 
@@ -47,6 +53,38 @@ export const seasonalSettingsSchema = z.object({
 export type SeasonalSettings = z.infer<typeof seasonalSettingsSchema>;
 export const seasonalOff: SeasonalSettings = { fields: [], config: seasonalIForestConfigSchema.parse({}) };
 
+/** Seed 002's HTM, on the named fields: scored in an activity, its model kept in the model store. */
+export const htmSettingsSchema = z.object({
+  fields: z.array(fieldNameSchema),
+  /** NAB's final score (max of spatial anomaly and log-likelihood) at or above this is an anomaly. */
+  threshold: z.number().gt(0).max(1),
+  /** Readings between model checkpoints: what a crash replays at most. */
+  checkpointEvery: z.number().int().positive(),
+  /** The encoder's value range per field; a field without one learns it from its first readings. */
+  ranges: z.record(fieldNameSchema, z.object({ min: z.number(), max: z.number() }).refine((r) => r.min < r.max, 'min must be below max')),
+});
+export type HtmSettings = z.infer<typeof htmSettingsSchema>;
+export const htmOff: HtmSettings = { fields: [], threshold: 0.5, checkpointEvery: 1000, ranges: {} };
+
+const htmQueuedSchema = z.object({ field: fieldNameSchema, ts: z.number(), value: z.number(), source: sourceSchema });
+export type HtmQueued = z.infer<typeof htmQueuedSchema>;
+/** What the HTM verdict needs of a model's result (the activity returns more). */
+export interface HtmVerdictInput {
+  rawScore: number | null;
+  likelihood: number;
+  logLikelihood: number;
+  spatialAnomaly: boolean;
+  score: number;
+  prediction: number | null;
+}
+
+/** Per HTM field: the checkpoint the model store holds, and every reading applied since, to rebuild from. */
+const htmModelRefSchema = z.object({
+  checkpointVersion: z.number().int().nonnegative(),
+  sinceCheckpoint: z.array(z.tuple([z.number(), z.number()])),
+});
+export type HtmModelRef = z.infer<typeof htmModelRefSchema>;
+
 
 /** A device's whole durable state: small enough to travel in workflow arguments and queries. */
 export const deviceStateSchema = z.object({
@@ -86,6 +124,10 @@ export const deviceStateSchema = z.object({
    * most RECENT_TIMES_KEPT): a device-stamped reading at one of them is a re-sent duplicate.
    */
   recentTimes: z.array(z.number()).default([]),
+  htm: htmSettingsSchema.default(htmOff),
+  htmModels: z.record(z.string(), htmModelRefSchema).default({}),
+  /** HTM readings applied but not yet scored: the workflow takes them after each batch. */
+  htmQueue: z.array(htmQueuedSchema).default([]),
   /** Readings refused as too late so far; each was dead-lettered. */
   lateDropped: z.number().int().nonnegative().default(0),
   /** Too-late readings not yet dead-lettered: the workflow takes them after each batch. */
@@ -100,6 +142,7 @@ export function initialDeviceState(
   thresholdDefaults: Record<string, ThresholdRule> = {},
   eventTime: EventTimeSettings = defaultEventTimeSettings,
   seasonal: SeasonalSettings = seasonalOff,
+  htm: HtmSettings = htmOff,
 ): DeviceState {
   return {
     deviceId,
@@ -123,6 +166,9 @@ export function initialDeviceState(
     seasonal: { fields: [...seasonal.fields], config: { ...seasonal.config } },
     seasonalHistory: {},
     recentTimes: [],
+    htm: { ...htm, fields: [...htm.fields], ranges: { ...htm.ranges } },
+    htmModels: {},
+    htmQueue: [],
     lateDropped: 0,
     lateReadings: [],
   };
@@ -162,10 +208,23 @@ export function isApplied(state: DeviceState, source: Source): boolean {
 }
 
 /**
+ * What one detector concluded about one field of an applied reading: the per-reading values
+ * that anomaly events only summarise. The `score` backtest reads them through an observer, so
+ * it runs this very code instead of a copy that could drift from it.
+ */
+export type DetectorOutput =
+  /** `n` readings were in the model the value was judged against; no verdict while warming up. */
+  | { detector: 'zscore'; field: string; n: number; verdict: ZScoreVerdict | undefined }
+  | { detector: 'threshold'; field: string; verdict: ThresholdVerdict }
+  | { detector: 'seasonal-iforest'; field: string; result: SeasonalIForestResult };
+export type DetectorObserver = (output: DetectorOutput) => void;
+
+/**
  * Applies one delivered item to the state in place and returns the anomaly events it causes.
  * Deterministic and free of I/O, so the workflow and the tests' reference runs share it.
+ * `observe` only watches (the workflow passes none): it sees each detector's output per field.
  */
-export function applyItem(state: DeviceState, item: SourcedItem): AnomalyEvent[] {
+export function applyItem(state: DeviceState, item: SourcedItem, observe?: DetectorObserver): AnomalyEvent[] {
   if (isApplied(state, item.source)) {
     state.duplicatesSkipped += 1;
     return [];
@@ -175,7 +234,7 @@ export function applyItem(state: DeviceState, item: SourcedItem): AnomalyEvent[]
     applyControl(state, item.control);
     return [];
   }
-  return applyReading(state, item.reading, item.source);
+  return applyReading(state, item.reading, item.source, observe);
 }
 
 export function applyControl(state: DeviceState, control: Control): void {
@@ -188,7 +247,7 @@ export function applyControl(state: DeviceState, control: Control): void {
 }
 
 
-function applyReading(state: DeviceState, reading: Reading, source: Source): AnomalyEvent[] {
+function applyReading(state: DeviceState, reading: Reading, source: Source, observe: DetectorObserver | undefined): AnomalyEvent[] {
   if (isTooLate(state.lastReadingTs, reading.ts, state.eventTime.allowedLatenessMs)) {
     // Its hour is final and the models have moved on: it is refused whole, and dead-lettered.
     state.lateDropped += 1;
@@ -208,20 +267,14 @@ function applyReading(state: DeviceState, reading: Reading, source: Source): Ano
   }
   state.connection.status = 'CONNECTED';
   const activeTs = reading.ts - state.pausedMs;
-  const lifecycle = (detector: Detector, field: string, value: number, verdict: Parameters<typeof stepIncident>[1], explanation: AnomalyEvent['explanation']) => {
-    const key = `${detector}:${field}`;
-    const step = stepIncident(state.incidents[key], verdict, { anomalyId: anomalyId(detector, state.deviceId, field, source), ts: reading.ts, value });
-    const open = step.open ?? state.incidents[key];
-    if (step.open) state.incidents[key] = step.open;
-    else delete state.incidents[key];
-    if (step.status && open) events.push(anomalyEvent(state.deviceId, detector, field, step.status, open.anomalyId, reading.ts, value, source, explanation));
-    if (step.status === 'raised') state.anomalyCount += 1;
-  };
+  const lifecycle = (detector: Detector, field: string, value: number, verdict: Verdict, explanation: AnomalyEvent['explanation']) =>
+    events.push(...stepLifecycle(state, { detector, field, ts: reading.ts, value, source }, verdict, explanation));
 
   for (const [field, value] of Object.entries(reading.values)) {
     const model = state.models[field] ?? emptyM2();
     const rule = zscoreRuleFor(state.zscore, field);
     const z = judgeZScore(model, value, rule);
+    observe?.({ detector: 'zscore', field, n: model.n, verdict: z });
     const anomalous = z?.anomalous ?? false;
     const goodStreak = anomalous ? 0 : (state.zscoreGoodStreak[field] ?? 0) + 1;
     state.zscoreGoodStreak[field] = goodStreak;
@@ -245,6 +298,7 @@ function applyReading(state: DeviceState, reading: Reading, source: Source): Ano
       const open = state.incidents[`threshold:${field}`];
       const judged = judgeThreshold(threshold, state.thresholdMemory[field] ?? emptyThresholdMemory(), value, activeTs, open?.side ?? null);
       state.thresholdMemory[field] = judged.memory;
+      observe?.({ detector: 'threshold', field, verdict: judged.verdict });
       lifecycle('threshold', field, value, judged.verdict, {
         kind: 'threshold', low: threshold.low, high: threshold.high, rule: threshold.rule, n: threshold.n, windowMs: threshold.windowMs,
         violationsInWindow: judged.verdict.violationsInWindow, consecutive: judged.verdict.consecutive,
@@ -253,6 +307,7 @@ function applyReading(state: DeviceState, reading: Reading, source: Source): Ano
     if (state.seasonal.fields.includes(field)) {
       const history = (state.seasonalHistory[field] ??= emptySeasonalIForestState(state.seasonal.config));
       const judged = applySeasonalIForest(history, reading.ts, value, state.seasonal.config);
+      observe?.({ detector: 'seasonal-iforest', field, result: judged });
       if (judged.fitted || state.incidents[`seasonal-iforest:${field}`]) {
         lifecycle('seasonal-iforest', field, value, { firing: judged.outlier, violated: judged.outlier, clears: !judged.outlier, side: judged.outlier ? sideOf(value, judged.comparablesMean) : null }, {
           kind: 'seasonal-iforest', score: judged.score ?? 0, slot: judged.slot, comparables: judged.comparables,
@@ -261,12 +316,47 @@ function applyReading(state: DeviceState, reading: Reading, source: Source): Ano
         });
       }
     }
+    if (state.htm.fields.includes(field)) state.htmQueue.push({ field, ts: reading.ts, value, source });
     state.lastValues[field] = value;
     addToWindows(state.windows, field, reading.ts, value, events.some((e) => e.field === field && e.status === 'raised'));
   }
   state.readingsApplied += 1;
   state.lastReadingTs = Math.max(state.lastReadingTs ?? reading.ts, reading.ts);
   return events;
+}
+
+type Verdict = Parameters<typeof stepIncident>[1];
+
+/** One detector's verdict on one reading, through the open anomaly of (detector, field). */
+function stepLifecycle(
+  state: DeviceState,
+  at: { detector: Detector; field: string; ts: number; value: number; source: Source },
+  verdict: Verdict,
+  explanation: AnomalyEvent['explanation'],
+): AnomalyEvent[] {
+  const { detector, field, ts, value, source } = at;
+  const key = `${detector}:${field}`;
+  const step = stepIncident(state.incidents[key], verdict, { anomalyId: anomalyId(detector, state.deviceId, field, source), ts, value });
+  const open = step.open ?? state.incidents[key];
+  if (step.open) state.incidents[key] = step.open;
+  else delete state.incidents[key];
+  if (step.status === 'raised') state.anomalyCount += 1;
+  return step.status && open ? [anomalyEvent(state.deviceId, detector, field, step.status, open.anomalyId, ts, value, source, explanation)] : [];
+}
+
+/**
+ * The HTM verdicts of readings scored outside the workflow (in an activity, in the order they
+ * were applied): anomalous when NAB's final score reaches the threshold.
+ */
+export function applyHtmResults(state: DeviceState, scored: Array<{ reading: HtmQueued; result: HtmVerdictInput }>): AnomalyEvent[] {
+  const { threshold } = state.htm;
+  return scored.flatMap(({ reading, result }) => {
+    const anomalous = result.rawScore !== null && result.score >= threshold;
+    return stepLifecycle(state, { detector: 'htm', ...reading }, { firing: anomalous, violated: anomalous, clears: !anomalous, side: anomalous ? 'high' : null }, {
+      kind: 'htm', score: result.score, threshold, rawScore: result.rawScore, likelihood: result.likelihood, logLikelihood: result.logLikelihood,
+      spatialAnomaly: result.spatialAnomaly, prediction: result.prediction,
+    });
+  });
 }
 
 const RECENT_TIMES_KEPT = 4096;

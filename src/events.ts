@@ -41,6 +41,20 @@ export const seasonalIForestExplanationSchema = z.object({
   historyDays: z.number(),
 });
 
+export const htmExplanationSchema = z.object({
+  kind: z.literal('htm'),
+  /** NAB's final score max(spatial, logLikelihood), compared with `threshold`. */
+  score: z.number(),
+  threshold: z.number(),
+  /** Share of the active columns the model did not predict. */
+  rawScore: z.number().nullable(),
+  likelihood: z.number(),
+  logLikelihood: z.number(),
+  /** The value left the range seen so far by more than 5 % of it (NAB's spatial anomaly). */
+  spatialAnomaly: z.boolean(),
+  prediction: z.number().nullable(),
+});
+
 /**
  * One step of an anomaly's life, as published on `anomalies`. `anomalyId` is the same for
  * raised → updated → resolved; `eventId` is unique per step and deterministic, so consumers
@@ -51,12 +65,12 @@ export const anomalyEventSchema = z.object({
   anomalyId: z.string(),
   status: incidentStatusSchema,
   deviceId: z.string(),
-  detector: z.enum(['zscore', 'threshold', 'seasonal-iforest']),
+  detector: z.enum(['zscore', 'threshold', 'seasonal-iforest', 'htm']),
   field: z.string(),
   /** Event time of the reading behind this step. */
   ts: z.number(),
   value: z.number(),
-  explanation: z.discriminatedUnion('kind', [zscoreExplanationSchema, thresholdExplanationSchema, seasonalIForestExplanationSchema]),
+  explanation: z.discriminatedUnion('kind', [zscoreExplanationSchema, thresholdExplanationSchema, seasonalIForestExplanationSchema, htmExplanationSchema]),
   source: sourceSchema,
 });
 export type AnomalyEvent = z.infer<typeof anomalyEventSchema>;
@@ -114,3 +128,26 @@ export function aggregateKey(aggregate: Aggregate): string {
   const window = aggregate.kind === 'hourly' ? String(aggregate.windowStart) : 'last-minute';
   return `${aggregate.deviceId}|${aggregate.field}|${window}`;
 }
+
+/**
+ * Seed 002's enriched record on `readings.enriched`, one per reading of an HTM field: what the
+ * model predicted for it, the error, the raw anomaly score and the likelihood, and what it
+ * predicts next. `anomaly` is null while the model still learns the value range.
+ */
+export const enrichedReadingSchema = z.object({
+  deviceId: z.string(),
+  field: z.string(),
+  ts: z.number(),
+  value: z.number(),
+  prediction: z.number().nullable(),
+  error: z.number().nullable(),
+  anomaly: z.number().nullable(),
+  likelihood: z.number(),
+  logLikelihood: z.number(),
+  predictionNext: z.number().nullable(),
+  spatialAnomaly: z.boolean(),
+  score: z.number(),
+  attrs: z.record(z.string(), z.string()).optional(),
+  source: sourceSchema,
+});
+export type EnrichedReading = z.infer<typeof enrichedReadingSchema>;

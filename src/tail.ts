@@ -10,7 +10,9 @@ export function formatAnomaly(a: AnomalyEvent): string {
       ? `mean ${e.mean.toFixed(2)}, stdev ${e.stdev.toFixed(2)}, z ${e.z === null ? '∞' : e.z.toFixed(1)}, k ${e.k}`
       : e.kind === 'threshold'
         ? `threshold ${e.low ?? '−∞'} … ${e.high ?? '∞'}, ${e.rule}${e.rule === 'each' ? '' : `: ${e.violationsInWindow} in window, ${e.consecutive} in a row`}`
-        : `isolation score ${e.score.toFixed(3)} against ${e.comparables} readings of ${e.slot} (${e.comparablesMin} … ${e.comparablesMax})`;
+        : e.kind === 'seasonal-iforest'
+          ? `isolation score ${e.score.toFixed(3)} against ${e.comparables} readings of ${e.slot} (${e.comparablesMin} … ${e.comparablesMax})`
+          : `HTM score ${e.score.toFixed(3)} ≥ ${e.threshold} (likelihood ${e.likelihood.toFixed(5)}, raw ${e.rawScore?.toFixed(2) ?? '—'}${e.spatialAnomaly ? ', outside the range seen' : ''})`;
   return `${a.status.padEnd(8)} ${a.detector} ${a.deviceId} ${a.field}=${a.value} at ${new Date(a.ts).toISOString()} (${why}) from ${a.source.topic}/${a.source.partition}@${a.source.offset}`;
 }
 

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Config } from './config';
+import { HtmScorer } from './htm-runtime';
 import { createIdempotentProducer, createKafka } from './kafka/client';
 import { logger } from './logger';
 import { serveMetrics, workerMetrics } from './metrics';
@@ -29,19 +30,21 @@ export async function createWorker(config: Config) {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   // Activities that read other workflows (the fleet defaults) use an ordinary client.
   const client = await connectClient(config);
+  const scorer = new HtmScorer({ store: { kind: 'local-directory', dir: config.modelStoreDir }, threads: config.htmThreads, cacheSize: config.htmCacheSize });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
-    activities: createActivities(producer, client, config),
+    activities: createActivities(producer, client, config, scorer),
   });
   const close = async () => {
+    await scorer.close();
     await producer.disconnect();
     await client.connection.close();
     await connection.close();
   };
-  return { worker, close, client };
+  return { worker, close, client, scorer };
 }
 
 /** `vigil worker`: runs until SIGINT/SIGTERM (the SDK shuts down gracefully on both). */
@@ -55,8 +58,11 @@ async function countDevices(config: Config, client: Client): Promise<void> {
 
 export async function runWorker(config: Config): Promise<void> {
   const metrics = await serveMetrics(config.metrics.workerPort);
-  const { worker, close, client } = await createWorker(config);
-  const counting = setInterval(() => countDevices(config, client).catch((error: unknown) => log.warn({ err: error }, 'device count failed')), 15_000);
+  const { worker, close, client, scorer } = await createWorker(config);
+  const counting = setInterval(() => {
+    countDevices(config, client).catch((error: unknown) => log.warn({ err: error }, 'device count failed'));
+    workerMetrics.htmModels.set(scorer.stats.modelsCached);
+  }, 15_000);
   void countDevices(config, client).catch(() => undefined);
   log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   try {

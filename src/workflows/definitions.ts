@@ -10,6 +10,7 @@ import {
   type DeviceState,
   deviceStateSchema,
   eventTimeSettingsSchema,
+  htmSettingsSchema,
   seasonalSettingsSchema,
   sourcedItemSchema,
   type ThresholdLayers,
@@ -60,6 +61,7 @@ export const deviceWorkflowInputSchema = z.object({
   /** Optional only for runs started before event-time windows; absent means the 1 h default. */
   eventTime: eventTimeSettingsSchema.optional(),
   seasonal: seasonalSettingsSchema.optional(),
+  htm: htmSettingsSchema.optional(),
   state: deviceStateSchema.optional(),
   /** Items received but not yet applied when the previous run continued as new. */
   pending: z.array(sourcedItemSchema).optional(),

@@ -9,7 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { applyItem, type DeviceState, initialDeviceState, type SourcedItem, withThresholdChanges, type ZScoreConfig, zscoreConfigSchema } from '../device-state';
+import { applyHtmResults, applyItem, type DeviceState, type HtmQueued, initialDeviceState, type SourcedItem, withThresholdChanges, type ZScoreConfig, zscoreConfigSchema } from '../device-state';
 import { flushWindows } from '../detectors/windows';
 import { zscoreRuleSchema } from '../detectors/zscore';
 import type { AnomalyEvent, DeviceEvent } from '../events';
@@ -36,6 +36,12 @@ const { publishAnomalies, publishDeviceEvents, publishAggregates, deadLetterLate
   retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' },
 });
 
+// Scoring may rebuild a model from its checkpoint first: seconds, not milliseconds.
+const { scoreHtm } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
 /** Items applied per workflow task: with the seasonal forest, about a quarter second of work. */
 const MAX_ITEMS_PER_TASK = 500;
 
@@ -48,7 +54,7 @@ const PUBLISH_CHUNK = 400;
  */
 export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<DeviceState> {
   const input = deviceWorkflowInputSchema.parse(rawInput);
-  const state = input.state ?? initialDeviceState(input.deviceId, input.zscore, input.connection, {}, input.eventTime, input.seasonal);
+  const state = input.state ?? initialDeviceState(input.deviceId, input.zscore, input.connection, {}, input.eventTime, input.seasonal, input.htm);
   const pending: SourcedItem[] = input.pending ?? [];
   const publishSummary = summaryPublisher();
 
@@ -151,7 +157,39 @@ async function applyBatch(state: DeviceState, items: SourcedItem[]): Promise<voi
       await deadLetterLateReadings({ late: late.slice(i, i + PUBLISH_CHUNK), watermark: state.lastReadingTs, allowedLatenessMs });
     }
   }
+  if (patched('htm') && state.htmQueue.length > 0) {
+    const htmAnomalies = await scoreHtmFields(state, state.htmQueue.splice(0));
+    for (let i = 0; i < htmAnomalies.length; i += PUBLISH_CHUNK) await publishAnomalies(htmAnomalies.slice(i, i + PUBLISH_CHUNK));
+  }
   if (deviceEvents.length > 0) await publishDeviceEvents(deviceEvents);
+}
+
+/**
+ * Scores the batch's HTM readings field by field in the model store's worker, then judges them.
+ * The workflow keeps only the checkpoint version and the readings since it: enough for any
+ * worker to rebuild the model exactly.
+ */
+async function scoreHtmFields(state: DeviceState, queued: HtmQueued[]): Promise<AnomalyEvent[]> {
+  const anomalies: AnomalyEvent[] = [];
+  for (const field of [...new Set(queued.map((q) => q.field))]) {
+    const fresh = queued.filter((q) => q.field === field);
+    const ref = (state.htmModels[field] ??= { checkpointVersion: 0, sinceCheckpoint: [] });
+    const readings: Array<[number, number]> = [...ref.sinceCheckpoint, ...fresh.map((q): [number, number] => [q.ts, q.value])];
+    const range = state.htm.ranges[field];
+    const reply = await scoreHtm({
+      deviceId: state.deviceId,
+      field,
+      params: range ? { valueMin: range.min, valueMax: range.max } : {},
+      checkpointVersion: ref.checkpointVersion,
+      readings,
+      sources: fresh.map((q) => q.source),
+      checkpointEvery: state.htm.checkpointEvery,
+    });
+    const checkpointed = reply.checkpointVersion !== ref.checkpointVersion;
+    state.htmModels[field] = { checkpointVersion: reply.checkpointVersion, sinceCheckpoint: checkpointed ? [] : readings };
+    anomalies.push(...applyHtmResults(state, fresh.map((reading, i) => ({ reading, result: reply.verdicts[i]! }))));
+  }
+  return anomalies;
 }
 
 /** Milliseconds until the connection must be looked at again; undefined for a device that never reported. */

@@ -1,15 +1,30 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Producer, ProducerRecord } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import type { createActivities } from '../../src/activities';
 import { createFleetActivities } from '../../src/activities/fleet';
 import type { DeviceState, SourcedItem, SourcedReading } from '../../src/device-state';
-import type { Aggregate, AnomalyEvent, DeviceEvent } from '../../src/events';
+import { type Aggregate, type AnomalyEvent, type DeviceEvent, type EnrichedReading, enrichedReadingSchema } from '../../src/events';
+import { createHtmActivities } from '../../src/activities/htm';
+import { HtmScorer } from '../../src/htm-runtime';
 import { workflowIdFor } from '../../src/reading';
 import { deliverSignal, type DeviceWorkflowInput, stateQuery } from '../../src/workflows/definitions';
 import type { deviceWorkflow } from '../../src/workflows/device';
 import { defaultConnection, defaultRule } from './reference';
 import { createLocalTemporal, workflowsPath } from './temporal';
+
+/** A Kafka producer stand-in that hands each message's value to `record`. */
+function recordingProducer(record: (value: string) => void): Producer {
+  const send = async ({ messages }: ProducerRecord) => {
+    for (const message of messages) record(String(message.value));
+    return [];
+  };
+  return { send } as unknown as Producer;
+}
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -24,6 +39,14 @@ export function useWorkflowHarness() {
     published: [] as AnomalyEvent[],
     deviceEvents: [] as DeviceEvent[],
     aggregates: [] as Aggregate[],
+    enriched: [] as EnrichedReading[],
+    scorer: undefined as unknown as HtmScorer,
+    modelDir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-models-')),
+    /** A worker crash as the scorer sees it: threads and live models gone, the model store kept. */
+    async restartScorer(): Promise<void> {
+      await harness.scorer.close();
+      harness.scorer = new HtmScorer({ store: { kind: 'local-directory', dir: harness.modelDir }, threads: 1 });
+    },
     lateLetters: [] as SourcedReading[],
 
     async withWorker<T>(taskQueue: string, run: () => Promise<T>): Promise<T> {
@@ -32,6 +55,8 @@ export function useWorkflowHarness() {
         publishDeviceEvents: async (events) => void harness.deviceEvents.push(...events),
         publishAggregates: async (aggregates) => void harness.aggregates.push(...aggregates),
         deadLetterLateReadings: async ({ late }) => void harness.lateLetters.push(...late),
+        // The real scorer (threads, model store); its enriched records go to an array, not Kafka.
+        ...createHtmActivities(recordingProducer((value) => harness.enriched.push(enrichedReadingSchema.parse(JSON.parse(value)))), harness.scorer, 'enriched'),
         ...createFleetActivities(harness.env.client),
       };
       const worker = await Worker.create({ connection: harness.env.nativeConnection, taskQueue, workflowBundle: harness.bundle, activities });
@@ -76,10 +101,12 @@ export function useWorkflowHarness() {
     },
   };
   beforeAll(async () => {
+    harness.scorer = new HtmScorer({ store: { kind: 'local-directory', dir: harness.modelDir }, threads: 1 });
     harness.env = await createLocalTemporal();
     harness.bundle = await bundleWorkflowCode({ workflowsPath, logger: quiet });
   });
   afterAll(async () => {
+    await harness.scorer?.close();
     await harness.env?.teardown();
   });
   return harness;

@@ -74,6 +74,9 @@ describe('initialDeviceState', () => {
       seasonal: { fields: [], config: seasonalIForestConfigSchema.parse({}) },
       seasonalHistory: {},
       recentTimes: [],
+      htm: { fields: [], threshold: 0.5, checkpointEvery: 1000, ranges: {} },
+      htmModels: {},
+      htmQueue: [],
       lateDropped: 0,
       lateReadings: [],
     });

@@ -1,0 +1,80 @@
+import type { Producer } from 'kafkajs';
+import type { HtmVerdictInput } from '../device-state';
+import type { EnrichedReading } from '../events';
+import type { HtmParamsInput } from '../htm';
+import type { HtmScorer } from '../htm-runtime';
+import { workerMetrics } from '../metrics';
+import type { Source } from '../reading';
+
+export interface HtmScoreRequest {
+  deviceId: string;
+  field: string;
+  params: HtmParamsInput;
+  checkpointVersion: number;
+  /** Every reading since the checkpoint, [ts, value], in order; the last `sources.length` are new. */
+  readings: Array<[number, number]>;
+  /** Where each new reading came from: the enriched record's identity. */
+  sources: Source[];
+  checkpointEvery: number;
+}
+
+export interface HtmScoreReply {
+  /** Per new reading, what the workflow's anomaly lifecycle needs. */
+  verdicts: HtmVerdictInput[];
+  checkpointVersion: number;
+}
+
+/**
+ * Scores a device field's new readings with its HTM model, off the event loop (worker threads,
+ * one live model per device and field), and publishes seed 002's enriched records. The model is
+ * rebuilt from the named checkpoint plus the readings since whenever this worker does not hold
+ * it at exactly that point, so a retry, a crash or another worker gives the same scores.
+ */
+export function createHtmActivities(producer: Producer, scorer: HtmScorer, enrichedTopic: string) {
+  return {
+    async scoreHtm(request: HtmScoreRequest): Promise<HtmScoreReply> {
+      const newCount = request.sources.length;
+      const output = await scorer.score({
+        deviceId: request.deviceId,
+        field: request.field,
+        params: request.params,
+        checkpointVersion: request.checkpointVersion,
+        readings: request.readings,
+        newCount,
+        checkpointEvery: request.checkpointEvery,
+      });
+      if (output.rebuilt) workerMetrics.htmRestores.observe((output.restoreMs ?? 0) / 1000);
+      const fresh = request.readings.slice(request.readings.length - newCount);
+      const enriched: EnrichedReading[] = output.results.map((result, i) => ({
+        deviceId: request.deviceId,
+        field: request.field,
+        ts: fresh[i]![0],
+        value: fresh[i]![1],
+        prediction: result.prediction,
+        error: result.error,
+        anomaly: result.rawScore,
+        likelihood: result.likelihood,
+        logLikelihood: result.logLikelihood,
+        predictionNext: result.predictionNext,
+        spatialAnomaly: result.spatialAnomaly,
+        score: result.score,
+        source: request.sources[i]!,
+      }));
+      await producer.send({
+        topic: enrichedTopic,
+        acks: -1,
+        messages: enriched.map((record) => ({
+          key: record.deviceId,
+          value: JSON.stringify(record),
+          headers: { 'vigil.event-id': `${record.deviceId}/${record.field}/${record.source.topic}/${record.source.partition}/${record.source.offset}` },
+        })),
+      });
+      workerMetrics.htmReadings.inc(newCount);
+      if (output.results.some((r) => r.learningRange)) workerMetrics.htmWarmingUp.inc();
+      return {
+        verdicts: output.results.map(({ rawScore, likelihood, logLikelihood, spatialAnomaly, score, prediction }) => ({ rawScore, likelihood, logLikelihood, spatialAnomaly, score, prediction })),
+        checkpointVersion: output.checkpointVersion,
+      };
+    },
+  };
+}
