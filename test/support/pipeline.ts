@@ -89,6 +89,11 @@ export class Pipeline {
     this.collectors.push(consumer);
   }
 
+  /** Collects another topic's values, once per partition and offset, as they arrive. */
+  async follow(topic: string, onValue: (value: string) => void): Promise<void> {
+    await this.collect(topic, (message) => onValue(message.value?.toString('utf8') ?? ''));
+  }
+
   /** Starts `vigil <command>` as its own process and waits for its ready line. */
   async start(command: 'worker' | 'ingest' | 'board' | 'sink', args: string[] = []): Promise<ChildProcess> {
     fs.mkdirSync(artifactsDir, { recursive: true });
