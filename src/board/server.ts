@@ -6,7 +6,7 @@ import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../config';
-import { aggregateSchema, anomalyEventSchema, deviceEventSchema } from '../events';
+import { aggregateSchema, anomalyEventSchema, deviceEventSchema, enrichedReadingSchema } from '../events';
 import { configuredFormats, parseText, toCanonical } from '../formats';
 import { createKafka } from '../kafka/client';
 import { logger } from '../logger';
@@ -18,7 +18,6 @@ const publicDir = path.join(__dirname, 'public');
 const chartJs = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js');
 
 /** readings.enriched as far as the board needs it: HTM scores per reading (seed 002). */
-const enrichedScoreSchema = z.object({ deviceId: z.string(), ts: z.number(), field: z.string(), anomaly: z.number(), likelihood: z.number() });
 /** The part of a device's memo the device page shows: the thresholds in force. */
 const memoFieldsSchema = z.object({
   summary: z.object({ fields: z.record(z.string(), z.object({ low: z.number().nullable().optional(), high: z.number().nullable().optional(), rule: z.string().optional() })) }),
@@ -59,8 +58,9 @@ export async function startBoard(config: Config, options: { port: number; fromBe
         else if (topic === topics.deviceEvents) model.addDeviceEvent(deviceEventSchema.parse(JSON.parse(text)));
         else if (topic === topics.aggregates) model.addAggregate(aggregateSchema.parse(JSON.parse(text)));
         else if (topic === topics.enriched) {
-          const score = enrichedScoreSchema.parse(JSON.parse(text));
-          model.addScore(score.deviceId, score);
+          const score = enrichedReadingSchema.parse(JSON.parse(text));
+          // While a model still learns its value range it has no raw score to show.
+          if (score.anomaly !== null) model.addScore(score.deviceId, { ...score, anomaly: score.anomaly });
         } else {
           const format = formatOf.get(topic);
           if (format) model.addReading(toCanonical(format, parseText(format, text), { key: message.key?.toString('utf8'), timestamp: Number(message.timestamp) }));
