@@ -86,6 +86,17 @@ const FORMAT_VERSION = 1;
  *
  * **Missing values.** NaN encodes as no value bits (the time of day still does), is never a
  * spatial anomaly and does not teach the predictor. ±Infinity is rejected.
+ *
+ * **Snapshots.** `snapshot()` writes "VHTM", a format version, the parameters (JSON) and
+ * every component's state: the reading counter, the range-learning buffer, the RDSE bucket
+ * table and generator, the SP's pools, permanences and duty cycles, the TM's generator,
+ * active and winner cells and its segments and synapses in their list order, the
+ * likelihood's history, window, running total and recent tails, the spatial min/max and
+ * the predictor's cell values. Derived state (inverted indexes, activity counts, active and
+ * matching segments, boost factors) is rebuilt on restore. Segment and synapse ids and their
+ * free lists are not written: no result depends on them (segments are ordered by cell and
+ * creation), so the snapshot is canonical and a restored model, whose ids differ, still
+ * writes the same bytes as the original after the same readings.
  */
 export class HtmModel {
   private readingCount = 0;
@@ -145,10 +156,10 @@ export class HtmModel {
     return this.range;
   }
 
-  /** Segment and synapse counts, for monitoring growth. */
-  get stats(): { segments: number; synapses: number; approximateBytes: number } {
+  /** The Temporal Memory's size, for monitoring growth: segments, synapses and the bytes their arrays take. */
+  get stats(): { segments: number; synapses: number; connectionBytes: number } {
     const connections = this.temporalMemory.connections;
-    return { segments: connections.segmentCount, synapses: connections.synapseCount, approximateBytes: connections.approximateBytes };
+    return { segments: connections.segmentCount, synapses: connections.synapseCount, connectionBytes: connections.approximateBytes };
   }
 
   /**

@@ -2,7 +2,7 @@
  * Many growable lists of 32-bit values in one flat Uint32Array, so that neither segments nor
  * cells need an object of their own. Each list owns a block (start, capacity); a full block
  * is moved to the end of the arena with twice the room, and the space it left behind is
- * reclaimed by compacting once it outweighs the live blocks.
+ * reclaimed by compacting once it reaches half the live blocks.
  *
  * Positions inside a list are stable across moves and compaction (blocks are copied whole).
  */
@@ -106,7 +106,8 @@ export class ListArena {
 
   private moveToLargerBlock(list: number, capacity: number): void {
     if (this.used + capacity > this.values.length) {
-      if (this.used - this.reserved > this.reserved) this.compact();
+      // Compact once the abandoned blocks reach half the live ones: amortised O(1) per slot moved.
+      if (2 * (this.used - this.reserved) >= this.reserved) this.compact();
       if (this.used + capacity > this.values.length) {
         let size = this.values.length * 2;
         while (size < this.used + capacity) size *= 2;

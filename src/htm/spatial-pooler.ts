@@ -19,7 +19,10 @@ const MAX_PERMANENCE = PERMANENCE_SCALE;
  * Differences from nupic, none observable in NAB (which always learns):
  * - the iteration counter (and so the duty-cycle period) advances only on learning steps,
  *   so `compute(…, learn = false)` leaves the pooler exactly as it was;
- * - the random generator is MT19937 (htm.core's), used only while initialising.
+ * - the random generator is MT19937 (htm.core's), used only while initialising, so it is
+ *   not part of the snapshot;
+ * - initial permanences are drawn on the 1e-4 grid of the integer permanences (nupic
+ *   truncates them to 1e-5); every later step is exact.
  */
 export class SpatialPooler {
   readonly inputSize: number;
@@ -110,7 +113,8 @@ export class SpatialPooler {
     const allInputs = Array.from({ length: inputSize }, (_, input) => input);
     const connected = sp.connectedUnits;
     for (let column = 0; column < sp.columnCount; column++) {
-      const pool = rng.sample(allInputs, sp.poolSize).sort((a, b) => a - b);
+      // A numeric typed-array sort: same order as a comparator sort, without a call per comparison.
+      const pool = Uint16Array.from(rng.sample(allInputs, sp.poolSize)).sort();
       const base = column * sp.poolSize;
       for (let slot = 0; slot < sp.poolSize; slot++) {
         sp.pools[base + slot] = pool[slot]!;

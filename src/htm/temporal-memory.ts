@@ -7,6 +7,8 @@ import type { SnapshotReader, SnapshotWriter } from './snapshot';
 const INITIAL_SEGMENT_CAPACITY = 1024;
 /** Segment ids stay below 2³² (at most 65,536 cells × 65,535 segments). */
 const SEGMENT_ID_SPAN = 2 ** 32;
+/** 40 active columns × 32 cells, NAB's most. */
+const INITIAL_CELL_LIST_CAPACITY = 1280;
 
 /**
  * The BAMI Temporal Memory as nupic.core (NAB's `numentaTM`) runs it:
@@ -71,7 +73,7 @@ export class TemporalMemory {
   private touchedCount = 0;
   private sortKeys = new Float64Array(INITIAL_SEGMENT_CAPACITY);
   /** Scratch for growSynapses. */
-  private readonly candidates: Uint32Array;
+  private candidates: Uint32Array;
 
   private constructor(
     readonly params: TemporalMemoryParams,
@@ -90,12 +92,15 @@ export class TemporalMemory {
     this.incrementUnits = toPermanenceUnits(params.permanenceIncrement);
     this.decrementUnits = toPermanenceUnits(params.permanenceDecrement);
     this.punishUnits = toPermanenceUnits(params.predictedSegmentDecrement);
-    this.activeCells = new Uint32Array(this.cellCount);
-    this.previousActiveCells = new Uint32Array(this.cellCount);
-    this.winnerCells = new Uint32Array(this.cellCount);
-    this.previousWinnerCells = new Uint32Array(this.cellCount);
+    // Cell lists hold at most (active columns × cellsPerColumn) cells; they start small and
+    // grow on demand (ensureCellListCapacity) rather than taking 1.3 MB per model up front.
+    const initialCells = Math.min(this.cellCount, INITIAL_CELL_LIST_CAPACITY);
+    this.activeCells = new Uint32Array(initialCells);
+    this.previousActiveCells = new Uint32Array(initialCells);
+    this.winnerCells = new Uint32Array(initialCells);
+    this.previousWinnerCells = new Uint32Array(initialCells);
+    this.candidates = new Uint32Array(initialCells);
     this.previouslyActive = new Uint8Array(this.cellCount);
-    this.candidates = new Uint32Array(this.cellCount);
   }
 
   static create(params: TemporalMemoryParams, columnCount: number): TemporalMemory {
@@ -118,6 +123,7 @@ export class TemporalMemory {
         throw new RangeError('TM active columns must be distinct, ascending and in range');
       }
     }
+    this.ensureCellListCapacity(activeColumns.length * this.cellsPerColumn);
     const rawAnomaly = this.rawAnomaly(activeColumns);
     this.activateCells(activeColumns, learn);
     this.activateDendrites(learn);
@@ -214,6 +220,7 @@ export class TemporalMemory {
     const tm = new TemporalMemory(params, columnCount, rng, connections);
     if (activeCount > tm.cellCount || winnerCount > tm.cellCount) throw new Error('snapshot: TM cell lists too long');
     tm.iteration = iteration;
+    tm.ensureCellListCapacity(Math.max(activeCount, winnerCount));
     tm.activeCells.set(active);
     tm.activeCellCount = activeCount;
     tm.winnerCells.set(winners);
@@ -487,6 +494,20 @@ export class TemporalMemory {
       }
       runStart = k;
     }
+  }
+
+  private ensureCellListCapacity(needed: number): void {
+    if (needed <= this.activeCells.length) return;
+    const grow = (from: Uint32Array): Uint32Array => {
+      const to = new Uint32Array(needed);
+      to.set(from);
+      return to;
+    };
+    this.activeCells = grow(this.activeCells);
+    this.previousActiveCells = grow(this.previousActiveCells);
+    this.winnerCells = grow(this.winnerCells);
+    this.previousWinnerCells = grow(this.previousWinnerCells);
+    this.candidates = new Uint32Array(needed);
   }
 
   private ensureSegmentCapacity(limit: number): void {

@@ -339,6 +339,17 @@ describe('TemporalMemory with numentaTM parameters', () => {
     expect(tm.compute([])).toBe(0);
   });
 
+  it('grows its cell lists for wider inputs (100 columns burst into 3200 cells)', () => {
+    const tm = TemporalMemory.create(nab, 2048);
+    const wide = rng.sample(Array.from({ length: 2048 }, (_, column) => column), 100).sort((a, b) => a - b);
+    tm.compute(randomSdr());
+    expect(tm.compute(wide)).toBe(1);
+    expect(tm.getActiveCells()).toHaveLength(3200);
+    expect(tm.getWinnerCells()).toHaveLength(100);
+    tm.compute(randomSdr());
+    expect(tm.connections.segmentCount).toBe(140);
+  });
+
   it('learns a sequence: from the 9th pass (7 reinforcements from 0.24 to 0.5) all but its reset first element are predicted', () => {
     const tm = TemporalMemory.create(nab, 2048);
     const sequence = Array.from({ length: 6 }, randomSdr);
