@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { aptInstall, isRoot } from './processes';
 
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 
@@ -17,12 +17,9 @@ export const chromiumArgs = [
 export function ensureChromium(configuredPath: string | undefined): string {
   const wanted = configuredPath ?? DEBIAN_CHROMIUM;
   if (fs.existsSync(wanted)) return wanted;
-  if (configuredPath || process.getuid?.() !== 0) {
+  if (configuredPath || !isRoot()) {
     throw new Error(`Chromium not found at ${wanted}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH`);
   }
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'chromium']]) {
-    const run = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (run.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed with ${run.status}`);
-  }
+  aptInstall('chromium');
   return DEBIAN_CHROMIUM;
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { Config } from '../config';
-import { type ManagedProcess, portOpen, type RunAs, runningPid, runStep, startDetached, stopProcess, waitUntil } from './processes';
+import { aptInstall, isRoot, type ManagedProcess, portOpen, type RunAs, runningPid, runStep, startDetached, stopProcess, waitUntil } from './processes';
 
 const DEBIAN_POSTGRES_ROOT = '/usr/lib/postgresql';
 
@@ -26,8 +26,6 @@ function findPostgresBin(): string | undefined {
   return versions[0] === undefined ? undefined : path.join(DEBIAN_POSTGRES_ROOT, versions[0], 'bin');
 }
 
-const isRoot = () => process.getuid?.() === 0;
-
 /** Debian's PostgreSQL server, installed with apt-get when missing and we are root (as CI is). */
 export function installPostgres(): string {
   const found = findPostgresBin();
@@ -35,10 +33,7 @@ export function installPostgres(): string {
   if (!isRoot()) {
     throw new Error('PostgreSQL is required for the SQL sink but is not installed: apt-get install postgresql, or set DATABASE_URL to use an existing server.');
   }
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'postgresql']]) {
-    const run = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (run.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed with ${run.status}`);
-  }
+  aptInstall('postgresql');
   const installed = findPostgresBin();
   if (!installed) throw new Error(`apt-get installed postgresql, but no server was found under ${DEBIAN_POSTGRES_ROOT}`);
   return installed;
@@ -51,15 +46,6 @@ function serverUser(): RunAs | undefined {
   const runAs = { uid: id('-u'), gid: id('-g') };
   if (!Number.isInteger(runAs.uid) || runAs.uid <= 0) throw new Error('running as root, but there is no `postgres` user to run PostgreSQL as');
   return runAs;
-}
-
-function chownTree(dir: string, runAs: RunAs): void {
-  fs.chownSync(dir, runAs.uid, runAs.gid);
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const child = path.join(dir, entry.name);
-    if (entry.isDirectory()) chownTree(child, runAs);
-    else fs.chownSync(child, runAs.uid, runAs.gid);
-  }
 }
 
 async function withClient<T>(url: string, use: (client: Client) => Promise<T>): Promise<T> {
@@ -115,11 +101,11 @@ export async function startPostgres(config: Config): Promise<'started' | 'runnin
   if (!fs.existsSync(path.join(paths.data, 'PG_VERSION'))) {
     fs.rmSync(paths.data, { recursive: true, force: true });
     fs.mkdirSync(paths.data, { mode: 0o700 });
-    if (runAs) chownTree(paths.dir, runAs);
+    // initdb fills the (empty) data folder as the server's user; nothing else here is the server's.
+    if (runAs) fs.chownSync(paths.data, runAs.uid, runAs.gid);
     const user = decodeURIComponent(new URL(config.postgres.url).username) || 'vigil';
     runStep('Creating the PostgreSQL cluster', path.join(bin, 'initdb'), ['-D', paths.data, '-U', user, '--auth=trust', '--encoding=UTF8', '--locale=C'], paths.dir, runAs);
   }
-  if (runAs) chownTree(paths.dir, runAs);
   const args = [
     '-D', paths.data,
     '-p', String(port),

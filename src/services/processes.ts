@@ -131,3 +131,13 @@ export function runStep(description: string, command: string, args: string[], cw
     throw new Error(`${description} failed (${command} ${args.join(' ')}):\n${result.stdout}\n${result.stderr}`);
   }
 }
+
+export const isRoot = (): boolean => process.getuid?.() === 0;
+
+/** Installs a Debian package with apt-get, which only root may do (as in CI). */
+export function aptInstall(pkg: string): void {
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', pkg]]) {
+    const run = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (run.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed with ${run.status}`);
+  }
+}
