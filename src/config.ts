@@ -184,8 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedLatenessMs: env.VIGIL_ALLOWED_LATENESS_MS ?? 3600_000,
     htm: {
       fields: (env.VIGIL_HTM_FIELDS ?? 'sampleMeasurement').split(',').map((f) => f.trim()).filter(Boolean),
-      threshold: optionalNumber(env.VIGIL_HTM_THRESHOLD) ?? 0.5,
-      checkpointEvery: optionalNumber(env.VIGIL_HTM_CHECKPOINT_EVERY) ?? 1000,
+      threshold: optionalNumber(env.VIGIL_HTM_THRESHOLD),
+      checkpointEvery: optionalNumber(env.VIGIL_HTM_CHECKPOINT_EVERY),
       ranges: parseRanges(env.VIGIL_HTM_RANGES ?? ''),
     },
     modelStoreDir: env.VIGIL_MODEL_STORE_DIR ?? path.join(env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil'), 'models'),

@@ -13,6 +13,7 @@ import {
 import { addToWindows, emptyWindows, isTooLate, windowsStateSchema } from './detectors/windows';
 import { judgeZScore, type ZScoreRule, zscoreRuleOverrideSchema, zscoreRuleSchema, type ZScoreVerdict } from './detectors/zscore';
 import { type AnomalyEvent, anomalyId, connectionStatusSchema, type Detector } from './events';
+import type { HtmResult } from './htm';
 import { deviceIdSchema, fieldNameSchema, type Reading, type Source, sourcedReadingSchema, sourceSchema } from './reading';
 
 export type { SourcedReading } from './reading';
@@ -57,26 +58,19 @@ export const seasonalOff: SeasonalSettings = { fields: [], config: seasonalIFore
 export const htmSettingsSchema = z.object({
   fields: z.array(fieldNameSchema),
   /** NAB's final score (max of spatial anomaly and log-likelihood) at or above this is an anomaly. */
-  threshold: z.number().gt(0).max(1),
+  threshold: z.number().gt(0).max(1).default(0.5),
   /** Readings between model checkpoints: what a crash replays at most. */
-  checkpointEvery: z.number().int().positive(),
+  checkpointEvery: z.number().int().positive().default(1000),
   /** The encoder's value range per field; a field without one learns it from its first readings. */
-  ranges: z.record(fieldNameSchema, z.object({ min: z.number(), max: z.number() }).refine((r) => r.min < r.max, 'min must be below max')),
+  ranges: z.record(fieldNameSchema, z.object({ min: z.number(), max: z.number() }).refine((r) => r.min < r.max, 'min must be below max')).default({}),
 });
 export type HtmSettings = z.infer<typeof htmSettingsSchema>;
-export const htmOff: HtmSettings = { fields: [], threshold: 0.5, checkpointEvery: 1000, ranges: {} };
+export const htmOff: HtmSettings = htmSettingsSchema.parse({ fields: [] });
 
 const htmQueuedSchema = z.object({ field: fieldNameSchema, ts: z.number(), value: z.number(), source: sourceSchema });
 export type HtmQueued = z.infer<typeof htmQueuedSchema>;
-/** What the HTM verdict needs of a model's result (the activity returns more). */
-export interface HtmVerdictInput {
-  rawScore: number | null;
-  likelihood: number;
-  logLikelihood: number;
-  spatialAnomaly: boolean;
-  score: number;
-  prediction: number | null;
-}
+/** What the HTM verdict needs of a model's result: the rest goes to the enriched topic only. */
+export type HtmVerdictInput = Pick<HtmResult, 'rawScore' | 'likelihood' | 'logLikelihood' | 'spatialAnomaly' | 'score' | 'prediction'>;
 
 /** Per HTM field: the checkpoint the model store holds, and every reading applied since, to rebuild from. */
 const htmModelRefSchema = z.object({
@@ -120,8 +114,9 @@ export const deviceStateSchema = z.object({
   /** Per field: the bounded history of readings the seasonal forest compares with. */
   seasonalHistory: z.record(z.string(), seasonalIForestStateSchema).default({}),
   /**
-   * Event times of the device's latest readings (ascending; within the allowed lateness, at
-   * most RECENT_TIMES_KEPT): a device-stamped reading at one of them is a re-sent duplicate.
+   * Event times of the device's latest readings (ascending; those within the allowed lateness,
+   * up to RECENT_TIMES_KEPT, pruned in bulk): a device-stamped reading at one of them is a
+   * re-sent duplicate.
    */
   recentTimes: z.array(z.number()).default([]),
   htm: htmSettingsSchema.default(htmOff),
@@ -360,6 +355,8 @@ export function applyHtmResults(state: DeviceState, scored: Array<{ reading: Htm
 }
 
 const RECENT_TIMES_KEPT = 4096;
+/** Pruning waits for this many surplus times, so an in-order stream appends instead of shifting. */
+const RECENT_TIMES_SLACK = 512;
 
 /** True when the event time was seen recently; otherwise remembers it. */
 function isResent(state: DeviceState, ts: number): boolean {
@@ -373,10 +370,15 @@ function isResent(state: DeviceState, ts: number): boolean {
   }
   if (times[low] === ts) return true;
   times.splice(low, 0, ts);
+  // A time older than the lateness horizon can never match again (such a reading is refused as
+  // too late before it gets here), so stale times are dropped in bulk, not one per reading.
   const horizon = Math.max(ts, state.lastReadingTs ?? ts) - state.eventTime.allowedLatenessMs;
-  let expired = 0;
-  while (expired < times.length && (times[expired]! < horizon || times.length - expired > RECENT_TIMES_KEPT)) expired++;
-  if (expired > 0) times.splice(0, expired);
+  const stale = times[0]! < horizon - state.eventTime.allowedLatenessMs;
+  if (stale || times.length > RECENT_TIMES_KEPT + RECENT_TIMES_SLACK) {
+    let expired = 0;
+    while (expired < times.length && (times[expired]! < horizon || times.length - expired > RECENT_TIMES_KEPT)) expired++;
+    times.splice(0, expired);
+  }
   return false;
 }
 

@@ -147,7 +147,6 @@ export const enrichedReadingSchema = z.object({
   predictionNext: z.number().nullable(),
   spatialAnomaly: z.boolean(),
   score: z.number(),
-  attrs: z.record(z.string(), z.string()).optional(),
   source: sourceSchema,
 });
 export type EnrichedReading = z.infer<typeof enrichedReadingSchema>;

@@ -1,22 +1,15 @@
 import type { Producer } from 'kafkajs';
 import type { HtmVerdictInput } from '../device-state';
 import type { EnrichedReading } from '../events';
-import type { HtmParamsInput } from '../htm';
-import type { HtmScorer } from '../htm-runtime';
+import type { HtmScoreInput, HtmScorer } from '../htm-runtime';
 import { workerMetrics } from '../metrics';
 import type { Source } from '../reading';
 
-export interface HtmScoreRequest {
-  deviceId: string;
-  field: string;
-  params: HtmParamsInput;
-  checkpointVersion: number;
-  /** Every reading since the checkpoint, [ts, value], in order; the last `sources.length` are new. */
-  readings: Array<[number, number]>;
-  /** Where each new reading came from: the enriched record's identity. */
+/** The scorer's input, with where each new reading came from instead of their count. */
+export type HtmScoreRequest = Omit<HtmScoreInput, 'newCount'> & {
+  /** One per new reading (the last `sources.length` of `readings`): the enriched record's identity. */
   sources: Source[];
-  checkpointEvery: number;
-}
+};
 
 export interface HtmScoreReply {
   /** Per new reading, what the workflow's anomaly lifecycle needs. */
@@ -33,16 +26,9 @@ export interface HtmScoreReply {
 export function createHtmActivities(producer: Producer, scorer: HtmScorer, enrichedTopic: string) {
   return {
     async scoreHtm(request: HtmScoreRequest): Promise<HtmScoreReply> {
-      const newCount = request.sources.length;
-      const output = await scorer.score({
-        deviceId: request.deviceId,
-        field: request.field,
-        params: request.params,
-        checkpointVersion: request.checkpointVersion,
-        readings: request.readings,
-        newCount,
-        checkpointEvery: request.checkpointEvery,
-      });
+      const { sources, ...input } = request;
+      const newCount = sources.length;
+      const output = await scorer.score({ ...input, newCount });
       if (output.rebuilt) workerMetrics.htmRestores.observe((output.restoreMs ?? 0) / 1000);
       const fresh = request.readings.slice(request.readings.length - newCount);
       const enriched: EnrichedReading[] = output.results.map((result, i) => ({
@@ -58,7 +44,7 @@ export function createHtmActivities(producer: Producer, scorer: HtmScorer, enric
         predictionNext: result.predictionNext,
         spatialAnomaly: result.spatialAnomaly,
         score: result.score,
-        source: request.sources[i]!,
+        source: sources[i]!,
       }));
       await producer.send({
         topic: enrichedTopic,

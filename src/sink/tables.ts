@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { Aggregate, AnomalyEvent } from '../events';
+import { type Aggregate, aggregateKey, type AnomalyEvent } from '../events';
 import type { Reading, Source } from '../reading';
 
 /** One table's write: columns in order, a row per record, and what to do on a key conflict. */
@@ -29,7 +29,7 @@ export function anomalyRows(events: AnomalyEvent[]): TableWrite {
  */
 export function hourlyAggregateRows(aggregates: Aggregate[]): TableWrite {
   const newest = new Map<string, Aggregate>();
-  for (const a of aggregates) if (a.kind === 'hourly') newest.set(`${a.deviceId}|${a.field}|${a.windowStart}`, a);
+  for (const a of aggregates) if (a.kind === 'hourly') newest.set(aggregateKey(a), a);
   return {
     table: 'hourly_aggregates',
     columns: ['device_id', 'field', 'window_start', 'window_end', 'count', 'avg', 'min', 'max', 'final'],

@@ -108,3 +108,19 @@ describe('a reading sent twice', () => {
     expect([state.readingsApplied, state.duplicatesSkipped]).toEqual([4, 1]);
   });
 });
+
+describe('the event times remembered to recognise re-sent readings', () => {
+  it('stay bounded at a high rate and at a low one, and still catch a re-send within the lateness', () => {
+    const fast = initialDeviceState('meter', never, connection);
+    for (let i = 0; i < 10_000; i += 1) applyItem(fast, reading(T0 + i * 1000, 1));
+    expect(fast.recentTimes.length).toBeLessThanOrEqual(4096 + 512);
+    applyItem(fast, reading(T0 + (10_000 - 1 - 1800) * 1000, 1)); // 30 min behind the newest
+    expect([fast.readingsApplied, fast.duplicatesSkipped]).toEqual([10_000, 1]);
+
+    const slow = initialDeviceState('meter', never, connection);
+    for (let i = 0; i < 1000; i += 1) applyItem(slow, reading(T0 + i * 5 * MIN, 1));
+    expect(slow.recentTimes.length).toBeLessThanOrEqual(2 * 12 + 1); // at most two hours of 5-minute times
+    applyItem(slow, reading(T0 + 995 * 5 * MIN, 1));
+    expect(slow.duplicatesSkipped).toBe(1);
+  });
+});
