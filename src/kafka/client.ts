@@ -6,6 +6,11 @@ import { logger } from '../logger';
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
 const kafkaLog = logger.child({ component: 'kafkajs' });
+
+// kafkajs logs every error response at ERROR before it retries, even a retriable one such as a
+// coordinator still loading on a fresh broker; the caller only sees it if the retries run out.
+const { errorCodes } = require('kafkajs/src/protocol/error') as { errorCodes: Array<{ message: string; retriable: boolean }> };
+const retriableMessages = new Set(errorCodes.filter((e) => e.retriable).map((e) => e.message));
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.ERROR]: 'error',
   [KafkaLogLevel.WARN]: 'warn',
@@ -23,7 +28,8 @@ export function createKafka(config: Config, clientSuffix: string, quiet = false)
       () =>
       ({ level, log }) => {
         const { message, ...rest } = log;
-        kafkaLog[levels[level] ?? 'info'](rest, message);
+        const retriable = level === KafkaLogLevel.ERROR && typeof rest.error === 'string' && retriableMessages.has(rest.error);
+        kafkaLog[retriable ? 'debug' : (levels[level] ?? 'info')](rest, message);
       },
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
