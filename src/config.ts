@@ -126,6 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const prefix = env.VIGIL_TOPIC_PREFIX ?? '';
   const topic = (name: string) => `${prefix}${name}`;
   const temporalAddress = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  // Seed 003's columns are `…_eastern_time`: Boston's wall clock.
+  const usageTimeZone = env.VIGIL_USAGE_TIME_ZONE ?? 'America/New_York';
   const raw = {
     home: env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil'),
     temporal: {
@@ -197,15 +199,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         historyDays: optionalNumber(env.VIGIL_SEASONAL_HISTORY_DAYS),
         minComparables: optionalNumber(env.VIGIL_SEASONAL_MIN_COMPARABLES),
         // Usage is seasonal in its meter's wall clock: the zone its readings are written in.
-        timeZone: env.VIGIL_SEASONAL_TIME_ZONE ?? env.VIGIL_USAGE_TIME_ZONE ?? 'America/New_York',
+        timeZone: env.VIGIL_SEASONAL_TIME_ZONE ?? usageTimeZone,
         slotMinutes: optionalNumber(env.VIGIL_SEASONAL_SLOT_MINUTES),
         scoreThreshold: optionalNumber(env.VIGIL_SEASONAL_SCORE_THRESHOLD),
         learnAnomalies: env.VIGIL_SEASONAL_LEARN_ANOMALIES === undefined ? undefined : env.VIGIL_SEASONAL_LEARN_ANOMALIES === 'true',
       },
     },
     formats: {
-      // Seed 003's columns are `…_eastern_time`: Boston's wall clock.
-      usage: { timeZone: env.VIGIL_USAGE_TIME_ZONE ?? 'America/New_York', deviceId: env.VIGIL_USAGE_DEVICE_ID },
+      usage: { timeZone: usageTimeZone, deviceId: env.VIGIL_USAGE_DEVICE_ID },
     },
     board: { port: env.VIGIL_BOARD_PORT ?? 8090 },
     chromiumPath: env.CHROMIUM_PATH,
