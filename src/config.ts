@@ -74,12 +74,20 @@ export const configSchema = z.object({
    * dead-lettered (reason `late`) instead of being applied; hourly windows stay open this long.
    */
   allowedLatenessMs: positiveInt,
+  /** Open windows are re-published at most this often per device (sooner with an anomaly). */
+  windowUpdateEveryMs: positiveInt,
   /** Seed 003's seasonal Isolation Forest: the fields it judges, and its settings. */
   seasonal: seasonalSettingsSchema,
   /** Seed 002's HTM: the fields it scores, the anomaly threshold, checkpoints, value ranges. */
   htm: htmSettingsSchema,
   /** Where HTM models are checkpointed: a local folder (a shared store implements the same interface). */
   modelStoreDir: z.string().min(1),
+  /**
+   * Workflow tasks a worker runs at once, and its long polls for them. Hundreds of devices each
+   * with a task ready need many waiting polls: a task no poll takes at once is queued by the
+   * server, and a sticky one left 10 s goes back to the shared queue (measured by bench:e2e).
+   */
+  worker: z.object({ workflowTasks: positiveInt, workflowTaskPolls: positiveInt }),
   /** Threads that score HTM models in each worker; undefined: min(2, cores). */
   htmThreads: z.coerce.number().int().positive().optional(),
   /** Live HTM models kept per scoring thread (each is megabytes); others are rebuilt on use. */
@@ -90,7 +98,12 @@ export const configSchema = z.object({
   /** The browser of the board's test; undefined: Debian's /usr/bin/chromium. */
   chromiumPath: z.string().min(1).optional(),
   /** Prometheus `/metrics` ports on 127.0.0.1; 0 picks a free one. */
-  metrics: z.object({ ingestPort: z.coerce.number().int().min(0).max(65535), workerPort: z.coerce.number().int().min(0).max(65535) }),
+  metrics: z.object({
+    ingestPort: z.coerce.number().int().min(0).max(65535),
+    workerPort: z.coerce.number().int().min(0).max(65535),
+    /** The Temporal SDK's own worker metrics (task latencies, slots, cache); 0 turns them off. */
+    sdkPort: z.coerce.number().int().min(0).max(65535),
+  }),
   /** Undefined: each command's own default (info; warn for the demo). */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
 });
@@ -184,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchRows: env.VIGIL_SINK_BATCH_ROWS ?? 500,
     },
     allowedLatenessMs: env.VIGIL_ALLOWED_LATENESS_MS ?? 3600_000,
+    windowUpdateEveryMs: env.VIGIL_WINDOW_UPDATE_EVERY_MS ?? 5_000,
     htm: {
       fields: (env.VIGIL_HTM_FIELDS ?? 'sampleMeasurement').split(',').map((f) => f.trim()).filter(Boolean),
       threshold: optionalNumber(env.VIGIL_HTM_THRESHOLD),
@@ -191,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ranges: parseRanges(env.VIGIL_HTM_RANGES ?? ''),
     },
     modelStoreDir: env.VIGIL_MODEL_STORE_DIR ?? path.join(env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil'), 'models'),
+    worker: { workflowTasks: env.VIGIL_WORKER_WORKFLOW_TASKS ?? 120, workflowTaskPolls: env.VIGIL_WORKER_WORKFLOW_TASK_POLLS ?? 60 },
     htmThreads: env.VIGIL_HTM_THREADS,
     htmCacheSize: env.VIGIL_HTM_CACHE_SIZE ?? 64,
     seasonal: {
@@ -210,7 +225,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     board: { port: env.VIGIL_BOARD_PORT ?? 8090 },
     chromiumPath: env.CHROMIUM_PATH,
-    metrics: { ingestPort: env.VIGIL_INGEST_METRICS_PORT ?? 9464, workerPort: env.VIGIL_WORKER_METRICS_PORT ?? 9465 },
+    metrics: {
+      ingestPort: env.VIGIL_INGEST_METRICS_PORT ?? 9464,
+      workerPort: env.VIGIL_WORKER_METRICS_PORT ?? 9465,
+      sdkPort: env.VIGIL_WORKER_SDK_METRICS_PORT ?? 9466,
+    },
     logLevel: env.LOG_LEVEL,
   };
   const parsed = configSchema.safeParse(raw);

@@ -7,7 +7,7 @@ export function deviceStartInput(config: Config, deviceId: string): DeviceWorkfl
     deviceId,
     zscore: config.zscore,
     connection: config.connection,
-    eventTime: { allowedLatenessMs: config.allowedLatenessMs },
+    eventTime: { allowedLatenessMs: config.allowedLatenessMs, updateEveryMs: config.windowUpdateEveryMs },
     seasonal: config.seasonal,
     htm: config.htm,
   };

@@ -42,9 +42,15 @@ export type ConnectionSettings = z.infer<typeof connectionSettingsSchema>;
 export const eventTimeSettingsSchema = z.object({
   /** How far behind the device's newest reading a reading may be and still count. */
   allowedLatenessMs: z.number().int().positive(),
+  /**
+   * Open windows (and the search attributes' progress) are re-published at most this often, in
+   * workflow time, unless an anomaly is published anyway: one Kafka publication per device every
+   * few seconds instead of one per batch. Default for states from before it existed.
+   */
+  updateEveryMs: z.number().int().positive().default(5_000),
 });
 export type EventTimeSettings = z.infer<typeof eventTimeSettingsSchema>;
-export const defaultEventTimeSettings: EventTimeSettings = { allowedLatenessMs: 3600_000 };
+export const defaultEventTimeSettings: EventTimeSettings = { allowedLatenessMs: 3600_000, updateEveryMs: 5_000 };
 
 /** Seed 003's detector runs on the named fields only: it needs seasonal data to mean anything. */
 export const seasonalSettingsSchema = z.object({

@@ -154,6 +154,8 @@ export class Ingest {
       resolveOffset(message.offset);
     }
     ingestMetrics.received.inc({ topic }, accepted);
+    const newest = batch.messages.at(-1);
+    if (newest) ingestMetrics.fetchDelaySeconds.observe(Math.max(0, Date.now() - Number(newest.timestamp)) / 1000);
     ingestMetrics.lag.set({ topic, partition }, Number(batch.offsetLag()));
     if (deadLetters.length > 0) void this.deadLetter(generation, deadLetters);
     if (fleetRows.length > 0) void this.applyFleetRows(generation, topic, partition, fleetRows);

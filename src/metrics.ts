@@ -15,6 +15,11 @@ export const ingestMetrics = {
     name: 'vigil_signal_batch_size', help: 'Items per signal to a device workflow', registers: [registry],
     buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
   }),
+  /** From the record's Kafka timestamp (producer or broker time) to the ingest reading it: consumer delay. */
+  fetchDelaySeconds: new Histogram({
+    name: 'vigil_ingest_fetch_delay_seconds', help: 'Time from a record’s Kafka timestamp until the ingest read it', registers: [registry],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  }),
   signalSeconds: new Histogram({
     name: 'vigil_signal_seconds', help: 'Time to signalWithStart a batch, retries included', registers: [registry],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],

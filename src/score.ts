@@ -21,7 +21,7 @@ import { type ThresholdRule, thresholdRuleKinds, thresholdRuleSchema } from './d
 import { flushWindows } from './detectors/windows';
 import type { SeasonalIForestConfig } from './detectors/seasonal-iforest';
 import { directionSchema, type ZScoreRule, zscoreRuleSchema } from './detectors/zscore';
-import { applyItem, type DetectorOutput, initialDeviceState } from './device-state';
+import { applyItem, defaultEventTimeSettings, type DetectorOutput, initialDeviceState } from './device-state';
 import { configuredFormats, type FormatName, parseText, Rejection, toCanonical } from './formats';
 import type { InputFormat } from './formats/format';
 import { parseIsoWithOffset } from './formats/timestamps';
@@ -207,7 +207,7 @@ function deviceScorer(detector: ScoreDetector, settings: ScoreSettings, deviceId
     settings.zscore,
     UNUSED_CONNECTION_SETTINGS,
     detector === 'threshold' && settings.threshold ? { [field]: settings.threshold } : {},
-    { allowedLatenessMs: settings.allowedLatenessMs },
+    { ...defaultEventTimeSettings, allowedLatenessMs: settings.allowedLatenessMs },
     { fields: detector === 'seasonal-iforest' ? [field] : [], config: settings.seasonal },
   );
   const empty = Object.fromEntries(extraColumns[detector].map((column) => [column, null])) as Record<string, Cell>;

@@ -19,7 +19,11 @@ function installRuntime(config: Config): void {
   const levels: Record<NonNullable<Config['logLevel']>, LogLevel> = {
     trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR',
   };
-  Runtime.install({ logger: new DefaultLogger(levels[config.logLevel ?? 'info']) });
+  const { sdkPort } = config.metrics;
+  Runtime.install({
+    logger: new DefaultLogger(levels[config.logLevel ?? 'info']),
+    ...(sdkPort > 0 ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkPort}`, useSecondsForDurations: true } } } } : {}),
+  });
 }
 
 /** A worker for the device workflows and their activities, with one Kafka producer for the process. */
@@ -36,6 +40,8 @@ export async function createWorker(config: Config) {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
+    maxConcurrentWorkflowTaskExecutions: config.worker.workflowTasks,
+    maxConcurrentWorkflowTaskPolls: config.worker.workflowTaskPolls,
     activities: createActivities(producer, client, config, scorer),
   });
   const close = async () => {

@@ -6,15 +6,56 @@ import { workerMetrics } from '../metrics';
 
 type PublishTopics = { anomalies: string; deviceEvents: string; aggregates: string; dlq: string };
 
+/** Readings a device refused as too late, with what they were judged against. */
+export interface LateReadings {
+  late: SourcedReading[];
+  watermark: number;
+  allowedLatenessMs: number;
+}
+
+/** Everything one batch of a device has to say, published in one request. */
+export interface Publication {
+  anomalies: AnomalyEvent[];
+  aggregates: Aggregate[];
+  deviceEvents: DeviceEvent[];
+  late?: LateReadings;
+}
+
 /** Publishes events keyed by device; the event id in a header lets consumers de-duplicate retries. */
 export function createPublishActivities(producer: Producer, topics: PublishTopics) {
-  const publish = (topic: string, events: Array<AnomalyEvent | DeviceEvent>) =>
-    producer.send({
-      topic,
-      acks: -1,
-      messages: events.map((event) => ({ key: event.deviceId, value: JSON.stringify(event), headers: { 'vigil.event-id': event.eventId } })),
-    });
+  const eventMessages = (events: Array<AnomalyEvent | DeviceEvent>) =>
+    events.map((event) => ({ key: event.deviceId, value: JSON.stringify(event), headers: { 'vigil.event-id': event.eventId } }));
+  const publish = (topic: string, events: Array<AnomalyEvent | DeviceEvent>) => producer.send({ topic, acks: -1, messages: eventMessages(events) });
+  const aggregateMessages = (aggregates: Aggregate[]) => aggregates.map((aggregate) => ({ key: aggregateKey(aggregate), value: JSON.stringify(aggregate) }));
+  const lateMessages = ({ late, watermark, allowedLatenessMs }: LateReadings) =>
+    late.map(({ source, reading }) => ({
+      key: reading.deviceId,
+      value: JSON.stringify(reading),
+      headers: {
+        ...deadLetterHeaders('late', `event time ${new Date(reading.ts).toISOString()} is more than ${allowedLatenessMs} ms behind the device's newest reading (${new Date(watermark).toISOString()})`, source),
+        'vigil.dlq.value': 'canonical-reading',
+      },
+    }));
+  const count = ({ anomalies, aggregates, deviceEvents, late }: Publication) => {
+    for (const a of anomalies) workerMetrics.anomalies.inc({ detector: a.detector, status: a.status });
+    for (const a of aggregates) workerMetrics.aggregates.inc({ kind: a.kind, final: String(a.final) });
+    for (const e of deviceEvents) workerMetrics.deviceEvents.inc({ type: e.type });
+    if (late) workerMetrics.lateReadings.inc(late.late.length);
+  };
   return {
+    /** A batch's anomalies, window results, connection events and late readings, in one produce request. */
+    async publishBatch(publication: Publication): Promise<void> {
+      const topicMessages = [
+        { topic: topics.anomalies, messages: eventMessages(publication.anomalies) },
+        { topic: topics.aggregates, messages: aggregateMessages(publication.aggregates) },
+        { topic: topics.deviceEvents, messages: eventMessages(publication.deviceEvents) },
+        { topic: topics.dlq, messages: publication.late ? lateMessages(publication.late) : [] },
+      ].filter((t) => t.messages.length > 0);
+      if (topicMessages.length > 0) await producer.sendBatch({ acks: -1, topicMessages });
+      count(publication);
+    },
+    // The per-kind activities below serve runs recorded before batched publication (and
+    // connection checks, which publish device events alone).
     async publishAnomalies(anomalies: AnomalyEvent[]): Promise<void> {
       await publish(topics.anomalies, anomalies);
       for (const a of anomalies) workerMetrics.anomalies.inc({ detector: a.detector, status: a.status });
@@ -25,31 +66,16 @@ export function createPublishActivities(producer: Producer, topics: PublishTopic
     },
     /** Window results, keyed for compaction: the topic keeps each window's latest version. */
     async publishAggregates(aggregates: Aggregate[]): Promise<void> {
-      await producer.send({
-        topic: topics.aggregates,
-        acks: -1,
-        messages: aggregates.map((aggregate) => ({ key: aggregateKey(aggregate), value: JSON.stringify(aggregate) })),
-      });
+      await producer.send({ topic: topics.aggregates, acks: -1, messages: aggregateMessages(aggregates) });
       for (const a of aggregates) workerMetrics.aggregates.inc({ kind: a.kind, final: String(a.final) });
     },
     /**
      * Readings the device refused as too late, to the DLQ with reason `late`. The original bytes
      * stay in the input topic at the offset named in the headers; the value is the reading as read.
      */
-    async deadLetterLateReadings({ late, watermark, allowedLatenessMs }: { late: SourcedReading[]; watermark: number; allowedLatenessMs: number }): Promise<void> {
-      await producer.send({
-        topic: topics.dlq,
-        acks: -1,
-        messages: late.map(({ source, reading }) => ({
-          key: reading.deviceId,
-          value: JSON.stringify(reading),
-          headers: {
-            ...deadLetterHeaders('late', `event time ${new Date(reading.ts).toISOString()} is more than ${allowedLatenessMs} ms behind the device's newest reading (${new Date(watermark).toISOString()})`, source),
-            'vigil.dlq.value': 'canonical-reading',
-          },
-        })),
-      });
-      workerMetrics.lateReadings.inc(late.length);
+    async deadLetterLateReadings(lateReadings: LateReadings): Promise<void> {
+      await producer.send({ topic: topics.dlq, acks: -1, messages: lateMessages(lateReadings) });
+      workerMetrics.lateReadings.inc(lateReadings.late.length);
     },
   };
 }

@@ -5,14 +5,16 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import type { Publication } from '../activities/publish';
 import { applyHtmResults, applyItem, type DeviceState, type HtmQueued, initialDeviceState, type SourcedItem, withThresholdChanges, type ZScoreConfig, zscoreConfigSchema } from '../device-state';
 import { flushWindows } from '../detectors/windows';
 import { zscoreRuleSchema } from '../detectors/zscore';
-import type { AnomalyEvent, DeviceEvent } from '../events';
+import type { Aggregate, AnomalyEvent, DeviceEvent } from '../events';
 import {
   configureZScoreUpdate,
   deliverSignal,
@@ -32,6 +34,18 @@ import { summaryPublisher } from './summary';
 
 const { publishAnomalies, publishDeviceEvents, publishAggregates, deadLetterLateReadings, fleetThresholdDefaults } = proxyActivities<ReturnType<typeof createActivities>>({
   // Short, so a publish lost with a killed worker is retried soon; Kafka sends take milliseconds.
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' },
+});
+
+/**
+ * A batch's publication runs as a local activity: in the worker that holds the workflow, recorded
+ * as one marker in the task that applied the batch. A regular activity would cost the server three
+ * more writes and the device a second workflow task per publication, and add about a second of
+ * latency under load (measured by `npm run bench:e2e`). A retry may publish again; consumers
+ * de-duplicate by event id, as for any retried publication.
+ */
+const { publishBatch } = proxyLocalActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' },
 });
@@ -57,6 +71,7 @@ export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<Dev
   const state = input.state ?? initialDeviceState(input.deviceId, input.zscore, input.connection, {}, input.eventTime, input.seasonal, input.htm);
   const pending: SourcedItem[] = input.pending ?? [];
   const publishSummary = summaryPublisher();
+  const windowUpdates: WindowUpdates = { batched: false, nextAt: 0 };
 
   setHandler(deliverSignal, ({ items }) => {
     pending.push(...items);
@@ -116,13 +131,23 @@ export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<Dev
 
   publishSummary(state, true);
   for (;;) {
-    const timeout = connectionTimeout(state);
+    const timeout = minDefined(connectionTimeout(state), windowUpdateTimeout(state, windowUpdates));
     const woken = await (timeout === undefined
       ? condition(() => pending.length > 0 || shouldContinueAsNew())
       : condition(() => pending.length > 0 || shouldContinueAsNew(), Math.max(1, timeout)));
     if (pending.length > 0) {
       // Bounded work per workflow task: a backlog is applied in slices, far inside the task timeout.
-      await applyBatch(state, pending.splice(0, patched('bounded-batches') ? MAX_ITEMS_PER_TASK : pending.length));
+      const items = pending.splice(0, patched('bounded-batches') ? MAX_ITEMS_PER_TASK : pending.length);
+      if ((windowUpdates.batched = patched('batched-publication'))) {
+        const updated = await applyAndPublish(state, items, windowUpdates);
+        publishSummary(state, false, !updated);
+      } else {
+        await applyBatch(state, items);
+        publishSummary(state, false);
+      }
+    } else if (!woken && windowUpdateTimeout(state, windowUpdates) === 0) {
+      // Idle with unpublished window changes: they go out now rather than wait for a reading.
+      await publishWindowUpdates(state, windowUpdates);
       publishSummary(state, false);
     } else if (!woken) {
       const retired = await checkConnection(state);
@@ -130,6 +155,8 @@ export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<Dev
       if (retired) return state;
     }
     if (shouldContinueAsNew()) {
+      // Window changes not yet due go out now: the next run starts without this run's timer.
+      if (windowUpdateTimeout(state, windowUpdates) !== undefined) await publishWindowUpdates(state, windowUpdates);
       await condition(allHandlersFinished);
       // Items that arrived while the last batch was published travel with the state.
       await continueAsNew<typeof deviceWorkflow>({ ...input, state, pending: pending.splice(0) });
@@ -137,6 +164,72 @@ export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<Dev
   }
 }
 
+/** When open windows were last published: workflow-local, so it restarts with each run. */
+interface WindowUpdates {
+  /** Whether this run publishes batched (runs recorded before never wait for window updates). */
+  batched: boolean;
+  nextAt: number;
+}
+
+/**
+ * Applies a batch and publishes what it produced in as few produce requests as it fits in: none
+ * at all for a quiet batch whose window updates are not due. Returns true when the open windows
+ * were published.
+ */
+async function applyAndPublish(state: DeviceState, items: SourcedItem[], windowUpdates: WindowUpdates): Promise<boolean> {
+  const before = state.connection.status;
+  const anomalies: AnomalyEvent[] = items.flatMap((item) => applyItem(state, item));
+  const deviceEvents: DeviceEvent[] = [];
+  if (items.some((item) => 'reading' in item)) {
+    state.connection.lastSeenAt = Date.now();
+    if (before !== 'CONNECTED' && state.connection.status === 'CONNECTED') deviceEvents.push(deviceEvent(state, 'CONNECTED'));
+  }
+  if (state.htmQueue.length > 0) anomalies.push(...(await scoreHtmFields(state, state.htmQueue.splice(0))));
+  const late = state.lateReadings.splice(0);
+  // Window updates ride along with anything published anyway, and are otherwise rate-limited.
+  const updateWindows = anomalies.length > 0 || deviceEvents.length > 0 || late.length > 0 || Date.now() >= windowUpdates.nextAt;
+  const aggregates = updateWindows ? takeWindowUpdates(state, windowUpdates) : [];
+  const watermark = state.lastReadingTs ?? 0;
+  const { allowedLatenessMs } = state.eventTime;
+  const chunks: Publication[] = [];
+  let [i, j, k] = [0, 0, 0];
+  while (i < anomalies.length || j < aggregates.length || k < late.length || (chunks.length === 0 && deviceEvents.length > 0)) {
+    // Anomalies first: a chunk is filled with them before window results and late readings.
+    const a = anomalies.slice(i, i + PUBLISH_CHUNK);
+    const g = aggregates.slice(j, j + PUBLISH_CHUNK - a.length);
+    const l = late.slice(k, k + PUBLISH_CHUNK - a.length - g.length);
+    chunks.push({ anomalies: a, aggregates: g, deviceEvents: chunks.length === 0 ? deviceEvents : [], ...(l.length > 0 ? { late: { late: l, watermark, allowedLatenessMs } } : {}) });
+    [i, j, k] = [i + a.length, j + g.length, k + l.length];
+  }
+  for (const chunk of chunks) await publishBatch(chunk);
+  return updateWindows;
+}
+
+/** The window results changed since the last update, and when the next one is due. */
+function takeWindowUpdates(state: DeviceState, windowUpdates: WindowUpdates): Aggregate[] {
+  windowUpdates.nextAt = Date.now() + state.eventTime.updateEveryMs;
+  if (state.lastReadingTs === null) return [];
+  return flushWindows(state.windows, state.deviceId, state.lastReadingTs, state.eventTime.allowedLatenessMs);
+}
+
+async function publishWindowUpdates(state: DeviceState, windowUpdates: WindowUpdates): Promise<void> {
+  const aggregates = takeWindowUpdates(state, windowUpdates);
+  for (let i = 0; i < aggregates.length; i += PUBLISH_CHUNK) {
+    await publishBatch({ anomalies: [], aggregates: aggregates.slice(i, i + PUBLISH_CHUNK), deviceEvents: [] });
+  }
+}
+
+/** Milliseconds until unpublished window changes are due (0: now); undefined when there are none. */
+function windowUpdateTimeout(state: DeviceState, windowUpdates: WindowUpdates): number | undefined {
+  const { changedHours, changedFields } = state.windows;
+  if (!windowUpdates.batched) return undefined;
+  if (changedHours.length === 0 && changedFields.length === 0) return undefined;
+  return Math.max(0, windowUpdates.nextAt - Date.now());
+}
+
+const minDefined = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+
+/** Runs recorded before `batched-publication`: one activity per kind of output, every batch. */
 async function applyBatch(state: DeviceState, items: SourcedItem[]): Promise<void> {
   const before = state.connection.status;
   const anomalies: AnomalyEvent[] = items.flatMap((item) => applyItem(state, item));

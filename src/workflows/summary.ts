@@ -52,12 +52,15 @@ export function deviceDetails(state: DeviceState): string {
 
 /**
  * Returns a function that writes search attributes, memo and current details (what the UI shows
- * without a worker) when what they say has changed, or when forced.
+ * without a worker) when what they say has changed, or when forced. `quiet` leaves out mere
+ * progress (the newest reading time): each upsert is two history events and a visibility write,
+ * so progress is written only as often as the window updates.
  */
 export function summaryPublisher() {
   let published: string | undefined;
-  return (state: DeviceState, force: boolean): void => {
-    const key = `${state.anomalyCount}|${state.lastReadingTs}|${state.connection.status}|${Object.keys(state.incidents).length}`;
+  return (state: DeviceState, force: boolean, quiet = false): void => {
+    const progress = quiet ? published?.split('|')[1] : state.lastReadingTs;
+    const key = `${state.anomalyCount}|${progress}|${state.connection.status}|${Object.keys(state.incidents).length}`;
     if (!force && key === published) return;
     published = key;
     upsertSearchAttributes([

@@ -55,6 +55,12 @@ export function useWorkflowHarness() {
         publishDeviceEvents: async (events) => void harness.deviceEvents.push(...events),
         publishAggregates: async (aggregates) => void harness.aggregates.push(...aggregates),
         deadLetterLateReadings: async ({ late }) => void harness.lateLetters.push(...late),
+        publishBatch: async ({ anomalies, aggregates, deviceEvents, late }) => {
+          harness.published.push(...anomalies);
+          harness.aggregates.push(...aggregates);
+          harness.deviceEvents.push(...deviceEvents);
+          harness.lateLetters.push(...(late?.late ?? []));
+        },
         // The real scorer (threads, model store); its enriched records go to an array, not Kafka.
         ...createHtmActivities(recordingProducer((value) => harness.enriched.push(enrichedReadingSchema.parse(JSON.parse(value)))), harness.scorer, 'enriched'),
         ...createFleetActivities(harness.env.client),

@@ -69,7 +69,7 @@ describe('initialDeviceState', () => {
       lastValues: {},
       pausedMs: 0,
       connection: { status: 'NEW', lastSeenAt: null, settings: connection },
-      eventTime: { allowedLatenessMs: 3_600_000 },
+      eventTime: { allowedLatenessMs: 3_600_000, updateEveryMs: 5_000 },
       windows: { hourly: {}, recent: {}, changedHours: [], changedFields: [] },
       seasonal: { fields: [], config: seasonalIForestConfigSchema.parse({}) },
       seasonalHistory: {},

@@ -23,7 +23,8 @@ describe('event-time windows on a running device workflow', () => {
       ];
       let sent = 0;
       for (const batch of batches) {
-        await harness.deliver(queue, deviceId, batch);
+        // Window updates due after every batch: this test follows each step of the hour.
+        await harness.deliver(queue, deviceId, batch, { eventTime: { allowedLatenessMs: 60 * MIN, updateEveryMs: 1 } });
         sent += batch.length;
         await harness.waitForApplied(deviceId, sent);
       }
@@ -39,5 +40,26 @@ describe('event-time windows on a running device workflow', () => {
     expect(harness.lateLetters.map((l) => [l.source.offset, l.reading.values.usage])).toEqual([[9, 999]]);
     const lastMinute = harness.aggregates.filter((a) => a.kind === 'last-minute').at(-1);
     expect(lastMinute).toMatchObject({ field: 'usage', windowEnd: T0 + 125 * MIN, count: 1, max: 50 });
+  });
+
+  it('publishes open windows at most once per update interval, and the changes left over once the device goes quiet', async () => {
+    const deviceId = 'wf-meter-quiet';
+    const at = (offset: number, minute: number, usage: number): SourcedItem => ({ source: { topic: 'usage', partition: 0, offset }, reading: { deviceId, ts: T0 + minute * MIN, values: { usage } } });
+    const hourly = () => harness.aggregates.filter((a) => a.deviceId === deviceId && a.kind === 'hourly').map((a) => [a.count, a.avg]);
+    await harness.withWorker(queue, async () => {
+      const settings = { eventTime: { allowedLatenessMs: 60 * MIN, updateEveryMs: 4_000 } };
+      await harness.deliver(queue, deviceId, [at(0, 0, 10)], settings);
+      await harness.waitForApplied(deviceId, 1);
+      await harness.deliver(queue, deviceId, [at(1, 1, 20)], settings);
+      await harness.waitForApplied(deviceId, 2);
+      await harness.deliver(queue, deviceId, [at(2, 2, 30)], settings);
+      await harness.waitForApplied(deviceId, 3);
+      // The first batch published at once; the next two wait for the interval.
+      expect(hourly()).toEqual([[1, 10]]);
+      for (let waited = 0; hourly().length < 2 && waited < 100; waited += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    });
+    expect(hourly()).toEqual([[1, 10], [3, 20]]);
+    const lastMinute = harness.aggregates.filter((a) => a.deviceId === deviceId && a.kind === 'last-minute').at(-1);
+    expect(lastMinute).toMatchObject({ count: 2, max: 30 });
   });
 });

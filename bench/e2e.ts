@@ -1,0 +1,397 @@
+/**
+ * End-to-end benchmark: N devices produce into `readings` from a separate process at a target
+ * rate; the whole pipeline (ingest + worker + the local Temporal and Kafka) runs for a warm-up
+ * and then a measured window. Reports sustained readings/s, append → anomaly latency, signals/s,
+ * mean batch size and CPU per process, against two ceilings taken in the same run: kafkajs
+ * reading the same topic with no processing, and the Temporal server's signalWithStart rate
+ * alone. Then kills the worker with SIGKILL and reports how long anomalies take to flow again.
+ *
+ *   npm run bench:e2e [-- --devices 1000 --rate 20000 --warmup 20 --seconds 60]
+ *
+ * Writes bench/results/e2e.json, e2e.md and e2e.png.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../src/config';
+import { anomalyEventSchema } from '../src/events';
+import { createKafka } from '../src/kafka/client';
+import { ensureTopics } from '../src/kafka/topics';
+import { workflowIdFor } from '../src/reading';
+import { servicesDown, servicesStatus, servicesUp } from '../src/services';
+import { kafkaPaths } from '../src/services/kafka';
+import { readPid } from '../src/services/processes';
+import { temporalPaths } from '../src/services/temporal';
+import { stateQuery } from '../src/workflows/definitions';
+import { type Ceiling, rawConsumeRate, signalWithStartRate } from './e2e/ceilings';
+import { spawnScript, startVigil, stopVigil, type VigilProcess } from './e2e/children';
+import { CpuMeter } from './e2e/process-cpu';
+import { baseOf, deviceIdOf, type ProducerPlan, SPIKE_OFFSET } from './e2e/producer';
+import { hotSpots, type HotSpot, busiestProfile } from './e2e/profile';
+import { plotTimeline, type TimelinePoint } from './e2e/plot';
+import { markdownReport } from './e2e/report';
+import { histogramMeans, percentile, scrape } from './e2e/scrape';
+
+const resultsDir = path.join(__dirname, 'results');
+
+const program = new Command('bench:e2e')
+  .addOption(new Option('--devices <n>', 'devices producing').default(1000).argParser(Number))
+  .addOption(new Option('--rate <n>', 'target readings per second, all devices together').default(20_000).argParser(Number))
+  .addOption(new Option('--warmup <s>', 'seconds before measuring').default(20).argParser(Number))
+  .addOption(new Option('--seconds <s>', 'measured seconds').default(60).argParser(Number))
+  .addOption(new Option('--spikes-per-second <n>', 'anomalies injected per second across the fleet').default(20).argParser(Number))
+  .addOption(new Option('--partitions <n>', 'partitions of the readings topic').default(8).argParser(Number))
+  .addOption(new Option('--recovery-seconds <s>', 'seconds of load after the worker is killed (0: no kill)').default(40).argParser(Number))
+  .option('--no-ceilings', 'skip the kafkajs and signalWithStart ceilings')
+  .option('--profile', 'record V8 CPU profiles of the ingest and the worker (no kill phase)')
+  .option('--out <name>', 'results file name, without extension', 'e2e');
+
+interface BenchOptions {
+  devices: number;
+  rate: number;
+  warmup: number;
+  seconds: number;
+  spikesPerSecond: number;
+  partitions: number;
+  recoverySeconds: number;
+  ceilings: boolean;
+  profile?: boolean;
+  out: string;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+interface LatencySample {
+  publishedAt: number;
+  readingTs: number;
+  latencyMs: number;
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const options = program.opts<BenchOptions>();
+  const recoverySeconds = options.profile ? 0 : options.recoverySeconds;
+  const runName = `bench-${Date.now().toString(36)}`;
+  const prefix = `${runName}.`;
+  const [ingestPort, workerPort, sdkPort] = [await freePort(), await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    VIGIL_TOPIC_PREFIX: prefix,
+    VIGIL_TASK_QUEUE: `${prefix}devices`,
+    VIGIL_GROUP_ID: `${prefix}ingest`,
+    VIGIL_READINGS_PARTITIONS: String(options.partitions),
+    VIGIL_INPUTS: `${prefix}readings=reading`,
+    VIGIL_INGEST_METRICS_PORT: String(ingestPort),
+    VIGIL_WORKER_METRICS_PORT: String(workerPort),
+    VIGIL_WORKER_SDK_METRICS_PORT: String(sdkPort),
+    LOG_LEVEL: 'warn',
+  };
+  const config = loadConfig(env);
+  const wereRunning = (await servicesStatus(config)).every((s) => s.healthy);
+  await servicesUp(config, (line) => say(line));
+  const kafka = createKafka(config, 'bench');
+  await ensureTopics(kafka, config);
+  const topic = config.kafka.topics.readings;
+  const logDir = path.join(resultsDir, 'logs');
+  const profileDir = path.join(resultsDir, 'profiles', runName);
+  fs.mkdirSync(logDir, { recursive: true });
+
+  const children: VigilProcess[] = [];
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  try {
+    // --- Ceiling 1: the Temporal server alone, before the pipeline loads it.
+    let signalCeiling: Ceiling | undefined;
+    if (options.ceilings) {
+      say('ceiling: signalWithStart alone, 20 s');
+      const batch = Array.from({ length: Math.max(1, Math.round(options.rate / options.devices)) }, (_, i) => ({
+        source: { topic, partition: 0, offset: i },
+        reading: { deviceId: 'ceiling', ts: Date.now(), values: { temp: 20.5 } },
+      }));
+      signalCeiling = await signalWithStartRate(config, { workflows: options.devices, seconds: 20, concurrency: 64, payload: { items: batch }, idPrefix: `${prefix}ceiling-` });
+      say(`  ${signalCeiling.perSecond.toFixed(0)} signalWithStart/s (${batch.length} readings each)`);
+    }
+
+    // --- The pipeline.
+    const nodeFlags = (name: string) => (options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : []);
+    let worker = await startVigil('worker', env, path.join(logDir, `${runName}-worker.log`), nodeFlags('worker'));
+    const ingest = await startVigil('ingest', env, path.join(logDir, `${runName}-ingest.log`), nodeFlags('ingest'));
+    children.push(worker, ingest);
+
+    const latencies: LatencySample[] = [];
+    const seenEvents = new Set<string>();
+    let falsePositives = 0;
+    const anomalyConsumer = kafka.consumer({ groupId: `${prefix}bench-anomalies`, maxWaitTimeInMs: 50 });
+    await anomalyConsumer.connect();
+    await anomalyConsumer.subscribe({ topics: [config.kafka.topics.anomalies], fromBeginning: true });
+    await anomalyConsumer.run({
+      eachMessage: async ({ message }) => {
+        const event = anomalyEventSchema.parse(JSON.parse(message.value?.toString('utf8') ?? 'null'));
+        if (event.status === 'resolved' || seenEvents.has(event.eventId)) return;
+        seenEvents.add(event.eventId);
+        const device = Number(event.deviceId.slice(-5));
+        if (event.value - baseOf(device) < SPIKE_OFFSET / 2) {
+          falsePositives += 1;
+          return;
+        }
+        const publishedAt = Number(message.timestamp);
+        latencies.push({ publishedAt, readingTs: event.ts, latencyMs: publishedAt - event.ts });
+      },
+    });
+
+    const plan: ProducerPlan = {
+      topic, devicePrefix: `${prefix}d`, devices: options.devices, rate: options.rate,
+      seconds: options.warmup + options.seconds + recoverySeconds,
+      spikesPerSecond: options.spikesPerSecond, quietReadings: 40, seed: 2026,
+    };
+    say(`producing ${options.rate} readings/s for ${plan.seconds} s from ${options.devices} devices`);
+    const produced = { sent: 0, spikes: 0, done: false };
+    const producer = spawnScript('producer.ts', plan, env, (line) => Object.assign(produced, JSON.parse(line)));
+    const producerExit = new Promise<number | null>((resolve) => producer.once('exit', resolve));
+    const start = Date.now();
+
+    const admin = kafka.admin();
+    await admin.connect();
+    const accepted = async () => {
+      const [offsets] = await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topic] });
+      return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    };
+    const cpu = new CpuMeter(
+      new Map(
+        Object.entries({
+          producer: producer.pid,
+          ingest: ingest.pid,
+          worker: worker.pid,
+          temporal: readPid(temporalPaths(config).process),
+          kafka: readPid(kafkaPaths(config).process),
+          bench: process.pid,
+        }).filter((entry): entry is [string, number] => entry[1] !== undefined),
+      ),
+    );
+
+    // --- Sample once a second until the producer is done and the pipeline has caught up.
+    const timeline: Array<{ t: number; produced: number; accepted: number }> = [];
+    const measureFrom = options.warmup;
+    const measureTo = options.warmup + options.seconds;
+    let atMeasureFrom: Map<string, number> | undefined;
+    let atMeasureTo: Map<string, number> | undefined;
+    let sdkFrom: Map<string, number> | undefined;
+    let sdkTo: Map<string, number> | undefined;
+    let cores: Record<string, number> = {};
+    let killAt: number | undefined;
+    let restartedAt: number | undefined;
+    const drainDeadline = () => start + (plan.seconds + 120) * 1000;
+    for (;;) {
+      await sleep(1000 - ((Date.now() - start) % 1000));
+      const t = Math.round((Date.now() - start) / 1000);
+      timeline.push({ t, produced: produced.sent, accepted: await accepted() });
+      if (t >= measureFrom && !atMeasureFrom) {
+        atMeasureFrom = await scrape(ingestPort);
+        sdkFrom = await scrape(sdkPort);
+        cpu.start();
+      }
+      if (t >= measureTo && !atMeasureTo) {
+        atMeasureTo = await scrape(ingestPort);
+        sdkTo = await scrape(sdkPort);
+        cores = cpu.stop();
+        say(`measured: ${JSON.stringify(cores)} cores`);
+      }
+      if (recoverySeconds > 0 && killAt === undefined && t >= measureTo + 5) {
+        say('kill -9 the worker, start another');
+        killAt = Date.now();
+        worker.child.kill('SIGKILL');
+        worker = await startVigil('worker', env, path.join(logDir, `${runName}-worker-2.log`));
+        children.push(worker);
+        restartedAt = Date.now();
+      }
+      for (const child of children) {
+        if (child.exit && child.exit.signal !== 'SIGKILL') throw new Error(`a pipeline process exited on its own: ${JSON.stringify(child.exit)}`);
+      }
+      const last = timeline.at(-1)!;
+      if (produced.done && last.accepted >= produced.sent && latencies.length >= produced.spikes) break;
+      if (Date.now() > drainDeadline()) {
+        say(`not drained: accepted ${last.accepted}/${produced.sent}, anomalies ${latencies.length}/${produced.spikes}`);
+        break;
+      }
+      if (t % 10 === 0) say(`t=${t}s produced ${last.produced} accepted ${last.accepted} anomalies ${latencies.length}/${produced.spikes}`);
+    }
+    const drainedAt = Date.now();
+    if ((await producerExit) !== 0) throw new Error('the producer failed');
+
+    // --- Counts in = counts out, from the workflows themselves.
+    const applied = await appliedReadings(client, plan);
+
+    for (const child of children) await stopVigil(child);
+    await anomalyConsumer.disconnect();
+
+    // --- Ceiling 2: kafkajs alone on the very topic the pipeline read.
+    let consumeCeiling: Ceiling | undefined;
+    if (options.ceilings) {
+      say('ceiling: kafkajs consuming the same topic, no processing');
+      consumeCeiling = await rawConsumeRate(kafka, topic, `${prefix}raw-consume`);
+      say(`  ${consumeCeiling.perSecond.toFixed(0)} messages/s`);
+    }
+    await admin.disconnect();
+
+    // --- Figures.
+    const inWindow = (s: LatencySample) => s.readingTs >= start + measureFrom * 1000 && s.readingTs < start + measureTo * 1000;
+    const measuredLatencies = latencies.filter(inWindow).map((s) => s.latencyMs).sort((a, b) => a - b);
+    const point = (t: number) => timeline.find((p) => p.t >= t) ?? timeline.at(-1)!;
+    const window = { from: point(measureFrom), to: point(measureTo) };
+    const windowSeconds = window.to.t - window.from.t;
+    const metric = (m: Map<string, number> | undefined, name: string) => m?.get(name) ?? 0;
+    const signals = metric(atMeasureTo, 'vigil_signal_seconds_count') - metric(atMeasureFrom, 'vigil_signal_seconds_count');
+    const batchItems = metric(atMeasureTo, 'vigil_signal_batch_size_sum') - metric(atMeasureFrom, 'vigil_signal_batch_size_sum');
+    const afterKill = killAt === undefined ? [] : latencies.filter((s) => s.readingTs >= killAt!).sort((a, b) => a.publishedAt - b.publishedAt);
+    const firstAfterKill = latencies.filter((s) => killAt !== undefined && s.publishedAt > killAt).sort((a, b) => a.publishedAt - b.publishedAt)[0];
+    const results = {
+      runName,
+      at: new Date(start).toISOString(),
+      machine: machineDescription(),
+      options: { ...options, recoverySeconds },
+      sustained: {
+        seconds: windowSeconds,
+        producedPerSecond: (window.to.produced - window.from.produced) / windowSeconds,
+        readingsPerSecond: (window.to.accepted - window.from.accepted) / windowSeconds,
+        latencyMs: {
+          anomalies: measuredLatencies.length,
+          p50: percentile(measuredLatencies, 50),
+          p95: percentile(measuredLatencies, 95),
+          p99: percentile(measuredLatencies, 99),
+          max: measuredLatencies.at(-1) ?? null,
+        },
+        signalsPerSecond: signals / windowSeconds,
+        meanBatchSize: signals > 0 ? batchItems / signals : null,
+        cpuCores: cores,
+        /** Mean seconds of each step, from the ingest's and the Temporal SDK's own histograms. */
+        stepSeconds: {
+          ...(atMeasureFrom && atMeasureTo ? histogramMeans(atMeasureFrom, atMeasureTo, /^vigil_(signal|ingest_fetch_delay)_seconds$/) : {}),
+          ...(sdkFrom && sdkTo ? histogramMeans(sdkFrom, sdkTo, /latency/) : {}),
+        },
+      },
+      ceilings: {
+        kafkajsConsumePerSecond: consumeCeiling?.perSecond ?? null,
+        signalWithStartPerSecond: signalCeiling?.perSecond ?? null,
+        signalWithStartReadingsEach: Math.max(1, Math.round(options.rate / options.devices)),
+      },
+      recovery:
+        killAt === undefined
+          ? null
+          : {
+              workerRestartSeconds: ((restartedAt ?? killAt) - killAt) / 1000,
+              firstAnomalyAfterKillSeconds: firstAfterKill ? (firstAfterKill.publishedAt - killAt) / 1000 : null,
+              firstAnomalyOfANewReadingSeconds: afterKill[0] ? (afterKill[0].publishedAt - killAt) / 1000 : null,
+              anomaliesBackUnder2sSeconds: backUnder(afterKill, killAt, 2000),
+            },
+      counts: {
+        produced: produced.sent,
+        acceptedByTemporal: timeline.at(-1)!.accepted,
+        appliedByWorkflows: applied,
+        spikesInjected: produced.spikes,
+        anomaliesPublished: latencies.length,
+        anomaliesOnNormalReadings: falsePositives,
+        drainSeconds: (drainedAt - (start + plan.seconds * 1000)) / 1000,
+      },
+      profile: options.profile ? profileSummary(profileDir) : null,
+    };
+    const intervals = toIntervals(timeline, latencies, start);
+    fs.mkdirSync(resultsDir, { recursive: true });
+    fs.writeFileSync(path.join(resultsDir, `${options.out}.json`), `${JSON.stringify({ ...results, timeline: intervals }, null, 2)}\n`);
+    const markdown = markdownReport(results);
+    fs.writeFileSync(path.join(resultsDir, `${options.out}.md`), markdown);
+    await plotTimeline(path.join(resultsDir, `${options.out}.png`), `${options.devices} devices at ${options.rate} readings/s target`, intervals, {
+      measureFrom, measureTo, killAt: killAt === undefined ? undefined : Math.round((killAt - start) / 1000),
+    }, config.chromiumPath);
+    process.stdout.write(`${markdown}\nwritten: bench/results/${options.out}.{json,md,png}\n`);
+  } finally {
+    for (const child of children) child.child.kill('SIGKILL');
+    await cleanUp(client, kafka, config, prefix);
+    await connection.close();
+    if (!wereRunning) await servicesDown(config, (line) => say(line));
+  }
+}
+
+/** Sum of readingsApplied over the devices' workflows (queried, so a worker must be running). */
+async function appliedReadings(client: Client, plan: ProducerPlan): Promise<number> {
+  let total = 0;
+  const ids = Array.from({ length: plan.devices }, (_, i) => deviceIdOf(plan.devicePrefix, i));
+  for (let i = 0; i < ids.length; i += 50) {
+    const states = await Promise.all(ids.slice(i, i + 50).map((id) => client.workflow.getHandle(workflowIdFor(id)).query(stateQuery).catch(() => undefined)));
+    total += states.reduce((sum, s) => sum + (s?.readingsApplied ?? 0), 0);
+  }
+  return total;
+}
+
+/** Seconds from the kill until every later anomaly of a reading sent after it arrived within `ms`. */
+function backUnder(afterKill: LatencySample[], killAt: number, ms: number): number | null {
+  const lastSlow = afterKill.filter((s) => s.latencyMs > ms).at(-1);
+  const recovered = afterKill.find((s) => s.latencyMs <= ms && (!lastSlow || s.publishedAt > lastSlow.publishedAt));
+  return recovered ? (recovered.publishedAt - killAt) / 1000 : null;
+}
+
+function toIntervals(timeline: Array<{ t: number; produced: number; accepted: number }>, latencies: LatencySample[], start: number): TimelinePoint[] {
+  return timeline.slice(1).map((p, i) => {
+    const previous = timeline[i]!;
+    const seconds = Math.max(1, p.t - previous.t);
+    const published = latencies
+      .filter((s) => s.publishedAt >= start + previous.t * 1000 && s.publishedAt < start + p.t * 1000)
+      .map((s) => s.latencyMs)
+      .sort((a, b) => a - b);
+    return {
+      t: p.t,
+      producedPerSecond: (p.produced - previous.produced) / seconds,
+      acceptedPerSecond: (p.accepted - previous.accepted) / seconds,
+      p50Ms: percentile(published, 50),
+      p99Ms: percentile(published, 99),
+    };
+  });
+}
+
+function profileSummary(dir: string): Record<string, HotSpot[]> {
+  const summary: Record<string, HotSpot[]> = {};
+  for (const name of ['worker', 'ingest']) {
+    const file = busiestProfile(path.join(dir, name));
+    if (file) summary[name] = hotSpots(file);
+  }
+  return summary;
+}
+
+function machineDescription() {
+  const os = require('node:os') as typeof import('node:os');
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 1e9), node: process.version, platform: `${os.type()} ${os.release()}` };
+}
+
+/** Ends the run's workflows and deletes its topics: a benchmark leaves no load behind. */
+async function cleanUp(client: Client, kafka: ReturnType<typeof createKafka>, config: ReturnType<typeof loadConfig>, prefix: string): Promise<void> {
+  try {
+    const query = `TaskQueue = '${config.temporal.taskQueue}' AND ExecutionStatus = 'Running'`;
+    const ids: string[] = [];
+    for await (const run of client.workflow.list({ query })) ids.push(run.workflowId);
+    for (let i = 0; i < ids.length; i += 50) {
+      await Promise.all(ids.slice(i, i + 50).map((id) => client.workflow.getHandle(id).terminate('benchmark finished').catch(() => undefined)));
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    await admin.disconnect();
+  } catch (error) {
+    say(`clean-up incomplete: ${String(error)}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:e2e failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

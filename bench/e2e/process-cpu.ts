@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+
+/** Linux reports process times in clock ticks; USER_HZ is 100 on every mainstream kernel. */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system, all threads) a process has used so far; undefined once it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: fields are counted after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cores each named process used between `start()` and `stop()`. */
+export class CpuMeter {
+  private startedAt = 0;
+  private readonly first = new Map<string, number>();
+
+  constructor(private readonly pids: Map<string, number>) {}
+
+  start(): void {
+    this.startedAt = Date.now();
+    for (const [name, pid] of this.pids) {
+      const used = cpuSeconds(pid);
+      if (used !== undefined) this.first.set(name, used);
+    }
+  }
+
+  stop(): Record<string, number> {
+    const seconds = (Date.now() - this.startedAt) / 1000;
+    const cores: Record<string, number> = {};
+    for (const [name, pid] of this.pids) {
+      const before = this.first.get(name);
+      const after = cpuSeconds(pid);
+      if (before !== undefined && after !== undefined) cores[name] = Math.round(((after - before) / seconds) * 100) / 100;
+    }
+    return cores;
+  }
+}

@@ -1,0 +1,67 @@
+import type { HotSpot } from './profile';
+
+export interface BenchResults {
+  at: string;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
+  options: { devices: number; rate: number; warmup: number; seconds: number; spikesPerSecond: number; partitions: number; recoverySeconds: number };
+  sustained: {
+    seconds: number;
+    producedPerSecond: number;
+    readingsPerSecond: number;
+    latencyMs: { anomalies: number; p50: number | null; p95: number | null; p99: number | null; max: number | null };
+    signalsPerSecond: number;
+    meanBatchSize: number | null;
+    cpuCores: Record<string, number>;
+    stepSeconds: Record<string, { count: number; mean: number }>;
+  };
+  ceilings: { kafkajsConsumePerSecond: number | null; signalWithStartPerSecond: number | null; signalWithStartReadingsEach: number };
+  recovery: {
+    workerRestartSeconds: number;
+    firstAnomalyAfterKillSeconds: number | null;
+    firstAnomalyOfANewReadingSeconds: number | null;
+    anomaliesBackUnder2sSeconds: number | null;
+  } | null;
+  counts: Record<string, number>;
+  profile: Record<string, HotSpot[]> | null;
+}
+
+const int = (x: number | null) => (x === null ? '–' : Math.round(x).toLocaleString('en-US'));
+const secs = (x: number | null) => (x === null ? '–' : `${x.toFixed(1)} s`);
+
+/** The results as the markdown table BENCHMARKS.md quotes. */
+export function markdownReport(r: BenchResults): string {
+  const { sustained: s, ceilings: c, options: o } = r;
+  const lines = [
+    `### ${o.devices} devices, target ${int(o.rate)} readings/s (${r.at})`,
+    '',
+    `Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, ${r.machine.platform}, Node ${r.machine.node}. ` +
+      `Warm-up ${o.warmup} s, measured ${s.seconds} s, ${o.partitions} partitions, ${o.spikesPerSecond} spikes/s injected.`,
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| produced (readings/s) | ${int(s.producedPerSecond)} |`,
+    `| **sustained through the pipeline (readings/s)** | **${int(s.readingsPerSecond)}** |`,
+    `| latency append → anomaly published, p50 / p95 / p99 / max (ms) | ${int(s.latencyMs.p50)} / ${int(s.latencyMs.p95)} / ${int(s.latencyMs.p99)} / ${int(s.latencyMs.max)} (${s.latencyMs.anomalies} anomalies) |`,
+    `| signals/s (signalWithStart) | ${int(s.signalsPerSecond)} |`,
+    `| mean batch (readings per signal) | ${s.meanBatchSize === null ? '–' : s.meanBatchSize.toFixed(1)} |`,
+    `| CPU (cores) | ${Object.entries(s.cpuCores).map(([name, cores]) => `${name} ${cores.toFixed(2)}`).join(', ')} |`,
+    `| ceiling: kafkajs consume, no processing (messages/s) | ${int(c.kafkajsConsumePerSecond)} |`,
+    `| ceiling: Temporal signalWithStart alone (calls/s, ${c.signalWithStartReadingsEach} readings each) | ${int(c.signalWithStartPerSecond)} |`,
+  ];
+  for (const [step, { count, mean }] of Object.entries(s.stepSeconds)) {
+    lines.push(`| mean \`${step}\` (ms, ${int(count)} samples) | ${(mean * 1000).toFixed(1)} |`);
+  }
+  if (r.recovery) {
+    lines.push(
+      `| worker kill -9 → new worker polling | ${secs(r.recovery.workerRestartSeconds)} |`,
+      `| worker kill -9 → first anomaly published | ${secs(r.recovery.firstAnomalyAfterKillSeconds)} |`,
+      `| worker kill -9 → first anomaly of a reading sent after the kill | ${secs(r.recovery.firstAnomalyOfANewReadingSeconds)} |`,
+      `| worker kill -9 → anomalies back under 2 s | ${secs(r.recovery.anomaliesBackUnder2sSeconds)} |`,
+    );
+  }
+  lines.push('', `Counts: ${Object.entries(r.counts).map(([k, v]) => `${k} ${int(v)}`).join(', ')}.`, '');
+  for (const [name, spots] of Object.entries(r.profile ?? {})) {
+    lines.push(`Hot spots of the ${name}'s busiest thread (share of its busy time):`, '', '| % | function |', '|---|---|', ...spots.map((h) => `| ${h.selfPercent} | \`${h.where}\` |`), '');
+  }
+  return `${lines.join('\n')}\n`;
+}
