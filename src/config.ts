@@ -42,6 +42,8 @@ export const configSchema = z.object({
     /** Buffered, not yet acknowledged readings per partition before the partition is paused. */
     maxBufferedPerPartition: positiveInt,
     maxMessageBytes: positiveInt,
+    /** signalWithStart calls in flight at once, across devices: more floods the server and starves workflow tasks. */
+    maxSignalsInFlight: positiveInt,
   }),
   zscore: z.object({
     k: z.coerce.number().positive(),
@@ -101,6 +103,7 @@ export const configSchema = z.object({
   metrics: z.object({
     ingestPort: z.coerce.number().int().min(0).max(65535),
     workerPort: z.coerce.number().int().min(0).max(65535),
+    sinkPort: z.coerce.number().int().min(0).max(65535),
     /** The Temporal SDK's own worker metrics (task latencies, slots, cache); 0 turns them off. */
     sdkPort: z.coerce.number().int().min(0).max(65535),
   }),
@@ -174,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxReadingsPerSignal: env.VIGIL_MAX_READINGS_PER_SIGNAL ?? 500,
       maxBufferedPerPartition: env.VIGIL_MAX_BUFFERED_PER_PARTITION ?? 20_000,
       maxMessageBytes: env.VIGIL_MAX_MESSAGE_BYTES ?? 64 * 1024,
+      maxSignalsInFlight: env.VIGIL_MAX_SIGNALS_IN_FLIGHT ?? 16,
     },
     zscore: {
       k: env.VIGIL_ZSCORE_K ?? 4,
@@ -229,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ingestPort: env.VIGIL_INGEST_METRICS_PORT ?? 9464,
       workerPort: env.VIGIL_WORKER_METRICS_PORT ?? 9465,
       sdkPort: env.VIGIL_WORKER_SDK_METRICS_PORT ?? 9466,
+      sinkPort: env.VIGIL_SINK_METRICS_PORT ?? 9467,
     },
     logLevel: env.LOG_LEVEL,
   };

@@ -69,6 +69,7 @@ export class Ingest {
       config.ingest.maxReadingsPerSignal,
       (readings) => this.onSignalled(readings),
       (deviceId, error) => log.debug({ deviceId, err: error }, 'signal abandoned'),
+      config.ingest.maxSignalsInFlight,
     );
   }
 

@@ -32,7 +32,7 @@ export const workerMetrics = {
   aggregates: new Counter({ name: 'vigil_aggregates_total', help: 'Window aggregates published, by kind and finality', labelNames: ['kind', 'final'], registers: [registry] }),
   lateReadings: new Counter({ name: 'vigil_late_readings_total', help: 'Readings refused as later than the allowed lateness (dead-lettered)', registers: [registry] }),
   htmReadings: new Counter({ name: 'vigil_htm_readings_total', help: 'Readings scored by HTM models', registers: [registry] }),
-  htmWarmingUp: new Counter({ name: 'vigil_htm_warming_up_batches_total', help: 'HTM batches scored while a model still learnt its value range', registers: [registry] }),
+  htmWarmingUp: new Gauge({ name: 'vigil_htm_models_warming_up', help: 'HTM models this worker last scored while they still learnt their value range', registers: [registry] }),
   htmModels: new Gauge({ name: 'vigil_htm_models_live', help: 'HTM models held live by this worker’s scoring threads', registers: [registry] }),
   htmRestores: new Histogram({
     name: 'vigil_htm_restore_seconds', help: 'Time to rebuild an HTM model from its checkpoint and the readings since', registers: [registry],

@@ -7,7 +7,7 @@ import { configuredFormats, decodeMessage } from './formats';
 import type { InputFormat } from './formats/format';
 import { createKafka } from './kafka/client';
 import { logger } from './logger';
-import { sinkMetrics } from './metrics';
+import { serveMetrics, sinkMetrics } from './metrics';
 import type { Reading, Source } from './reading';
 import { migrate } from './sink/migrate';
 import { anomalyRows, hourlyAggregateRows, readingRows, writeTables } from './sink/tables';
@@ -96,6 +96,8 @@ export class Sink {
 }
 
 export async function runSink(config: Config): Promise<void> {
+  // The stop handler exits the process, which also ends the metrics server.
+  await serveMetrics(config.metrics.sinkPort);
   const sink = new Sink(config);
   await sink.start();
   const stop = () => void sink.stop().then(() => process.exit(0), () => process.exit(1));

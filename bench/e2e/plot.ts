@@ -12,6 +12,7 @@ export interface TimelinePoint {
   t: number;
   producedPerSecond: number;
   acceptedPerSecond: number;
+  appliedPerSecond: number;
   /** Latency of the anomalies published in this interval, milliseconds; null when none were. */
   p50Ms: number | null;
   p99Ms: number | null;
@@ -50,7 +51,8 @@ const common = (y) => ({ animation: false, responsive: false, parsing: false, pl
   scales: { x: { type: 'linear', title: { display: true, text: 'seconds since the producer started' } }, y: { beginAtZero: true, title: { display: true, text: y } } } });
 new Chart(document.getElementById('rate'), { type: 'line', plugins: [markPlugin], options: common('readings per second'), data: { datasets: [
   { label: 'produced', data: ${series((p) => p.producedPerSecond)}, borderColor: '#999', pointRadius: 0 },
-  { label: 'accepted by Temporal (ingest commits)', data: ${series((p) => p.acceptedPerSecond)}, borderColor: '#1f77b4', pointRadius: 0 } ] } });
+  { label: 'accepted by Temporal (ingest commits)', data: ${series((p) => p.acceptedPerSecond)}, borderColor: '#1f77b4', pointRadius: 0 },
+  { label: 'applied by the device workflows', data: ${series((p) => p.appliedPerSecond)}, borderColor: '#ff7f0e', pointRadius: 0 } ] } });
 new Chart(document.getElementById('latency'), { type: 'line', plugins: [markPlugin], options: common('append → anomaly published (ms)'), data: { datasets: [
   { label: 'p50', data: ${series((p) => p.p50Ms)}, borderColor: '#2ca02c', pointRadius: 0, spanGaps: true },
   { label: 'p99', data: ${series((p) => p.p99Ms)}, borderColor: '#d62728', pointRadius: 0, spanGaps: true } ] } });

@@ -8,6 +8,7 @@ export interface BenchResults {
     seconds: number;
     producedPerSecond: number;
     readingsPerSecond: number;
+    acceptedPerSecond: number;
     latencyMs: { anomalies: number; p50: number | null; p95: number | null; p99: number | null; max: number | null };
     signalsPerSecond: number;
     meanBatchSize: number | null;
@@ -19,7 +20,7 @@ export interface BenchResults {
     workerRestartSeconds: number;
     firstAnomalyAfterKillSeconds: number | null;
     firstAnomalyOfANewReadingSeconds: number | null;
-    anomaliesBackUnder2sSeconds: number | null;
+    latencyBackToP99Seconds: number | null;
   } | null;
   counts: Record<string, number>;
   profile: Record<string, HotSpot[]> | null;
@@ -40,7 +41,8 @@ export function markdownReport(r: BenchResults): string {
     '| figure | value |',
     '|---|---|',
     `| produced (readings/s) | ${int(s.producedPerSecond)} |`,
-    `| **sustained through the pipeline (readings/s)** | **${int(s.readingsPerSecond)}** |`,
+    `| accepted by Temporal (signalled, offsets committed; readings/s) | ${int(s.acceptedPerSecond)} |`,
+    `| **applied by the device workflows (readings/s)** | **${int(s.readingsPerSecond)}** |`,
     `| latency append → anomaly published, p50 / p95 / p99 / max (ms) | ${int(s.latencyMs.p50)} / ${int(s.latencyMs.p95)} / ${int(s.latencyMs.p99)} / ${int(s.latencyMs.max)} (${s.latencyMs.anomalies} anomalies) |`,
     `| signals/s (signalWithStart) | ${int(s.signalsPerSecond)} |`,
     `| mean batch (readings per signal) | ${s.meanBatchSize === null ? '–' : s.meanBatchSize.toFixed(1)} |`,
@@ -56,7 +58,7 @@ export function markdownReport(r: BenchResults): string {
       `| worker kill -9 → new worker polling | ${secs(r.recovery.workerRestartSeconds)} |`,
       `| worker kill -9 → first anomaly published | ${secs(r.recovery.firstAnomalyAfterKillSeconds)} |`,
       `| worker kill -9 → first anomaly of a reading sent after the kill | ${secs(r.recovery.firstAnomalyOfANewReadingSeconds)} |`,
-      `| worker kill -9 → anomalies back under 2 s | ${secs(r.recovery.anomaliesBackUnder2sSeconds)} |`,
+      `| worker kill -9 → latency back under the measured p99 (2 s at least) for good | ${secs(r.recovery.latencyBackToP99Seconds)} |`,
     );
   }
   lines.push('', `Counts: ${Object.entries(r.counts).map(([k, v]) => `${k} ${int(v)}`).join(', ')}.`, '');

@@ -24,6 +24,8 @@ export interface HtmScoreReply {
  * it at exactly that point, so a retry, a crash or another worker gives the same scores.
  */
 export function createHtmActivities(producer: Producer, scorer: HtmScorer, enrichedTopic: string) {
+  // (device, field) pairs whose model, when this worker last scored it, still learnt its range.
+  const warmingUp = new Set<string>();
   return {
     async scoreHtm(request: HtmScoreRequest): Promise<HtmScoreReply> {
       const { sources, ...input } = request;
@@ -56,7 +58,10 @@ export function createHtmActivities(producer: Producer, scorer: HtmScorer, enric
         })),
       });
       workerMetrics.htmReadings.inc(newCount);
-      if (output.results.some((r) => r.learningRange)) workerMetrics.htmWarmingUp.inc();
+      const model = JSON.stringify([input.deviceId, input.field]);
+      if (output.results.at(-1)?.learningRange) warmingUp.add(model);
+      else warmingUp.delete(model);
+      workerMetrics.htmWarmingUp.set(warmingUp.size);
       return {
         verdicts: output.results.map(({ rawScore, likelihood, logLikelihood, spatialAnomaly, score, prediction }) => ({ rawScore, likelihood, logLikelihood, spatialAnomaly, score, prediction })),
         checkpointVersion: output.checkpointVersion,

@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   log,
+  metricMeter,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -55,6 +56,12 @@ const { scoreHtm } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
+
+/**
+ * Readings applied by device workflows, through the SDK's meter (on the worker's SDK metrics
+ * endpoint): the SDK skips it while replaying, so each reading counts once.
+ */
+const readingsApplied = metricMeter.createCounter('vigil_readings_applied', 'readings', 'Readings applied by device workflows (re-sent and late ones excluded)');
 
 /** Items applied per workflow task: with the seasonal forest, about a quarter second of work. */
 const MAX_ITEMS_PER_TASK = 500;
@@ -178,7 +185,9 @@ interface WindowUpdates {
  */
 async function applyAndPublish(state: DeviceState, items: SourcedItem[], windowUpdates: WindowUpdates): Promise<boolean> {
   const before = state.connection.status;
+  const appliedBefore = state.readingsApplied;
   const anomalies: AnomalyEvent[] = items.flatMap((item) => applyItem(state, item));
+  readingsApplied.add(state.readingsApplied - appliedBefore);
   const deviceEvents: DeviceEvent[] = [];
   if (items.some((item) => 'reading' in item)) {
     state.connection.lastSeenAt = Date.now();

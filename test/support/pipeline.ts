@@ -44,6 +44,8 @@ export class Pipeline {
       VIGIL_SINK_GROUP_ID: `${prefix}sink`,
       VIGIL_INGEST_METRICS_PORT: '0',
       VIGIL_WORKER_METRICS_PORT: '0',
+      VIGIL_WORKER_SDK_METRICS_PORT: '0',
+      VIGIL_SINK_METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
     };
     this.config = loadConfig(this.env);

@@ -216,3 +216,37 @@ describe('DeviceDispatcher', () => {
     expect(h.errors.map(([d]) => d)).toEqual(['a']);
   });
 });
+
+describe('DeviceDispatcher with a global limit', () => {
+  it('keeps at most maxInFlight signals out, gives freed slots to devices in turn, and coalesces what waits', async () => {
+    const calls: Array<{ deviceId: string; offsets: number[]; resolve: () => void }> = [];
+    const dispatcher = new DeviceDispatcher(
+      (deviceId, items) => new Promise<void>((resolve) => calls.push({ deviceId, offsets: items.map((i) => i.source.offset), resolve })),
+      100,
+      () => undefined,
+      () => undefined,
+      2,
+    );
+    dispatcher.enqueue('a', reading('a', 1));
+    dispatcher.enqueue('b', reading('b', 2));
+    dispatcher.enqueue('c', reading('c', 3));
+    dispatcher.enqueue('a', reading('a', 4));
+    dispatcher.enqueue('c', reading('c', 5));
+    expect(calls.map((c) => [c.deviceId, c.offsets])).toEqual([['a', [1]], ['b', [2]]]);
+    expect(dispatcher.signalsInFlight).toBe(2);
+    calls[0]!.resolve(); // a's slot goes to c, first in line; a queues behind it
+    await settle();
+    expect(calls.map((c) => [c.deviceId, c.offsets])).toEqual([['a', [1]], ['b', [2]], ['c', [3, 5]]]);
+    calls[1]!.resolve();
+    await settle();
+    expect(calls.at(-1)).toMatchObject({ deviceId: 'a', offsets: [4] });
+    expect(dispatcher.signalsInFlight).toBe(2);
+    let idle = false;
+    void dispatcher.idle().then(() => (idle = true));
+    calls[2]!.resolve();
+    calls[3]!.resolve();
+    await settle();
+    expect(idle).toBe(true);
+    expect(dispatcher.signalsInFlight).toBe(0);
+  });
+});
