@@ -220,19 +220,24 @@ async function main(): Promise<void> {
         if (child.exit && child.exit.signal !== 'SIGKILL') throw new Error(`a pipeline process exited on its own: ${JSON.stringify(child.exit)}`);
       }
       const last = timeline.at(-1)!;
-      if (produced.done && last.applied >= produced.sent && latencies.length >= produced.spikes) break;
+      // The applied counter can run ahead (a retried workflow task counts again): the exact count is queried below.
+      if (produced.done && last.accepted >= produced.sent && last.applied >= produced.sent && latencies.length >= produced.spikes) break;
       if (Date.now() > drainDeadline()) {
         say(`not drained: applied ${last.applied}/${produced.sent}, anomalies ${latencies.length}/${produced.spikes}`);
         break;
       }
       if (t % 10 === 0) say(`t=${t}s produced ${last.produced} accepted ${last.accepted} applied ${last.applied} anomalies ${latencies.length}/${produced.spikes}`);
     }
-    const drainedAt = Date.now();
     if ((await producerExit) !== 0) throw new Error('the producer failed');
 
-    // --- Counts in = counts out, from the workflows themselves.
-    const appliedInStates = await appliedReadings(client, plan);
+    // --- Counts in = counts out, from the workflows themselves, once they have caught up.
+    let appliedInStates = await appliedReadings(client, plan);
+    while (appliedInStates < produced.sent && Date.now() < drainDeadline()) {
+      await sleep(2000);
+      appliedInStates = await appliedReadings(client, plan);
+    }
 
+    const drainedAt = Date.now();
     for (const child of children) await stopVigil(child);
     await anomalyConsumer.disconnect();
 
