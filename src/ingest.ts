@@ -257,8 +257,14 @@ export class Ingest {
         committing.push([state, state.uncommitted]);
       }
       if (state.paused && tracker.outstanding < this.config.ingest.maxBufferedPerPartition / 2) {
-        state.paused = false;
-        this.consumer.resume([{ topic, partitions: [partition] }]);
+        try {
+          this.consumer.resume([{ topic, partitions: [partition] }]);
+          state.paused = false;
+        } catch (error) {
+          // kafkajs throws between a consumer crash (a broker restart) and its own restart; thrown
+          // here it would end the process. The next commit, or the rejoin's onRebalance, resumes it.
+          log.warn({ err: error, topic, partition }, 'partition not resumed yet');
+        }
       }
     }
     if (offsets.length === 0) return;

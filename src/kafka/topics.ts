@@ -1,11 +1,19 @@
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config';
 
+/**
+ * Input topics take messages far above the ingest's own limit (`VIGIL_MAX_MESSAGE_BYTES`), so an
+ * oversized message reaches the ingest and is dead-lettered as `oversized`, where it can be seen,
+ * instead of failing at the producer. Kafka's default is 1 MB.
+ */
+export const INPUT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+
 export function topicSpecs(config: Config) {
   const { topics, readingsPartitions, inputs } = config.kafka;
   const inputTopics = new Set([topics.readings, ...inputs.map((input) => input.topic)]);
+  const inputConfig = [{ name: 'max.message.bytes', value: String(INPUT_MAX_MESSAGE_BYTES) }];
   return [
-    ...[...inputTopics].map((topic) => ({ topic, numPartitions: readingsPartitions })),
+    ...[...inputTopics].map((topic) => ({ topic, numPartitions: readingsPartitions, configEntries: inputConfig })),
     { topic: topics.dlq, numPartitions: 1 },
     { topic: topics.anomalies, numPartitions: 4 },
     { topic: topics.enriched, numPartitions: 4 },

@@ -99,11 +99,13 @@ describe('HTM end to end on the real services (seed 002)', () => {
     const sample = sampleFor(p);
     const worker = await p.start('worker');
     await p.start('ingest');
-    const replayed = await p.vigil(['replay', sample.file, '--format', 'epa', '--accelerator', String(3600 * 50)]);
-    expect(replayed.code, replayed.stderr).toBe(0);
+    // About 10 s of replay: the worker is killed while readings are still being sent.
+    const replaying = p.vigil(['replay', sample.file, '--format', 'epa', '--accelerator', String(3600 * 50)]);
     await waitFor('part of the stream enriched', () => records.length >= 250, 120_000);
     worker.kill('SIGKILL');
     expect(records.length).toBeLessThan(sample.readings.length); // the kill really was mid-stream
+    const replayed = await replaying;
+    expect(replayed.code, replayed.stderr).toBe(0);
     await p.start('worker');
     await waitFor('every reading enriched', () => new Set(records.map((r) => `${r.source.partition}/${r.source.offset}`)).size >= sample.readings.length, 180_000);
     expectReferenceScores(records, sample);

@@ -6,7 +6,7 @@ import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { type Config, loadConfig } from '../../src/config';
 import type { DeviceState } from '../../src/device-state';
 import { type Aggregate, aggregateSchema, type AnomalyEvent, anomalyEventSchema, type DeviceEvent, deviceEventSchema } from '../../src/events';
-import { createKafka } from '../../src/kafka/client';
+import { createIdempotentProducer, createKafka } from '../../src/kafka/client';
 import { ensureTopics } from '../../src/kafka/topics';
 import { workflowIdFor } from '../../src/reading';
 import { stateQuery } from '../../src/workflows/definitions';
@@ -147,11 +147,17 @@ export class Pipeline {
     );
   }
 
-  async send(messages: Array<{ key: string | null; value: Buffer | string | null }>, topic: string): Promise<void> {
-    const producer = this.kafka.producer();
+  /**
+   * Sends each message exactly once, also across a broker restart: the producer is idempotent,
+   * and keyless messages go to partition 0. kafkajs retries a partly failed send whole, and
+   * would spread keyless messages anew, which the broker sees as out-of-order sequences.
+   */
+  async send(messages: Array<{ key: Buffer | string | null; value: Buffer | string | null }>, topic: string): Promise<void> {
+    const producer = createIdempotentProducer(this.kafka);
     await producer.connect();
-    for (let i = 0; i < messages.length; i += 1000) {
-      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
+    const placed = messages.map((message) => (message.key === null ? { ...message, partition: 0 } : message));
+    for (let i = 0; i < placed.length; i += 1000) {
+      await producer.send({ topic, acks: -1, messages: placed.slice(i, i + 1000) });
     }
     await producer.disconnect();
   }

@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Pipeline, waitFor } from '../support/pipeline';
+import { expectSurvived, faultRun, ingestBacklog, streamInChunks } from '../support/faults';
+import { flagged, waitUntilDrained } from '../support/sensor-run';
+
+let pipeline: Pipeline | undefined;
+afterEach(async () => {
+  await pipeline?.tearDown();
+  pipeline = undefined;
+});
+
+describe('faults: worker and ingest processes', () => {
+  it('gives the same anomalies and final models when the worker is killed with SIGKILL mid-stream and restarted', async () => {
+    const p = (pipeline = new Pipeline('fault-worker-kill'));
+    const { sample, bad, messages, topic, processes } = await faultRun(p);
+    const worker = await processes.start('worker');
+    await processes.start('ingest');
+
+    await streamInChunks(p, topic, messages, 10, async (chunk) => {
+      if (chunk !== 3) return;
+      await waitFor('some anomalies before the kill', () => flagged(p.anomalies).length >= 3, 120_000);
+      expect(flagged(p.anomalies).length, 'the kill comes mid-stream').toBeLessThan(sample.spikes.length);
+      processes.kill(worker);
+    });
+    await processes.start('worker');
+
+    const states = await waitUntilDrained(p, sample, bad.length, { stillHealthy: () => processes.expectNoCrash() });
+    expectSurvived(p, processes, { sample, bad, sent: messages.length, states });
+  });
+
+  it('applies every reading once when the ingest is killed with SIGKILL while signals are in flight, and restarted', async () => {
+    const p = (pipeline = new Pipeline('fault-ingest-kill'));
+    const { sample, bad, messages, topic, processes } = await faultRun(p);
+    await processes.start('worker');
+    const ingest = await processes.start('ingest');
+
+    await streamInChunks(p, topic, messages, 10, async (chunk) => {
+      if (chunk !== 3) return;
+      // Taken but neither signalled nor dead-lettered yet: what a crash must not lose or double.
+      await waitFor('messages in flight in the ingest', async () => (await ingestBacklog(p)) > 0, 60_000);
+      processes.kill(ingest);
+      await processes.start('ingest');
+    });
+
+    const states = await waitUntilDrained(p, sample, bad.length, { stillHealthy: () => processes.expectNoCrash() });
+    expectSurvived(p, processes, { sample, bad, sent: messages.length, states });
+  });
+
+  it('keeps every reading once and in order when a second ingest and worker join mid-stream and the first ones stop with SIGTERM', async () => {
+    const p = (pipeline = new Pipeline('fault-rebalance'));
+    const { sample, bad, messages, topic, processes } = await faultRun(p);
+    const firstWorker = await processes.start('worker');
+    const firstIngest = await processes.start('ingest');
+
+    await streamInChunks(p, topic, messages, 10, async (chunk) => {
+      // Same consumer group and task queue: the partitions and the workflow tasks are shared out anew.
+      if (chunk === 2) await Promise.all([processes.start('ingest'), processes.start('worker')]);
+      if (chunk === 5) await processes.stop(firstIngest);
+      if (chunk === 7) await processes.stop(firstWorker);
+    });
+
+    const states = await waitUntilDrained(p, sample, bad.length, { stillHealthy: () => processes.expectNoCrash() });
+    expectSurvived(p, processes, { sample, bad, sent: messages.length, states });
+    const secondIngest = await p.metrics('ingest');
+    expect(secondIngest.get(`vigil_ingest_messages_total{topic="${topic}"}`), 'the second ingest took over partitions').toBeGreaterThan(0);
+  });
+});

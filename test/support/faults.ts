@@ -1,0 +1,133 @@
+import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'vitest';
+import type { DeviceState } from '../../src/device-state';
+import type { SensorSample } from '../../src/sample';
+import type { Pipeline } from './pipeline';
+import {
+  type BadMessage,
+  distinctDeadLetters,
+  expectExactlyTheSpikes,
+  expectModelsEqualReference,
+  expectPerDeviceOrder,
+  malformedMessages,
+  messagesOf,
+  readingsAppliedIn,
+  sampleFor,
+  type TestMessage,
+} from './sensor-run';
+
+type Command = 'worker' | 'ingest';
+
+interface Watched {
+  name: string;
+  child: ChildProcess;
+  /** The signal the test itself sent: the only acceptable reason for the process to end. */
+  sent?: NodeJS.Signals;
+}
+
+/**
+ * The worker and ingest processes of one fault scenario. A process may end only because the
+ * test signalled it: any other exit is a crash, which is what these scenarios look for.
+ */
+export class ProcessWatch {
+  private readonly watched: Watched[] = [];
+
+  constructor(private readonly p: Pipeline) {}
+
+  async start(command: Command): Promise<ChildProcess> {
+    const child = await this.p.start(command);
+    const count = this.watched.filter((w) => w.name.startsWith(command)).length;
+    this.watched.push({ name: `${command} #${count + 1} (pid ${child.pid})`, child });
+    return child;
+  }
+
+  kill(child: ChildProcess): void {
+    this.signal(child, 'SIGKILL');
+  }
+
+  /** SIGTERM, then waits for the graceful stop to finish. */
+  async stop(child: ChildProcess): Promise<void> {
+    const exited = new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+    this.signal(child, 'SIGTERM');
+    await exited;
+  }
+
+  /** Every process is still running, or ended as the signal the test sent it asks. */
+  expectNoCrash(): void {
+    for (const { name, child, sent } of this.watched) {
+      const { exitCode, signalCode } = child;
+      const ending = `exit code ${exitCode}, signal ${signalCode}`;
+      if (exitCode === null && signalCode === null) continue;
+      if (sent === 'SIGKILL') expect(signalCode, `${name} was killed by the test`).toBe('SIGKILL');
+      else if (sent === 'SIGTERM') expect(exitCode, `${name} stopped cleanly on SIGTERM (${ending})`).toBe(0);
+      else expect.fail(`${name} ended on its own (${ending}); see test-results/${this.p.name}-*.log`);
+    }
+  }
+
+  private signal(child: ChildProcess, signal: NodeJS.Signals): void {
+    const watched = this.watched.find((w) => w.child === child);
+    if (!watched) throw new Error('not a watched process');
+    watched.sent = signal;
+    child.kill(signal);
+  }
+}
+
+/** Sets up the pipeline's slice of the services for the 20-device sample with 100 bad records among it. */
+export async function faultRun(p: Pipeline) {
+  await p.setUp();
+  const sample = sampleFor(p);
+  const bad = malformedMessages(`${p.runName}-dev-1`);
+  return { sample, bad, messages: messagesOf(sample, bad), topic: p.topicFor('sensor'), processes: new ProcessWatch(p) };
+}
+
+/**
+ * Sends the messages in `chunks` parts with a short pause after each, so the pipeline is
+ * still busy when `afterChunk(i)` brings a fault in.
+ */
+export async function streamInChunks(
+  p: Pipeline,
+  topic: string,
+  messages: TestMessage[],
+  chunks: number,
+  afterChunk: (chunk: number) => Promise<void> | void,
+): Promise<void> {
+  const size = Math.ceil(messages.length / chunks);
+  for (let i = 0; i < chunks; i += 1) {
+    await p.send(messages.slice(i * size, (i + 1) * size), topic);
+    await afterChunk(i);
+    await sleep(200);
+  }
+}
+
+/** In = processed + dead-lettered: every message sent was applied once or dead-lettered. */
+export function expectInEqualsOut(p: Pipeline, states: Map<string, DeviceState>, sent: number): void {
+  const applied = readingsAppliedIn(states);
+  const deadLettered = distinctDeadLetters(p).length;
+  expect(applied + deadLettered, `in (${sent}) = processed (${applied}) + dead-lettered (${deadLettered})`).toBe(sent);
+}
+
+/** Messages the ingest has taken but not yet signalled to Temporal nor dead-lettered. */
+export async function ingestBacklog(p: Pipeline): Promise<number> {
+  const metrics = await p.metrics('ingest');
+  const sum = (prefix: string) => [...metrics].filter(([name]) => name.startsWith(prefix)).reduce((total, [, value]) => total + value, 0);
+  return sum('vigil_ingest_messages_total{') - sum('vigil_signal_batch_size_sum') - sum('vigil_dead_letters_total{');
+}
+
+/**
+ * What every fault scenario must end with: no process crashed, every message applied once or
+ * dead-lettered with its reason, the models and anomalies of an uninterrupted run, in order.
+ */
+export function expectSurvived(
+  p: Pipeline,
+  processes: ProcessWatch,
+  outcome: { sample: SensorSample; bad: BadMessage[]; sent: number; states: Map<string, DeviceState> },
+): void {
+  processes.expectNoCrash();
+  expectInEqualsOut(p, outcome.states, outcome.sent);
+  const reasons = distinctDeadLetters(p).map((letter) => letter.headers['vigil.dlq.reason'] ?? '(none)');
+  expect(reasons.sort(), 'each bad message dead-lettered with its reason').toEqual(outcome.bad.map((b) => b.reason).sort());
+  expectModelsEqualReference(outcome.states, outcome.sample);
+  expectExactlyTheSpikes(p.anomalies, outcome.sample);
+  expectPerDeviceOrder(p.anomalies);
+}
