@@ -148,7 +148,11 @@ export async function startBoard(config: Config, options: { port: number; fromBe
     async close() {
       clearInterval(ticker);
       for (const stream of streams) stream.end();
-      await new Promise((resolve) => server.close(resolve));
+      // An open page reconnects its event stream over a kept-alive socket at once; closing only
+      // the listener would wait for that browser for ever.
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      await closed;
       await consumer.disconnect();
       await client.connection.close();
     },
