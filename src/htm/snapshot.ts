@@ -215,37 +215,33 @@ export class SnapshotReader {
     return out;
   }
 
+  f32(): number {
+    this.need(4);
+    const value = this.view.getFloat32(this.offset, true);
+    this.offset += 4;
+    return value;
+  }
+
   u16Array(length: number): Uint16Array {
-    const out = new Uint16Array(length);
-    if (HOST_IS_LITTLE_ENDIAN) new Uint8Array(out.buffer).set(this.raw(length * 2));
-    else for (let i = 0; i < length; i++) out[i] = this.u16();
-    return out;
+    return this.fill(new Uint16Array(length), () => this.u16());
   }
 
   u32Array(length: number): Uint32Array {
-    const out = new Uint32Array(length);
-    if (HOST_IS_LITTLE_ENDIAN) new Uint8Array(out.buffer).set(this.raw(length * 4));
-    else for (let i = 0; i < length; i++) out[i] = this.u32();
-    return out;
+    return this.fill(new Uint32Array(length), () => this.u32());
   }
 
   f32Array(length: number): Float32Array {
-    const out = new Float32Array(length);
-    if (HOST_IS_LITTLE_ENDIAN) new Uint8Array(out.buffer).set(this.raw(length * 4));
-    else {
-      for (let i = 0; i < length; i++) {
-        this.need(4);
-        out[i] = this.view.getFloat32(this.offset, true);
-        this.offset += 4;
-      }
-    }
-    return out;
+    return this.fill(new Float32Array(length), () => this.f32());
   }
 
   f64Array(length: number): Float64Array {
-    const out = new Float64Array(length);
-    if (HOST_IS_LITTLE_ENDIAN) new Uint8Array(out.buffer).set(this.raw(length * 8));
-    else for (let i = 0; i < length; i++) out[i] = this.f64();
+    return this.fill(new Float64Array(length), () => this.f64());
+  }
+
+  /** Snapshots are little-endian: a little-endian host copies the bytes, another reads each value. */
+  private fill<T extends Uint16Array | Uint32Array | Float32Array | Float64Array>(out: T, readOne: () => number): T {
+    if (HOST_IS_LITTLE_ENDIAN) new Uint8Array(out.buffer).set(this.raw(out.byteLength));
+    else for (let i = 0; i < out.length; i++) out[i] = readOne();
     return out;
   }
 

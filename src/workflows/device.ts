@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { Publication } from '../activities/publish';
-import { applyHtmResults, applyItem, type DeviceState, type HtmQueued, initialDeviceState, type SourcedItem, withThresholdChanges, type ZScoreConfig, zscoreConfigSchema } from '../device-state';
+import { applyHtmResults, applyItem, type DeviceState, type HtmQueued, initialDeviceState, type SourcedItem, type SourcedReading, withThresholdChanges, type ZScoreConfig, zscoreConfigSchema } from '../device-state';
 import { flushWindows } from '../detectors/windows';
 import { zscoreRuleSchema } from '../detectors/zscore';
 import type { Aggregate, AnomalyEvent, DeviceEvent } from '../events';
@@ -182,26 +182,41 @@ interface WindowUpdates {
  * were published.
  */
 async function applyAndPublish(state: DeviceState, items: SourcedItem[], windowUpdates: WindowUpdates): Promise<boolean> {
-  const before = state.connection.status;
   const appliedBefore = state.readingsApplied;
-  const anomalies: AnomalyEvent[] = items.flatMap((item) => applyItem(state, item));
+  const { anomalies, deviceEvents } = applyItems(state, items);
   readingsApplied.add(state.readingsApplied - appliedBefore);
-  const deviceEvents: DeviceEvent[] = [];
-  if (items.some((item) => 'reading' in item)) {
-    state.connection.lastSeenAt = Date.now();
-    if (before !== 'CONNECTED' && state.connection.status === 'CONNECTED') deviceEvents.push(deviceEvent(state, 'CONNECTED'));
-  }
   if (state.htmQueue.length > 0) anomalies.push(...(await scoreHtmFields(state, state.htmQueue.splice(0))));
   const late = state.lateReadings.splice(0);
   // Window updates ride along with anything published anyway, and are otherwise rate-limited.
   const updateWindows = anomalies.length > 0 || deviceEvents.length > 0 || late.length > 0 || Date.now() >= windowUpdates.nextAt;
   const aggregates = updateWindows ? takeWindowUpdates(state, windowUpdates) : [];
+  await publish(state, { anomalies, aggregates, deviceEvents, late });
+  return updateWindows;
+}
+
+/** Applies the items in order, and says what the connection did. */
+function applyItems(state: DeviceState, items: SourcedItem[]): { anomalies: AnomalyEvent[]; deviceEvents: DeviceEvent[] } {
+  const before = state.connection.status;
+  const anomalies = items.flatMap((item) => applyItem(state, item));
+  const deviceEvents: DeviceEvent[] = [];
+  // Data, even re-delivered, is a sign of life; control messages are not.
+  if (items.some((item) => 'reading' in item)) {
+    state.connection.lastSeenAt = Date.now();
+    if (before !== 'CONNECTED' && state.connection.status === 'CONNECTED') deviceEvents.push(deviceEvent(state, 'CONNECTED'));
+  }
+  return { anomalies, deviceEvents };
+}
+
+/** Publishes in as few activity calls as the chunk size allows, anomalies first. */
+async function publish(
+  state: DeviceState,
+  { anomalies, aggregates, deviceEvents, late }: { anomalies: AnomalyEvent[]; aggregates: Aggregate[]; deviceEvents: DeviceEvent[]; late: SourcedReading[] },
+): Promise<void> {
   const watermark = state.lastReadingTs ?? 0;
   const { allowedLatenessMs } = state.eventTime;
   const chunks: Publication[] = [];
   let [i, j, k] = [0, 0, 0];
   while (i < anomalies.length || j < aggregates.length || k < late.length || (chunks.length === 0 && deviceEvents.length > 0)) {
-    // Anomalies first: a chunk is filled with them before window results and late readings.
     const a = anomalies.slice(i, i + PUBLISH_CHUNK);
     const g = aggregates.slice(j, j + PUBLISH_CHUNK - a.length);
     const l = late.slice(k, k + PUBLISH_CHUNK - a.length - g.length);
@@ -209,7 +224,6 @@ async function applyAndPublish(state: DeviceState, items: SourcedItem[], windowU
     [i, j, k] = [i + a.length, j + g.length, k + l.length];
   }
   for (const chunk of chunks) await publishBatch(chunk);
-  return updateWindows;
 }
 
 /** The window results changed since the last update, and when the next one is due. */
@@ -220,10 +234,7 @@ function takeWindowUpdates(state: DeviceState, windowUpdates: WindowUpdates): Ag
 }
 
 async function publishWindowUpdates(state: DeviceState, windowUpdates: WindowUpdates): Promise<void> {
-  const aggregates = takeWindowUpdates(state, windowUpdates);
-  for (let i = 0; i < aggregates.length; i += PUBLISH_CHUNK) {
-    await publishBatch({ anomalies: [], aggregates: aggregates.slice(i, i + PUBLISH_CHUNK), deviceEvents: [] });
-  }
+  await publish(state, { anomalies: [], aggregates: takeWindowUpdates(state, windowUpdates), deviceEvents: [], late: [] });
 }
 
 /** Milliseconds until unpublished window changes are due (0: now); undefined when there are none. */
@@ -238,14 +249,7 @@ const minDefined = (a: number | undefined, b: number | undefined) => (a === unde
 
 /** Runs recorded before `batched-publication`: one activity per kind of output, every batch. */
 async function applyBatch(state: DeviceState, items: SourcedItem[]): Promise<void> {
-  const before = state.connection.status;
-  const anomalies: AnomalyEvent[] = items.flatMap((item) => applyItem(state, item));
-  const deviceEvents: DeviceEvent[] = [];
-  // Data, even re-delivered, is a sign of life; control messages are not.
-  if (items.some((item) => 'reading' in item)) {
-    state.connection.lastSeenAt = Date.now();
-    if (before !== 'CONNECTED' && state.connection.status === 'CONNECTED') deviceEvents.push(deviceEvent(state, 'CONNECTED'));
-  }
+  const { anomalies, deviceEvents } = applyItems(state, items);
   for (let i = 0; i < anomalies.length; i += PUBLISH_CHUNK) await publishAnomalies(anomalies.slice(i, i + PUBLISH_CHUNK));
   // Runs recorded before event-time windows existed replay without these steps.
   if (patched('event-time-windows') && state.lastReadingTs !== null) {

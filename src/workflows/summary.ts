@@ -58,8 +58,10 @@ export function deviceDetails(state: DeviceState): string {
  */
 export function summaryPublisher() {
   let published: string | undefined;
+  /** The newest reading time the published summary says; `quiet` calls leave it as it is. */
+  let progress: number | null | undefined;
   return (state: DeviceState, force: boolean, quiet = false): void => {
-    const progress = quiet ? published?.split('|')[1] : state.lastReadingTs;
+    if (!quiet) progress = state.lastReadingTs;
     const key = `${state.anomalyCount}|${progress}|${state.connection.status}|${Object.keys(state.incidents).length}`;
     if (!force && key === published) return;
     published = key;
