@@ -12,19 +12,20 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../src/config';
 import { anomalyEventSchema } from '../src/events';
+import { deviceState } from '../src/operator';
 import { createKafka } from '../src/kafka/client';
 import { ensureTopics } from '../src/kafka/topics';
-import { workflowIdFor } from '../src/reading';
 import { servicesDown, servicesStatus, servicesUp } from '../src/services';
 import { kafkaPaths } from '../src/services/kafka';
 import { readPid } from '../src/services/processes';
 import { temporalPaths } from '../src/services/temporal';
-import { stateQuery } from '../src/workflows/definitions';
+import { deleteTopicsWithPrefix, terminateRunningOn } from '../test/support/cleanup';
 import { type Ceiling, rawConsumeRate, signalWithStartRate } from './e2e/ceilings';
 import { spawnScript, startVigil, stopVigil, type VigilProcess } from './e2e/children';
 import { CpuMeter } from './e2e/process-cpu';
@@ -335,7 +336,7 @@ async function appliedReadings(client: Client, plan: ProducerPlan): Promise<numb
   let total = 0;
   const ids = Array.from({ length: plan.devices }, (_, i) => deviceIdOf(plan.devicePrefix, i));
   for (let i = 0; i < ids.length; i += 50) {
-    const states = await Promise.all(ids.slice(i, i + 50).map((id) => client.workflow.getHandle(workflowIdFor(id)).query(stateQuery).catch(() => undefined)));
+    const states = await Promise.all(ids.slice(i, i + 50).map((id) => deviceState(client, id).catch(() => undefined)));
     total += states.reduce((sum, s) => sum + (s?.readingsApplied ?? 0), 0);
   }
   return total;
@@ -401,24 +402,14 @@ function profileSummary(dir: string): Record<string, HotSpot[]> {
 }
 
 function machineDescription() {
-  const os = require('node:os') as typeof import('node:os');
   return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 1e9), node: process.version, platform: `${os.type()} ${os.release()}` };
 }
 
 /** Ends the run's workflows and deletes its topics: a benchmark leaves no load behind. */
 async function cleanUp(client: Client, kafka: ReturnType<typeof createKafka>, config: ReturnType<typeof loadConfig>, prefix: string): Promise<void> {
   try {
-    const query = `TaskQueue = '${config.temporal.taskQueue}' AND ExecutionStatus = 'Running'`;
-    const ids: string[] = [];
-    for await (const run of client.workflow.list({ query })) ids.push(run.workflowId);
-    for (let i = 0; i < ids.length; i += 50) {
-      await Promise.all(ids.slice(i, i + 50).map((id) => client.workflow.getHandle(id).terminate('benchmark finished').catch(() => undefined)));
-    }
-    const admin = kafka.admin();
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
-    await admin.disconnect();
+    await terminateRunningOn(client, config.temporal.taskQueue, 'benchmark finished');
+    await deleteTopicsWithPrefix(kafka, prefix);
   } catch (error) {
     say(`clean-up incomplete: ${String(error)}`);
   }

@@ -6,6 +6,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../../src/config';
+import { terminateWorkflows } from '../../test/support/cleanup';
 
 export interface Ceiling {
   count: number;
@@ -77,9 +78,7 @@ export async function signalWithStartRate(
   await Promise.all(Array.from({ length: options.concurrency }, lane));
   const seconds = (Date.now() - start) / 1000;
   const ids = Array.from({ length: Math.min(options.workflows, next) }, (_, i) => `${options.idPrefix}${i}`);
-  for (let i = 0; i < ids.length; i += 50) {
-    await Promise.all(ids.slice(i, i + 50).map((id) => client.workflow.getHandle(id).terminate('benchmark ceiling done').catch(() => undefined)));
-  }
+  await terminateWorkflows(client, ids, 'benchmark ceiling done');
   await connection.close();
   return { count, seconds, perSecond: count / seconds };
 }

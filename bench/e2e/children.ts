@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
+import { startVigilProcess } from '../../test/support/vigil-process';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -13,24 +13,10 @@ export interface VigilProcess {
 
 /** Starts `vigil <command>` as its own process, logging to `logFile`, and waits for its ready line. */
 export async function startVigil(command: 'worker' | 'ingest', env: NodeJS.ProcessEnv, logFile: string, nodeFlags: string[] = []): Promise<VigilProcess> {
-  const log = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(root, 'src/cli.ts'), command], {
-    cwd: root,
-    env: { ...env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', log, 'pipe'],
-  });
+  const child = await startVigilProcess(command, { env, logFile, nodeFlags });
   if (child.pid === undefined) throw new Error(`could not start vigil ${command}`);
   const started: VigilProcess = { child, pid: child.pid };
   child.once('exit', (code, signal) => (started.exit = { code, signal }));
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      fs.writeSync(log, chunk);
-      if (seen.length < 100_000) seen += chunk.toString('utf8');
-      if (seen.includes(`${command} running`)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`vigil ${command} exited with ${code} before it was ready; see ${logFile}`)));
-  });
   return started;
 }
 

@@ -1,15 +1,4 @@
-/** Prometheus text exposition as `name{labels}` → value (comments and blank lines skipped). */
-export function parseMetricsText(text: string): Map<string, number> {
-  return new Map(
-    text
-      .split('\n')
-      .filter((line) => line && !line.startsWith('#'))
-      .map((line) => {
-        const at = line.lastIndexOf(' ');
-        return [line.slice(0, at), Number(line.slice(at + 1))] as const;
-      }),
-  );
-}
+import { parseMetricsText } from '../../test/support/vigil-process';
 
 export async function scrape(port: number): Promise<Map<string, number>> {
   return parseMetricsText(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());

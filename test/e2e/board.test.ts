@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { chromiumArgs, ensureChromium } from '../../src/services/chromium';
-import { artifactsDir, Pipeline, waitFor } from '../support/pipeline';
+import { artifactsDir, type Pipeline, usePipeline, waitFor } from '../support/pipeline';
 
-let pipeline: Pipeline | undefined;
+const newPipeline = usePipeline();
 let browser: Browser;
 
 beforeAll(async () => {
@@ -14,10 +14,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-});
-afterEach(async () => {
-  await pipeline?.tearDown();
-  pipeline = undefined;
 });
 
 /** Starts the board on a free port and returns its URL (it logs `board running` with it). */
@@ -46,7 +42,7 @@ async function openBoard(url: string): Promise<{ page: Page; dialogs: string[] }
 
 describe('the Anomaly Board in a real browser', () => {
   it('shows injected anomalies within 5 s, opens a device, and keeps a hostile device id as text', async () => {
-    const p = (pipeline = new Pipeline('e2e-board'));
+    const p = newPipeline('e2e-board');
     await p.setUp();
     await p.start('worker');
     await p.start('ingest');

@@ -1,19 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EnrichedReading } from '../../src/events';
 import { enrichedReadingSchema } from '../../src/events';
 import { formats, parseText, toCanonical } from '../../src/formats';
 import { EPA_FIELD } from '../../src/formats/epa';
 import { HtmModel, type HtmResult } from '../../src/htm';
 import { epaCsvLine, epaSampleCsv, generateEpaSample } from '../../src/sample';
-import { artifactsDir, Pipeline, waitFor } from '../support/pipeline';
+import { artifactsDir, type Pipeline, usePipeline, waitFor } from '../support/pipeline';
 
-let pipeline: Pipeline | undefined;
-afterEach(async () => {
-  await pipeline?.tearDown();
-  pipeline = undefined;
-});
+const newPipeline = usePipeline();
 
 /** The EPA sample under a site number of this run's own: device ids are namespace-wide. */
 function sampleFor(p: Pipeline) {
@@ -71,7 +67,7 @@ function expectReferenceScores(records: EnrichedReading[], sample: ReturnType<ty
 
 describe('HTM end to end on the real services (seed 002)', () => {
   it('enriches every EPA reading exactly as an uninterrupted model scores it, and raises HTM anomalies where the score reaches the threshold', async () => {
-    const p = (pipeline = new Pipeline('e2e-epa'));
+    const p = newPipeline('e2e-epa');
     await p.setUp();
     const records = await collectEnriched(p);
     const sample = sampleFor(p);
@@ -92,7 +88,7 @@ describe('HTM end to end on the real services (seed 002)', () => {
   });
 
   it('gives the same enriched output when the worker is killed with SIGKILL mid-stream and restarted', async () => {
-    const p = (pipeline = new Pipeline('e2e-epa-kill'));
+    const p = newPipeline('e2e-epa-kill');
     p.env.VIGIL_HTM_CHECKPOINT_EVERY = '100'; // checkpoints on the way, and readings since the last to rebuild from
     await p.setUp();
     const records = await collectEnriched(p);

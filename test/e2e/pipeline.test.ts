@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Pipeline } from '../support/pipeline';
+import { describe, expect, it } from 'vitest';
+import { usePipeline } from '../support/pipeline';
 import {
   DEVICES,
   expectExactlyTheSpikes,
@@ -13,15 +13,11 @@ import {
   waitUntilDrained,
 } from '../support/sensor-run';
 
-let pipeline: Pipeline | undefined;
-afterEach(async () => {
-  await pipeline?.tearDown();
-  pipeline = undefined;
-});
+const newPipeline = usePipeline();
 
 describe('pipeline on the local Temporal and Kafka', () => {
   it('turns 20 devices × 500 readings into exactly the injected anomalies, once each, in device order, and dead-letters 100 bad records', async () => {
-    const p = (pipeline = new Pipeline('e2e-flow'));
+    const p = newPipeline('e2e-flow');
     await p.setUp();
     const sample = sampleFor(p);
     const malformed = malformedMessages(`${p.runName}-dev-1`);

@@ -1,14 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/sample';
-import { artifactsDir, Pipeline, waitFor } from '../support/pipeline';
+import { artifactsDir, usePipeline, waitFor } from '../support/pipeline';
 
-let pipeline: Pipeline | undefined;
-afterEach(async () => {
-  await pipeline?.tearDown();
-  pipeline = undefined;
-});
+const newPipeline = usePipeline();
 
 function writeFile(name: string, text: string): string {
   fs.mkdirSync(artifactsDir, { recursive: true });
@@ -19,7 +15,7 @@ function writeFile(name: string, text: string): string {
 
 describe('thresholds, control topic and connection state on the local Temporal and Kafka', () => {
   it('flags exactly the seed-004 records above 100 once `*,temp,,100` is applied', async () => {
-    const p = (pipeline = new Pipeline('e2e-seed004'));
+    const p = newPipeline('e2e-seed004');
     await p.setUp();
     await p.start('worker');
     await p.start('ingest');
@@ -49,7 +45,7 @@ describe('thresholds, control topic and connection state on the local Temporal a
   });
 
   it('keeps violation counters across a worker SIGKILL', async () => {
-    const p = (pipeline = new Pipeline('e2e-counters'));
+    const p = newPipeline('e2e-counters');
     await p.setUp();
     const deviceId = `${p.runName}-host`;
     const file = writeFile(`${p.runName}-thresholds.csv`, `host,field,low,high,rule,n\n${deviceId},cpu,0,80,N-consecutive,3\n`);
@@ -72,7 +68,7 @@ describe('thresholds, control topic and connection state on the local Temporal a
   });
 
   it('applies control-topic thresholds and seed-000 model pushes in order with the readings', async () => {
-    const p = (pipeline = new Pipeline('e2e-control'));
+    const p = newPipeline('e2e-control');
     await p.setUp();
     await p.start('worker');
     await p.start('ingest');

@@ -1,19 +1,15 @@
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_DEAD_LETTER_BYTES } from '../../src/ingest/dead-letters';
 import { expectSurvived, ProcessWatch, streamInChunks } from '../support/faults';
 import { HUGE_BYTES, hostileMessages, unicodeDeviceIds } from '../support/hostile';
-import { Pipeline } from '../support/pipeline';
+import { usePipeline } from '../support/pipeline';
 import { type BadMessage, deviceIdsOf, messagesOf, sampleFor, waitUntilDrained, withDeviceIds } from '../support/sensor-run';
 
 const HOSTILE = 10_000;
 const HUGE = 4;
 
-let pipeline: Pipeline | undefined;
-afterEach(async () => {
-  await pipeline?.tearDown();
-  pipeline = undefined;
-});
+const newPipeline = usePipeline();
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 
@@ -31,7 +27,7 @@ function countByReason(reasons: string[]): Record<string, number> {
 
 describe('faults: hostile input', () => {
   it('dead-letters 10,000 hostile records, each with its own reason, and applies every valid one, Unicode device ids included', async () => {
-    const p = (pipeline = new Pipeline('fault-hostile'));
+    const p = newPipeline('fault-hostile');
     await p.setUp();
     const prefix = `${p.runName}-dev-`;
     const unicodeIds = unicodeDeviceIds(p.runName);

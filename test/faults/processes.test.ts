@@ -1,17 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Pipeline, waitFor } from '../support/pipeline';
+import { describe, expect, it } from 'vitest';
+import { usePipeline, waitFor } from '../support/pipeline';
 import { expectSurvived, faultRun, ingestBacklog, streamInChunks } from '../support/faults';
 import { flagged, waitUntilDrained } from '../support/sensor-run';
 
-let pipeline: Pipeline | undefined;
-afterEach(async () => {
-  await pipeline?.tearDown();
-  pipeline = undefined;
-});
+const newPipeline = usePipeline();
 
 describe('faults: worker and ingest processes', () => {
   it('gives the same anomalies and final models when the worker is killed with SIGKILL mid-stream and restarted', async () => {
-    const p = (pipeline = new Pipeline('fault-worker-kill'));
+    const p = newPipeline('fault-worker-kill');
     const { sample, bad, messages, topic, processes } = await faultRun(p);
     const worker = await processes.start('worker');
     await processes.start('ingest');
@@ -29,7 +25,7 @@ describe('faults: worker and ingest processes', () => {
   });
 
   it('applies every reading once when the ingest is killed with SIGKILL while signals are in flight, and restarted', async () => {
-    const p = (pipeline = new Pipeline('fault-ingest-kill'));
+    const p = newPipeline('fault-ingest-kill');
     const { sample, bad, messages, topic, processes } = await faultRun(p);
     await processes.start('worker');
     const ingest = await processes.start('ingest');
@@ -47,7 +43,7 @@ describe('faults: worker and ingest processes', () => {
   });
 
   it('keeps every reading once and in order when a second ingest and worker join mid-stream and the first ones stop with SIGTERM', async () => {
-    const p = (pipeline = new Pipeline('fault-rebalance'));
+    const p = newPipeline('fault-rebalance');
     const { sample, bad, messages, topic, processes } = await faultRun(p);
     const firstWorker = await processes.start('worker');
     const firstIngest = await processes.start('ingest');

@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../../src/config';
 import { startKafka, stopKafka } from '../../src/services/kafka';
 import { startTemporal, stopTemporal } from '../../src/services/temporal';
 import { expectSurvived, faultRun, streamInChunks } from '../support/faults';
-import { Pipeline, waitFor } from '../support/pipeline';
+import { type Pipeline, usePipeline, waitFor } from '../support/pipeline';
 import { flagged, waitUntilDrained } from '../support/sensor-run';
 
-let pipeline: Pipeline | undefined;
-afterEach(async () => {
-  await pipeline?.tearDown();
-  pipeline = undefined;
-});
+const newPipeline = usePipeline();
 
 // Only a server this project runs can be restarted: one named by TEMPORAL_ADDRESS or
 // KAFKA_BROKERS belongs to someone else, so those scenarios are skipped against it.
@@ -50,7 +46,7 @@ async function restart(service: Service, config: Config): Promise<void> {
  * is down (possible when it is not Kafka itself). `env`: settings of the worker and ingest.
  */
 async function survivesRestart(name: string, service: Service, options: { streamDuringRestart: boolean; env?: NodeJS.ProcessEnv }): Promise<void> {
-  const p = (pipeline = new Pipeline(name));
+  const p = newPipeline(name);
   Object.assign(p.env, options.env);
   const { sample, bad, messages, topic, processes } = await faultRun(p);
   await processes.start('worker');

@@ -1,15 +1,17 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { afterEach } from 'vitest';
 import { type Config, loadConfig } from '../../src/config';
 import type { DeviceState } from '../../src/device-state';
 import { type Aggregate, aggregateSchema, type AnomalyEvent, anomalyEventSchema, type DeviceEvent, deviceEventSchema } from '../../src/events';
 import { createIdempotentProducer, createKafka } from '../../src/kafka/client';
 import { ensureTopics } from '../../src/kafka/topics';
-import { workflowIdFor } from '../../src/reading';
-import { stateQuery } from '../../src/workflows/definitions';
+import { deviceState } from '../../src/operator';
+import { deleteTopicsWithPrefix, terminateRunningOn } from './cleanup';
+import { parseMetricsText, startVigilProcess } from './vigil-process';
 
 const root = path.resolve(__dirname, '../..');
 export const artifactsDir = path.join(root, 'test-results');
@@ -99,26 +101,15 @@ export class Pipeline {
   /** Starts `vigil <command>` as its own process and waits for its ready line. */
   async start(command: 'worker' | 'ingest' | 'board' | 'sink', args: string[] = []): Promise<ChildProcess> {
     fs.mkdirSync(artifactsDir, { recursive: true });
-    const log = fs.openSync(path.join(artifactsDir, `${this.name}-${command}.log`), 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), command, ...args], {
-      cwd: root,
-      env: { ...this.env, LOG_LEVEL: 'info' },
-      stdio: ['ignore', log, 'pipe'],
+    return startVigilProcess(command, {
+      env: this.env,
+      args,
+      logFile: path.join(artifactsDir, `${this.name}-${command}.log`),
+      onSpawn: (child) => {
+        this.children.add(child);
+        child.once('exit', () => this.children.delete(child));
+      },
     });
-    this.children.add(child);
-    child.once('exit', () => this.children.delete(child));
-    const ready = `${command} running`;
-    await new Promise<void>((resolve, reject) => {
-      let seen = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        fs.writeSync(log, chunk);
-        seen += chunk.toString('utf8');
-        if (seen.includes(ready)) resolve();
-        if (seen.length > 100_000) seen = seen.slice(-10_000);
-      });
-      child.once('exit', (code) => reject(new Error(`${command} exited with ${code} before it was ready; see test-results/${this.name}-${command}.log`)));
-    });
-    return child;
   }
 
   /** Runs a `vigil` command with this pipeline's environment; resolves with its exit code and output. */
@@ -135,16 +126,7 @@ export class Pipeline {
     const log = fs.readFileSync(path.join(artifactsDir, `${this.name}-${command}.log`), 'utf8');
     const url = [...log.matchAll(/"metrics":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/g)].at(-1)?.[1];
     if (!url) throw new Error(`${command} did not say where its metrics are`);
-    const text = await (await fetch(url)).text();
-    return new Map(
-      text
-        .split('\n')
-        .filter((line) => line && !line.startsWith('#'))
-        .map((line) => {
-          const at = line.lastIndexOf(' ');
-          return [line.slice(0, at), Number(line.slice(at + 1))] as const;
-        }),
-    );
+    return parseMetricsText(await (await fetch(url)).text());
   }
 
   /**
@@ -164,7 +146,7 @@ export class Pipeline {
 
   async deviceState(deviceId: string): Promise<DeviceState> {
     if (!this.client) throw new Error('setUp first');
-    return this.client.workflow.getHandle(workflowIdFor(deviceId)).query(stateQuery);
+    return deviceState(this.client, deviceId);
   }
 
   topicFor(format: string): string {
@@ -177,19 +159,30 @@ export class Pipeline {
     return new Map(await Promise.all(deviceIds.map(async (id) => [id, await this.deviceState(id)] as const)));
   }
 
-  /** Stops the processes and ends this test's device workflows, which would otherwise live on. */
+  /** Stops the processes, ends this test's device workflows (they would live on) and deletes its topics. */
   async tearDown(): Promise<void> {
     for (const child of this.children) child.kill('SIGTERM');
     await Promise.all([...this.children].map((child) => new Promise((resolve) => child.once('exit', resolve))));
     await Promise.all(this.collectors.map((consumer) => consumer.disconnect()));
     if (this.client) {
-      const query = `TaskQueue = '${this.config.temporal.taskQueue}' AND ExecutionStatus = 'Running'`;
-      for await (const run of this.client.workflow.list({ query })) {
-        await this.client.workflow.getHandle(run.workflowId).terminate('test finished').catch(() => undefined);
-      }
+      await terminateRunningOn(this.client, this.config.temporal.taskQueue, 'test finished');
       await this.client.connection.close();
     }
+    await deleteTopicsWithPrefix(this.kafka, `${this.runName}.`);
   }
+}
+
+/**
+ * A fresh Pipeline per test, torn down after the test whatever happened in it. Returns the
+ * function that creates it: `const newPipeline = usePipeline();` … `const p = newPipeline('name');`.
+ */
+export function usePipeline(): (name: string) => Pipeline {
+  let current: Pipeline | undefined;
+  afterEach(async () => {
+    await current?.tearDown();
+    current = undefined;
+  });
+  return (name) => (current = new Pipeline(name));
 }
 
 function headerStrings(headers: IHeaders | undefined): Record<string, string> {

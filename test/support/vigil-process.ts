@@ -1,0 +1,55 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '../..');
+
+/**
+ * Starts `vigil <command>` as its own process (at info level, whatever the caller's), its output
+ * appended to `logFile`, and resolves once it logged its ready line: `<command> running`.
+ */
+export async function startVigilProcess(
+  command: 'worker' | 'ingest' | 'board' | 'sink',
+  options: {
+    env: NodeJS.ProcessEnv;
+    logFile: string;
+    args?: string[];
+    nodeFlags?: string[];
+    /** Called as soon as it runs, before it is ready: so a caller can stop it even if it never gets there. */
+    onSpawn?: (child: ChildProcess) => void;
+  },
+): Promise<ChildProcess> {
+  const { env, logFile, args = [], nodeFlags = [], onSpawn } = options;
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(root, 'src/cli.ts'), command, ...args], {
+    cwd: root,
+    env: { ...env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', log, 'pipe'],
+  });
+  onSpawn?.(child);
+  const ready = `${command} running`;
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      fs.writeSync(log, chunk);
+      seen += chunk.toString('utf8');
+      if (seen.includes(ready)) resolve();
+      if (seen.length > 100_000) seen = seen.slice(-10_000);
+    });
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code} before it was ready; see ${logFile}`)));
+  });
+  return child;
+}
+
+/** Prometheus text exposition as `name{labels}` → value (comments and blank lines skipped). */
+export function parseMetricsText(text: string): Map<string, number> {
+  return new Map(
+    text
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'))
+      .map((line) => {
+        const at = line.lastIndexOf(' ');
+        return [line.slice(0, at), Number(line.slice(at + 1))] as const;
+      }),
+  );
+}
