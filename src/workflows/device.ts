@@ -159,11 +159,14 @@ export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<Dev
       publishSummary(state, true);
       if (retired) return state;
     }
-    if (shouldContinueAsNew()) {
+    // A backlog is worked down first: carried whole, thousands of items outgrew the payload
+    // limits. Runs recorded before this rule carried it whole, and replay so.
+    const backlogged = pending.length > MAX_ITEMS_PER_TASK && patched('bounded-carry');
+    if (shouldContinueAsNew() && !backlogged) {
       // Window changes not yet due go out now: the next run starts without this run's timer.
       if (windowUpdateTimeout(state, windowUpdates) !== undefined) await publishWindowUpdates(state, windowUpdates);
       await condition(allHandlersFinished);
-      // Items that arrived while the last batch was published travel with the state.
+      // Items that arrived while the last batch was published (one slice at most) travel with the state.
       await continueAsNew<typeof deviceWorkflow>({ ...input, state, pending: pending.splice(0) });
     }
   }

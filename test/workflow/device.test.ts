@@ -78,6 +78,30 @@ describe('device workflow', () => {
     ]);
   });
 
+  it('works a backlog down before continuing as new, so the next run carries at most one slice of it', async () => {
+    const deviceId = 'wf-can-backlog';
+    const readings = readingsFor(deviceId, 3200, [1000, 2000]);
+    const reference = referenceRun(deviceId, readings);
+    const state = await withWorker('wf-can-backlog', async () => {
+      // Eight signals of 400 at once: a backlog of thousands when the first run has to continue as new.
+      for (let i = 0; i < readings.length; i += 400) {
+        await harness.deliver('wf-can-backlog', deviceId, readings.slice(i, i + 400), { continueAsNewAfterEvents: 10 });
+      }
+      return waitForApplied(deviceId, readings.length);
+    });
+    expect(state.readingsApplied).toBe(readings.length);
+    expect(state.models).toEqual(reference.state.models);
+    const carried: number[] = [];
+    for await (const run of harness.env.client.workflow.list({ query: `WorkflowId = '${workflowIdFor(deviceId)}'` })) {
+      const history = await harness.env.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      const input = JSON.parse(Buffer.from(payload?.data ?? []).toString('utf8')) as { pending?: SourcedItem[] };
+      carried.push(input.pending?.length ?? 0);
+    }
+    expect(carried.length, 'it continued as new').toBeGreaterThan(1);
+    expect(Math.max(...carried), `items carried into each run: ${carried.join(', ')}`).toBeLessThanOrEqual(500);
+  });
+
   it('applies a valid z-score update from the next reading on and rejects an invalid one unchanged', async () => {
     const deviceId = 'wf-update';
     // 40 readings alternating 9 and 11: mean 10, stdev √(40/39) ≈ 1.0127.
