@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { Producer } from 'kafkajs';
 import type { HtmVerdictInput } from '../device-state';
 import type { EnrichedReading } from '../events';
@@ -23,6 +24,9 @@ export interface HtmScoreReply {
  * rebuilt from the named checkpoint plus the readings since whenever this worker does not hold
  * it at exactly that point, so a retry, a crash or another worker gives the same scores.
  */
+/** Well inside the workflow's heartbeat timeout (10 s), so a live scorer is never taken for dead. */
+const HEARTBEAT_EVERY_MS = 2_000;
+
 export function createHtmActivities(producer: Producer, scorer: HtmScorer, enrichedTopic: string) {
   // (device, field) pairs whose model, when this worker last scored it, still learnt its range.
   const warmingUp = new Set<string>();
@@ -30,7 +34,8 @@ export function createHtmActivities(producer: Producer, scorer: HtmScorer, enric
     async scoreHtm(request: HtmScoreRequest): Promise<HtmScoreReply> {
       const { sources, ...input } = request;
       const newCount = sources.length;
-      const output = await scorer.score({ ...input, newCount });
+      const beating = setInterval(() => Context.current().heartbeat(), HEARTBEAT_EVERY_MS);
+      const output = await scorer.score({ ...input, newCount }).finally(() => clearInterval(beating));
       if (output.rebuilt) workerMetrics.htmRestores.observe((output.restoreMs ?? 0) / 1000);
       const fresh = request.readings.slice(request.readings.length - newCount);
       const enriched: EnrichedReading[] = output.results.map((result, i) => ({

@@ -52,6 +52,8 @@ const { publishBatch } = proxyActivities<ReturnType<typeof createActivities>>({
 // Scoring may rebuild a model from its checkpoint first: seconds, not milliseconds.
 const { scoreHtm } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '2 minutes',
+  // It heartbeats while it works: one lost with a killed worker is retried after seconds, not the full 2 minutes.
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
