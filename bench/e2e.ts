@@ -11,7 +11,6 @@
  * Writes bench/results/e2e.json, e2e.md and e2e.png.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -26,6 +25,7 @@ import { kafkaPaths } from '../src/services/kafka';
 import { readPid } from '../src/services/processes';
 import { temporalPaths } from '../src/services/temporal';
 import { deleteTopicsWithPrefix, terminateRunningOn } from '../test/support/cleanup';
+import { freePort } from '../test/support/vigil-process';
 import { type Ceiling, rawConsumeRate, signalWithStartRate } from './e2e/ceilings';
 import { spawnScript, startVigil, stopVigil, type VigilProcess } from './e2e/children';
 import { CpuMeter } from './e2e/process-cpu';
@@ -60,14 +60,6 @@ interface BenchOptions {
   ceilings: boolean;
   profile?: boolean;
   out: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

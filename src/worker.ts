@@ -41,7 +41,8 @@ export async function createWorker(config: Config) {
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
     maxConcurrentWorkflowTaskExecutions: config.worker.workflowTasks,
-    maxConcurrentWorkflowTaskPolls: config.worker.workflowTaskPolls,
+    // SDK 1.24 ignores `maxConcurrentWorkflowTaskPolls` (it still type-checks): the poller behaviour is what counts.
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: config.worker.workflowTaskPolls },
     activities: createActivities(producer, client, config, scorer),
   });
   const close = async () => {
@@ -53,7 +54,6 @@ export async function createWorker(config: Config) {
   return { worker, close, client, scorer };
 }
 
-/** `vigil worker`: runs until SIGINT/SIGTERM (the SDK shuts down gracefully on both). */
 /** Devices by connection status, from visibility: right however many workers there are. */
 async function countDevices(config: Config, client: Client): Promise<void> {
   for (const status of ['NEW', 'CONNECTED', 'DISCONNECTED']) {
@@ -62,6 +62,7 @@ async function countDevices(config: Config, client: Client): Promise<void> {
   }
 }
 
+/** `vigil worker`: runs until SIGINT/SIGTERM (the SDK shuts down gracefully on both). */
 export async function runWorker(config: Config): Promise<void> {
   const metrics = await serveMetrics(config.metrics.workerPort);
   const { worker, close, client, scorer } = await createWorker(config);

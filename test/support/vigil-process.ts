@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '../..');
@@ -52,4 +53,13 @@ export function parseMetricsText(text: string): Map<string, number> {
         return [line.slice(0, at), Number(line.slice(at + 1))] as const;
       }),
   );
+}
+
+/** A TCP port free on 127.0.0.1 at the time of asking, for a process's metrics endpoint. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
