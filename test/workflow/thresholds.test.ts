@@ -2,8 +2,9 @@ import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporal
 import { describe, expect, it } from 'vitest';
 import type { ThresholdRuleInput } from '../../src/detectors/threshold';
 import { workflowIdFor } from '../../src/reading';
-import { pushModelUpdate, setThresholdsUpdate, stateQuery } from '../../src/workflows/definitions';
+import { fleetWorkflowId, pushModelUpdate, setDefaultThresholdsUpdate, setThresholdsUpdate, stateQuery } from '../../src/workflows/definitions';
 import type { deviceWorkflow } from '../../src/workflows/device';
+import type { fleetWorkflow } from '../../src/workflows/fleet';
 import { fieldReadings, useWorkflowHarness } from '../support/workflow-harness';
 
 const harness = useWorkflowHarness();
@@ -94,6 +95,30 @@ describe('thresholds on a running device workflow', () => {
     const zscore = harness.eventsOf(deviceId).filter((e) => e.detector === 'zscore');
     expect(zscore.map((e) => [e.status, e.value])).toEqual([['raised', 30]]);
     expect(zscore[0]?.explanation).toMatchObject({ kind: 'zscore', n: 101, k: 4 });
+  });
+
+  it('starts a new device with the fleet’s `*` thresholds, read by a local activity rather than an activity task', async () => {
+    const deviceId = 'wf-fleet-defaults';
+    const fleetQueue = 'wf-thresholds-fleet';
+    await harness.withWorker(fleetQueue, async () => {
+      await harness.env.client.workflow.executeUpdateWithStart(setDefaultThresholdsUpdate, {
+        args: [{ changes: [{ field: 'cpu', rule: { low: null, high: 80 } }], by: 'test', reason: 'scripted' }],
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof fleetWorkflow>('fleetWorkflow', {
+          workflowId: fleetWorkflowId(fleetQueue),
+          taskQueue: fleetQueue,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          args: [{}],
+        }),
+      });
+      await harness.deliver(fleetQueue, deviceId, fieldReadings(deviceId, 'cpu', cpu));
+      await harness.waitForApplied(deviceId, cpu.length);
+    });
+    expect(thresholdEvents(deviceId)).toEqual([['raised', 85], ['updated', 90], ['resolved', 75], ['raised', 95], ['updated', 96], ['updated', 97], ['resolved', 60]]);
+    const { events } = await harness.env.client.workflow.getHandle(workflowIdFor(deviceId)).fetchHistory();
+    const scheduled = (events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+    expect(scheduled).not.toContain('fleetThresholdDefaults');
+    expect((events ?? []).some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toBe(true);
+    await harness.env.client.workflow.getHandle(fleetWorkflowId(fleetQueue)).terminate('test done');
   });
 
   it('reports DISCONNECTED after silence and CONNECTED again on data, then retires after long silence', async () => {
