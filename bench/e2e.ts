@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Command, Option } from 'commander';
+import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../src/config';
 import { anomalyEventSchema } from '../src/events';
 import { deviceState } from '../src/operator';
@@ -148,6 +149,13 @@ async function main(): Promise<void> {
       seconds: options.warmup + options.seconds + recoverySeconds,
       spikesPerSecond: options.spikesPerSecond, quietReadings: 40, seed: 2026,
     };
+    const applied = new AppliedCounter(sdkPort);
+
+    // --- Cold start: one reading per device before the load, so the measured window meets a
+    // running fleet. Starting 1,000 workflows took longer than the warm-up, and was measured as load.
+    say(`cold start: one reading for each of ${options.devices} devices`);
+    const coldStart = await startFleet(kafka, plan, applied);
+    say(`  all ${options.devices} devices running after ${coldStart.seconds.toFixed(1)} s`);
     say(`producing ${options.rate} readings/s for ${plan.seconds} s from ${options.devices} devices`);
     const produced = { sent: 0, spikes: 0, done: false };
     const producer = spawnScript('producer.ts', plan, env, (line) => Object.assign(produced, JSON.parse(line)));
@@ -175,7 +183,6 @@ async function main(): Promise<void> {
 
     // --- Sample once a second until the producer is done and the pipeline has caught up.
     const timeline: Sample[] = [];
-    const applied = new AppliedCounter(sdkPort);
     const measureFrom = options.warmup;
     const measureTo = options.warmup + options.seconds;
     let atMeasureFrom: Map<string, number> | undefined;
@@ -214,9 +221,10 @@ async function main(): Promise<void> {
       }
       const last = timeline.at(-1)!;
       // The applied counter can run ahead (a retried workflow task counts again): the exact count is queried below.
-      if (produced.done && last.accepted >= produced.sent && last.applied >= produced.sent && latencies.length >= produced.spikes) break;
+      const sent = produced.sent + coldStart.readings;
+      if (produced.done && last.accepted >= sent && last.applied >= sent && latencies.length >= produced.spikes) break;
       if (Date.now() > drainDeadline()) {
-        say(`not drained: applied ${last.applied}/${produced.sent}, anomalies ${latencies.length}/${produced.spikes}`);
+        say(`not drained: applied ${last.applied}/${sent}, anomalies ${latencies.length}/${produced.spikes}`);
         break;
       }
       if (t % 10 === 0) say(`t=${t}s produced ${last.produced} accepted ${last.accepted} applied ${last.applied} anomalies ${latencies.length}/${produced.spikes}`);
@@ -225,7 +233,7 @@ async function main(): Promise<void> {
 
     // --- Counts in = counts out, from the workflows themselves, once they have caught up.
     let appliedInStates = await appliedReadings(client, plan);
-    while (appliedInStates < produced.sent && Date.now() < drainDeadline()) {
+    while (appliedInStates < produced.sent + coldStart.readings && Date.now() < drainDeadline()) {
       await sleep(2000);
       appliedInStates = await appliedReadings(client, plan);
     }
@@ -295,8 +303,9 @@ async function main(): Promise<void> {
               firstAnomalyOfANewReadingSeconds: afterKill[0] ? (afterKill[0].publishedAt - killAt) / 1000 : null,
               latencyBackToP99Seconds: backUnder(afterKill, killAt, Math.max(2000, percentile(measuredLatencies, 99) ?? 0)),
             },
+      coldStart,
       counts: {
-        produced: produced.sent,
+        produced: produced.sent + coldStart.readings,
         acceptedByTemporal: timeline.at(-1)!.accepted,
         appliedByWorkflows: appliedInStates,
         spikesInjected: produced.spikes,
@@ -321,6 +330,29 @@ async function main(): Promise<void> {
     await connection.close();
     if (!wereRunning) await servicesDown(config, (line) => say(line));
   }
+}
+
+/**
+ * Sends one normal reading per device and waits until every one is applied: the seconds a fleet
+ * takes to start from nothing (workflows started, first task run, fleet defaults read).
+ */
+async function startFleet(kafka: Kafka, plan: ProducerPlan, applied: AppliedCounter): Promise<{ readings: number; seconds: number }> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const before = await applied.read();
+  const startedAt = Date.now();
+  const messages = Array.from({ length: plan.devices }, (_, device) => {
+    const deviceId = deviceIdOf(plan.devicePrefix, device);
+    return { key: deviceId, value: JSON.stringify({ deviceId, ts: startedAt - 1000, values: { temp: baseOf(device) } }) };
+  });
+  await producer.send({ topic: plan.topic, acks: 1, messages });
+  await producer.disconnect();
+  const deadline = startedAt + 300_000;
+  while ((await applied.read()) - before < plan.devices) {
+    if (Date.now() > deadline) throw new Error(`cold start: ${(await applied.read()) - before} of ${plan.devices} devices applied their first reading in 300 s`);
+    await sleep(250);
+  }
+  return { readings: plan.devices, seconds: (Date.now() - startedAt) / 1000 };
 }
 
 /** Sum of readingsApplied over the devices' workflows (queried, so a worker must be running). */

@@ -22,6 +22,8 @@ export interface BenchResults {
     firstAnomalyOfANewReadingSeconds: number | null;
     latencyBackToP99Seconds: number | null;
   } | null;
+  /** One reading per device before the load: seconds until every device had applied it. */
+  coldStart: { readings: number; seconds: number };
   counts: Record<string, number>;
   profile: Record<string, HotSpot[]> | null;
 }
@@ -40,6 +42,7 @@ export function markdownReport(r: BenchResults): string {
     '',
     '| figure | value |',
     '|---|---|',
+    `| cold start: all ${int(o.devices)} devices running (one reading each, applied) | ${secs(r.coldStart.seconds)} |`,
     `| produced (readings/s) | ${int(s.producedPerSecond)} |`,
     `| accepted by Temporal (signalled, offsets committed; readings/s) | ${int(s.acceptedPerSecond)} |`,
     `| **applied by the device workflows (readings/s; an upper bound: a retried workflow task counts again)** | **${int(s.readingsPerSecond)}** |`,
