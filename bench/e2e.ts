@@ -34,7 +34,7 @@ import { baseOf, deviceIdOf, type ProducerPlan, SPIKE_OFFSET } from './e2e/produ
 import { hotSpots, type HotSpot, busiestProfile } from './e2e/profile';
 import { plotTimeline, type TimelinePoint } from './e2e/plot';
 import { markdownReport } from './e2e/report';
-import { histogramMeans, percentile, scrape } from './e2e/scrape';
+import { histogramMeans, percentile, scrape, serverSteps } from './e2e/scrape';
 
 const resultsDir = path.join(__dirname, 'results');
 
@@ -189,6 +189,10 @@ async function main(): Promise<void> {
     let atMeasureTo: Map<string, number> | undefined;
     let sdkFrom: Map<string, number> | undefined;
     let sdkTo: Map<string, number> | undefined;
+    // The server's own metrics, when its endpoint answers (the local dev server's does).
+    const scrapeServer = () => scrape(config.temporal.metricsUrl).catch(() => undefined);
+    let serverFrom: Map<string, number> | undefined;
+    let serverTo: Map<string, number> | undefined;
     let cores: Record<string, number> = {};
     let killAt: number | undefined;
     let restartedAt: number | undefined;
@@ -200,11 +204,13 @@ async function main(): Promise<void> {
       if (t >= measureFrom && !atMeasureFrom) {
         atMeasureFrom = await scrape(ingestPort);
         sdkFrom = await scrape(sdkPort);
+        serverFrom = await scrapeServer();
         cpu.start();
       }
       if (t >= measureTo && !atMeasureTo) {
         atMeasureTo = await scrape(ingestPort);
         sdkTo = await scrape(sdkPort);
+        serverTo = await scrapeServer();
         cores = cpu.stop();
         say(`measured: ${JSON.stringify(cores)} cores`);
       }
@@ -288,6 +294,8 @@ async function main(): Promise<void> {
           ...(atMeasureFrom && atMeasureTo ? histogramMeans(atMeasureFrom, atMeasureTo, /^vigil_(signal|ingest_fetch_delay)_seconds$/) : {}),
           ...(sdkFrom && sdkTo ? histogramMeans(sdkFrom, sdkTo, /latency/) : {}),
         },
+        /** The Temporal server's busiest persistence operations and history calls. */
+        serverSteps: serverFrom && serverTo ? serverSteps(serverFrom, serverTo, windowSeconds) : [],
       },
       ceilings: {
         kafkajsConsumePerSecond: consumeCeiling?.perSecond ?? null,

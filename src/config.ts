@@ -17,6 +17,8 @@ export const configSchema = z.object({
     /** False when TEMPORAL_ADDRESS points at a server we do not manage. */
     managed: z.boolean(),
     uiUrl: z.string().url(),
+    /** The server's Prometheus endpoint; the local dev server serves it on this URL's port. */
+    metricsUrl: z.string().url(),
   }),
   kafka: z.object({
     brokers: z.array(z.string().min(1)).min(1),
@@ -152,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: env.VIGIL_TASK_QUEUE ?? 'vigil-devices',
       managed: env.TEMPORAL_ADDRESS === undefined,
       uiUrl: env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233',
+      metricsUrl: env.TEMPORAL_METRICS_URL ?? 'http://127.0.0.1:7235/metrics',
     },
     kafka: {
       brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),

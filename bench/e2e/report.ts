@@ -1,4 +1,5 @@
 import type { HotSpot } from './profile';
+import type { ServerStep } from './scrape';
 
 export interface BenchResults {
   at: string;
@@ -14,6 +15,7 @@ export interface BenchResults {
     meanBatchSize: number | null;
     cpuCores: Record<string, number>;
     stepSeconds: Record<string, { count: number; mean: number }>;
+    serverSteps: ServerStep[];
   };
   ceilings: { kafkajsConsumePerSecond: number | null; signalWithStartPerSecond: number | null; signalWithStartReadingsEach: number };
   recovery: {
@@ -62,6 +64,16 @@ export function markdownReport(r: BenchResults): string {
       `| worker kill -9 → first anomaly published | ${secs(r.recovery.firstAnomalyAfterKillSeconds)} |`,
       `| worker kill -9 → first anomaly of a reading sent after the kill | ${secs(r.recovery.firstAnomalyOfANewReadingSeconds)} |`,
       `| worker kill -9 → latency back under the measured p99 (2 s at least) for good | ${secs(r.recovery.latencyBackToP99Seconds)} |`,
+    );
+  }
+  if (s.serverSteps.length > 0) {
+    lines.push(
+      '',
+      'Where the Temporal server\'s time went in the measured window (its own metrics; busy = seconds spent per second, concurrent calls summed):',
+      '',
+      '| step | per second | mean (ms) | busy |',
+      '|---|---|---|---|',
+      ...s.serverSteps.map((x) => `| ${x.step} | ${x.perSecond.toFixed(1)} | ${x.meanMs.toFixed(1)} | ${x.busy.toFixed(2)} |`),
     );
   }
   lines.push('', `Counts: ${Object.entries(r.counts).map(([k, v]) => `${k} ${int(v)}`).join(', ')}.`, '');

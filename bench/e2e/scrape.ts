@@ -1,7 +1,43 @@
 import { parseMetricsText } from '../../test/support/vigil-process';
 
-export async function scrape(port: number): Promise<Map<string, number>> {
-  return parseMetricsText(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+export async function scrape(portOrUrl: number | string): Promise<Map<string, number>> {
+  const url = typeof portOrUrl === 'number' ? `http://127.0.0.1:${portOrUrl}/metrics` : portOrUrl;
+  return parseMetricsText(await (await fetch(url)).text());
+}
+
+export interface ServerStep {
+  /** `persistence UpdateWorkflowExecution`, `history RecordWorkflowTaskStarted`, … */
+  step: string;
+  perSecond: number;
+  meanMs: number;
+  /** Seconds spent in it per second of the window (summed over concurrent calls). */
+  busy: number;
+}
+
+/**
+ * Where the Temporal server's time went between two scrapes of its own metrics: persistence
+ * operations and history-service calls, by operation, busiest first. Long polls are left out:
+ * their latency is mostly waiting for work.
+ */
+export function serverSteps(before: Map<string, number>, after: Map<string, number>, seconds: number, top = 8): ServerStep[] {
+  const totals = new Map<string, { sum: number; count: number }>();
+  for (const [series, value] of after) {
+    const match = /^(persistence_latency|service_latency)_(sum|count)\{(.*)\}$/.exec(series);
+    if (!match) continue;
+    const labels = match[3]!;
+    const operation = /operation="([^"]*)"/.exec(labels)?.[1] ?? '';
+    const service = /service_name="([^"]*)"/.exec(labels)?.[1] ?? '';
+    if (match[1] === 'service_latency' && (service !== 'history' || operation.startsWith('Poll'))) continue;
+    const step = `${match[1] === 'persistence_latency' ? 'persistence' : 'history'} ${operation}`;
+    const total = totals.get(step) ?? { sum: 0, count: 0 };
+    total[match[2] as 'sum' | 'count'] += value - (before.get(series) ?? 0);
+    totals.set(step, total);
+  }
+  return [...totals]
+    .filter(([, t]) => t.count > 0)
+    .map(([step, t]) => ({ step, perSecond: t.count / seconds, meanMs: (t.sum / t.count) * 1000, busy: t.sum / seconds }))
+    .sort((a, b) => b.busy - a.busy)
+    .slice(0, top);
 }
 
 /** Percentile by nearest rank of an ascending array; null for an empty one. */
