@@ -26,6 +26,7 @@ export interface BenchResults {
   } | null;
   /** One reading per device before the load: seconds until every device had applied it. */
   coldStart: { readings: number; seconds: number };
+  drained: boolean;
   counts: Record<string, number>;
   profile: Record<string, HotSpot[]> | null;
 }
@@ -77,6 +78,7 @@ export function markdownReport(r: BenchResults): string {
     );
   }
   lines.push('', `Counts: ${Object.entries(r.counts).map(([k, v]) => `${k} ${int(v)}`).join(', ')}.`, '');
+  if (!r.drained) lines.push('**Not drained**: the backlog was not worked off within the drain limit, so the counts above are a snapshot, not in = out.', '');
   for (const [name, spots] of Object.entries(r.profile ?? {})) {
     lines.push(`Hot spots of the ${name}'s busiest thread (share of its busy time):`, '', '| % | function |', '|---|---|', ...spots.map((h) => `| ${h.selfPercent} | \`${h.where}\` |`), '');
   }
