@@ -6,7 +6,6 @@ import {
   metricMeter,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -46,16 +45,6 @@ const { publishAnomalies, publishDeviceEvents, publishAggregates, deadLetterLate
  * published twice. A regular activity's result is recorded once.
  */
 const { publishBatch } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' },
-});
-
-/**
- * A read, so running it again (after a refused workflow task) does no harm: as a local activity it
- * saves every new device an activity's three history events and a second workflow task, which
- * made a fleet's cold start the server's busiest minute.
- */
-const { fleetThresholdDefaults: readFleetThresholdDefaults } = proxyLocalActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' },
 });
@@ -140,9 +129,7 @@ export async function deviceWorkflow(rawInput: DeviceWorkflowInput): Promise<Dev
   if (!input.state) {
     // Handlers come first (an Update left unhandled in this activation would be rejected);
     // items wait in `pending` until the `*` defaults are in. Changes received meanwhile win.
-    // Runs recorded before read the defaults with a regular activity, and replay so.
-    const readDefaults = patched('local-fleet-defaults') ? readFleetThresholdDefaults : fleetThresholdDefaults;
-    state.thresholds.defaults = { ...(await readDefaults(workflowInfo().taskQueue)), ...state.thresholds.defaults };
+    state.thresholds.defaults = { ...(await fleetThresholdDefaults(workflowInfo().taskQueue)), ...state.thresholds.defaults };
   }
 
   const shouldContinueAsNew = () =>
