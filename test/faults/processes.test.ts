@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { usePipeline, waitFor } from '../support/pipeline';
-import { expectSurvived, faultRun, ingestBacklog, streamInChunks } from '../support/faults';
+import { expectSurvived, faultRun, freezeTemporal, ingestBacklog, streamInChunks } from '../support/faults';
 import { flagged, waitUntilDrained } from '../support/sensor-run';
 
 const newPipeline = usePipeline();
@@ -30,13 +30,22 @@ describe('faults: worker and ingest processes', () => {
     await processes.start('worker');
     const ingest = await processes.start('ingest');
 
-    await streamInChunks(p, topic, messages, 10, async (chunk) => {
-      if (chunk !== 3) return;
-      // Taken but neither signalled nor dead-lettered yet: what a crash must not lose or double.
-      await waitFor('messages in flight in the ingest', async () => (await ingestBacklog(p)) > 0, 60_000);
-      processes.kill(ingest);
-      await processes.start('ingest');
-    });
+    // The pipeline can signal a whole chunk between two looks at the ingest, so the server is
+    // frozen while chunk 3 arrives: its signals cannot complete, and the kill finds them in flight.
+    let temporal: ReturnType<typeof freezeTemporal> | undefined;
+    try {
+      await streamInChunks(p, topic, messages, 10, async (chunk) => {
+        if (chunk === 2) temporal = freezeTemporal(p.config);
+        if (chunk !== 3) return;
+        // Taken but neither signalled nor dead-lettered yet: what a crash must not lose or double.
+        await waitFor('messages in flight in the ingest', async () => (await ingestBacklog(p)) > 0, 60_000);
+        processes.kill(ingest);
+        temporal?.thaw();
+        await processes.start('ingest');
+      });
+    } finally {
+      temporal?.thaw();
+    }
 
     const states = await waitUntilDrained(p, sample, bad.length, { stillHealthy: () => processes.expectNoCrash() });
     expectSurvived(p, processes, { sample, bad, sent: messages.length, states });

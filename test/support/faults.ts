@@ -1,8 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
+import type { Config } from '../../src/config';
 import type { DeviceState } from '../../src/device-state';
 import type { SensorSample } from '../../src/sample';
+import { readPid } from '../../src/services/processes';
+import { temporalPaths } from '../../src/services/temporal';
 import type { Pipeline } from './pipeline';
 import {
   type BadMessage,
@@ -112,6 +115,26 @@ export async function ingestBacklog(p: Pipeline): Promise<number> {
   const metrics = await p.metrics('ingest');
   const sum = (prefix: string) => [...metrics].filter(([name]) => name.startsWith(prefix)).reduce((total, [, value]) => total + value, 0);
   return sum('vigil_ingest_messages_total{') - sum('vigil_signal_batch_size_sum') - sum('vigil_dead_letters_total{');
+}
+
+/**
+ * Freezes the local Temporal dev server (SIGSTOP) until `thaw` is called: calls to it hang, so
+ * work that needs the server is caught in flight, however fast the pipeline. A server that is
+ * not ours (TEMPORAL_ADDRESS) is left alone, and `frozen` says false.
+ */
+export function freezeTemporal(config: Config): { frozen: boolean; thaw: () => void } {
+  const pid = config.temporal.managed ? readPid(temporalPaths(config).process) : undefined;
+  if (pid === undefined) return { frozen: false, thaw: () => undefined };
+  process.kill(pid, 'SIGSTOP');
+  let thawed = false;
+  return {
+    frozen: true,
+    thaw: () => {
+      if (thawed) return;
+      thawed = true;
+      process.kill(pid, 'SIGCONT');
+    },
+  };
 }
 
 /**
