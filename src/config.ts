@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { htmSettingsSchema, seasonalSettingsSchema } from './device-state';
+import { defaultEventTimeSettings, htmSettingsSchema, seasonalSettingsSchema } from './device-state';
 import { formatNameSchema, formatSettingsSchema } from './formats';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -203,8 +203,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       storeReadings: (env.VIGIL_SINK_STORE_READINGS ?? 'false') === 'true',
       batchRows: env.VIGIL_SINK_BATCH_ROWS ?? 500,
     },
-    allowedLatenessMs: env.VIGIL_ALLOWED_LATENESS_MS ?? 3600_000,
-    windowUpdateEveryMs: env.VIGIL_WINDOW_UPDATE_EVERY_MS ?? 5_000,
+    allowedLatenessMs: env.VIGIL_ALLOWED_LATENESS_MS ?? defaultEventTimeSettings.allowedLatenessMs,
+    windowUpdateEveryMs: env.VIGIL_WINDOW_UPDATE_EVERY_MS ?? defaultEventTimeSettings.updateEveryMs,
     htm: {
       fields: (env.VIGIL_HTM_FIELDS ?? 'sampleMeasurement').split(',').map((f) => f.trim()).filter(Boolean),
       threshold: optionalNumber(env.VIGIL_HTM_THRESHOLD),

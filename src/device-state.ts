@@ -39,6 +39,8 @@ export const connectionSettingsSchema = z.object({
 });
 export type ConnectionSettings = z.infer<typeof connectionSettingsSchema>;
 
+const DEFAULT_WINDOW_UPDATE_EVERY_MS = 5_000;
+
 export const eventTimeSettingsSchema = z.object({
   /** How far behind the device's newest reading a reading may be and still count. */
   allowedLatenessMs: z.number().int().positive(),
@@ -47,10 +49,10 @@ export const eventTimeSettingsSchema = z.object({
    * workflow time, unless an anomaly is published anyway: one Kafka publication per device every
    * few seconds instead of one per batch. Default for states from before it existed.
    */
-  updateEveryMs: z.number().int().positive().default(5_000),
+  updateEveryMs: z.number().int().positive().default(DEFAULT_WINDOW_UPDATE_EVERY_MS),
 });
 export type EventTimeSettings = z.infer<typeof eventTimeSettingsSchema>;
-export const defaultEventTimeSettings: EventTimeSettings = { allowedLatenessMs: 3600_000, updateEveryMs: 5_000 };
+export const defaultEventTimeSettings: EventTimeSettings = { allowedLatenessMs: 3600_000, updateEveryMs: DEFAULT_WINDOW_UPDATE_EVERY_MS };
 
 /** Seed 003's detector runs on the named fields only: it needs seasonal data to mean anything. */
 export const seasonalSettingsSchema = z.object({

@@ -18,15 +18,15 @@ export interface HtmScoreReply {
   checkpointVersion: number;
 }
 
+/** Well inside the workflow's heartbeat timeout (10 s), so a live scorer is never taken for dead. */
+const HEARTBEAT_EVERY_MS = 2_000;
+
 /**
  * Scores a device field's new readings with its HTM model, off the event loop (worker threads,
  * one live model per device and field), and publishes seed 002's enriched records. The model is
  * rebuilt from the named checkpoint plus the readings since whenever this worker does not hold
  * it at exactly that point, so a retry, a crash or another worker gives the same scores.
  */
-/** Well inside the workflow's heartbeat timeout (10 s), so a live scorer is never taken for dead. */
-const HEARTBEAT_EVERY_MS = 2_000;
-
 export function createHtmActivities(producer: Producer, scorer: HtmScorer, enrichedTopic: string) {
   // (device, field) pairs whose model, when this worker last scored it, still learnt its range.
   const warmingUp = new Set<string>();

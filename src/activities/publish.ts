@@ -25,7 +25,6 @@ export interface Publication {
 export function createPublishActivities(producer: Producer, topics: PublishTopics) {
   const eventMessages = (events: Array<AnomalyEvent | DeviceEvent>) =>
     events.map((event) => ({ key: event.deviceId, value: JSON.stringify(event), headers: { 'vigil.event-id': event.eventId } }));
-  const publish = (topic: string, events: Array<AnomalyEvent | DeviceEvent>) => producer.send({ topic, acks: -1, messages: eventMessages(events) });
   const aggregateMessages = (aggregates: Aggregate[]) => aggregates.map((aggregate) => ({ key: aggregateKey(aggregate), value: JSON.stringify(aggregate) }));
   const lateMessages = ({ late, watermark, allowedLatenessMs }: LateReadings) =>
     late.map(({ source, reading }) => ({
@@ -36,46 +35,34 @@ export function createPublishActivities(producer: Producer, topics: PublishTopic
         'vigil.dlq.value': 'canonical-reading',
       },
     }));
-  const count = ({ anomalies, aggregates, deviceEvents, late }: Publication) => {
+  /** One produce request for all of it, then the counters. */
+  const publish = async ({ anomalies, aggregates, deviceEvents, late }: Publication): Promise<void> => {
+    const topicMessages = [
+      { topic: topics.anomalies, messages: eventMessages(anomalies) },
+      { topic: topics.aggregates, messages: aggregateMessages(aggregates) },
+      { topic: topics.deviceEvents, messages: eventMessages(deviceEvents) },
+      { topic: topics.dlq, messages: late ? lateMessages(late) : [] },
+    ].filter((t) => t.messages.length > 0);
+    if (topicMessages.length > 0) await producer.sendBatch({ acks: -1, topicMessages });
     for (const a of anomalies) workerMetrics.anomalies.inc({ detector: a.detector, status: a.status });
     for (const a of aggregates) workerMetrics.aggregates.inc({ kind: a.kind, final: String(a.final) });
     for (const e of deviceEvents) workerMetrics.deviceEvents.inc({ type: e.type });
     if (late) workerMetrics.lateReadings.inc(late.late.length);
   };
+  const nothing: Publication = { anomalies: [], aggregates: [], deviceEvents: [] };
   return {
     /** A batch's anomalies, window results, connection events and late readings, in one produce request. */
-    async publishBatch(publication: Publication): Promise<void> {
-      const topicMessages = [
-        { topic: topics.anomalies, messages: eventMessages(publication.anomalies) },
-        { topic: topics.aggregates, messages: aggregateMessages(publication.aggregates) },
-        { topic: topics.deviceEvents, messages: eventMessages(publication.deviceEvents) },
-        { topic: topics.dlq, messages: publication.late ? lateMessages(publication.late) : [] },
-      ].filter((t) => t.messages.length > 0);
-      if (topicMessages.length > 0) await producer.sendBatch({ acks: -1, topicMessages });
-      count(publication);
-    },
+    publishBatch: publish,
     // The per-kind activities below serve runs recorded before batched publication (and
     // connection checks, which publish device events alone).
-    async publishAnomalies(anomalies: AnomalyEvent[]): Promise<void> {
-      await publish(topics.anomalies, anomalies);
-      for (const a of anomalies) workerMetrics.anomalies.inc({ detector: a.detector, status: a.status });
-    },
-    async publishDeviceEvents(events: DeviceEvent[]): Promise<void> {
-      await publish(topics.deviceEvents, events);
-      for (const e of events) workerMetrics.deviceEvents.inc({ type: e.type });
-    },
+    publishAnomalies: (anomalies: AnomalyEvent[]) => publish({ ...nothing, anomalies }),
+    publishDeviceEvents: (deviceEvents: DeviceEvent[]) => publish({ ...nothing, deviceEvents }),
     /** Window results, keyed for compaction: the topic keeps each window's latest version. */
-    async publishAggregates(aggregates: Aggregate[]): Promise<void> {
-      await producer.send({ topic: topics.aggregates, acks: -1, messages: aggregateMessages(aggregates) });
-      for (const a of aggregates) workerMetrics.aggregates.inc({ kind: a.kind, final: String(a.final) });
-    },
+    publishAggregates: (aggregates: Aggregate[]) => publish({ ...nothing, aggregates }),
     /**
      * Readings the device refused as too late, to the DLQ with reason `late`. The original bytes
      * stay in the input topic at the offset named in the headers; the value is the reading as read.
      */
-    async deadLetterLateReadings(lateReadings: LateReadings): Promise<void> {
-      await producer.send({ topic: topics.dlq, acks: -1, messages: lateMessages(lateReadings) });
-      workerMetrics.lateReadings.inc(lateReadings.late.length);
-    },
+    deadLetterLateReadings: (late: LateReadings) => publish({ ...nothing, late }),
   };
 }
