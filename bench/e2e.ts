@@ -1,7 +1,7 @@
 /**
  * End-to-end benchmark: N devices produce into `readings` from a separate process at a target
- * rate; the whole pipeline (ingest + worker + the local Temporal and Kafka) runs for a warm-up
- * and then a measured window. Reports sustained readings/s, append → anomaly latency, signals/s,
+ * rate; the whole pipeline (ingest + worker + the local Temporal and Kafka) starts the fleet
+ * (cold start, timed), runs for a warm-up and then a measured window. Reports sustained readings/s, append → anomaly latency, signals/s,
  * mean batch size and CPU per process, against two ceilings taken in the same run: kafkajs
  * reading the same topic with no processing, and the Temporal server's signalWithStart rate
  * alone. Then kills the worker with SIGKILL and reports how long anomalies take to flow again.
@@ -26,11 +26,11 @@ import { kafkaPaths } from '../src/services/kafka';
 import { readPid } from '../src/services/processes';
 import { temporalPaths } from '../src/services/temporal';
 import { deleteTopicsWithPrefix, terminateRunningOn } from '../test/support/cleanup';
-import { freePort } from '../test/support/vigil-process';
+import { fetchMetrics, freePort, sumSeries } from '../test/support/vigil-process';
 import { type Ceiling, rawConsumeRate, signalWithStartRate } from './e2e/ceilings';
 import { spawnScript, startVigil, stopVigil, type VigilProcess } from './e2e/children';
 import { CpuMeter } from './e2e/process-cpu';
-import { baseOf, deviceIdOf, type ProducerPlan, SPIKE_OFFSET } from './e2e/producer';
+import { baseOf, deviceIdOf, type ProducerPlan, readingMessage, SPIKE_OFFSET } from './e2e/producer';
 import { hotSpots, type HotSpot, busiestProfile } from './e2e/profile';
 import { plotTimeline, type TimelinePoint } from './e2e/plot';
 import { markdownReport } from './e2e/report';
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     let sdkFrom: Map<string, number> | undefined;
     let sdkTo: Map<string, number> | undefined;
     // The server's own metrics, when its endpoint answers (the local dev server's does).
-    const scrapeServer = () => scrape(config.temporal.metricsUrl).catch(() => undefined);
+    const scrapeServer = () => fetchMetrics(config.temporal.metricsUrl).catch(() => undefined);
     let serverFrom: Map<string, number> | undefined;
     let serverTo: Map<string, number> | undefined;
     let cores: Record<string, number> = {};
@@ -354,10 +354,7 @@ async function startFleet(kafka: Kafka, plan: ProducerPlan, applied: AppliedCoun
   await producer.connect();
   const before = await applied.read();
   const startedAt = Date.now();
-  const messages = Array.from({ length: plan.devices }, (_, device) => {
-    const deviceId = deviceIdOf(plan.devicePrefix, device);
-    return { key: deviceId, value: JSON.stringify({ deviceId, ts: startedAt - 1000, values: { temp: baseOf(device) } }) };
-  });
+  const messages = Array.from({ length: plan.devices }, (_, device) => readingMessage(plan.devicePrefix, device, startedAt - 1000, baseOf(device)));
   await producer.send({ topic: plan.topic, acks: 1, messages });
   await producer.disconnect();
   const deadline = startedAt + 300_000;
@@ -402,7 +399,7 @@ class AppliedCounter {
 
   async read(): Promise<number> {
     const metrics = await scrape(this.port).catch(() => new Map<string, number>());
-    const current = [...metrics].filter(([series]) => /^vigil_readings_applied(\{|$)/.test(series)).reduce((sum, [, v]) => sum + v, 0);
+    const current = sumSeries(metrics, (series) => /^vigil_readings_applied(\{|$)/.test(series));
     if (metrics.size === 0) return this.base + this.last; // the worker is restarting
     if (current < this.last) this.base += this.last;
     this.last = current;
@@ -432,8 +429,8 @@ function toIntervals(timeline: Sample[], latencies: LatencySample[], start: numb
 function profileSummary(dir: string): Record<string, HotSpot[]> {
   const summary: Record<string, HotSpot[]> = {};
   for (const name of ['worker', 'ingest']) {
-    const file = busiestProfile(path.join(dir, name));
-    if (file) summary[name] = hotSpots(file);
+    const profile = busiestProfile(path.join(dir, name));
+    if (profile) summary[name] = hotSpots(profile);
   }
   return summary;
 }

@@ -29,6 +29,12 @@ export const SPIKE_OFFSET = 50;
 export const baseOf = (device: number) => 20 + (device % 50);
 export const deviceIdOf = (prefix: string, device: number) => `${prefix}${String(device).padStart(5, '0')}`;
 
+/** A canonical reading of device number `device`, keyed by its id. */
+export function readingMessage(prefix: string, device: number, ts: number, temp: number): { key: string; value: string } {
+  const deviceId = deviceIdOf(prefix, device);
+  return { key: deviceId, value: JSON.stringify({ deviceId, ts, values: { temp: Math.round(temp * 1000) / 1000 } }) };
+}
+
 const TICK_MS = 20;
 const MAX_PER_SEND = 4000;
 
@@ -63,9 +69,8 @@ async function main(): Promise<void> {
         sentPerDevice[device]! += 1;
         lastWasSpike[device] = spike;
         if (spike) spikes += 1;
-        const deviceId = deviceIdOf(plan.devicePrefix, device);
         const ts = (lastTs[device] = Math.max(now, lastTs[device]! + 1));
-        messages[i] = { key: deviceId, value: JSON.stringify({ deviceId, ts, values: { temp: Math.round(value * 1000) / 1000 } }), timestamp: String(now) };
+        messages[i] = { ...readingMessage(plan.devicePrefix, device, ts, value), timestamp: String(now) };
       }
       await producer.send({ topic: plan.topic, acks: 1, messages });
       sent += due;

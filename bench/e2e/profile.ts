@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }>;
   startTime: number;
   endTime: number;
@@ -13,15 +13,17 @@ export interface HotSpot {
   selfPercent: number;
 }
 
+const readProfile = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
+
+/** Nodes with samples while the thread was busy: idle time says nothing about where work goes. */
+const busyNodes = (profile: CpuProfile) => profile.nodes.filter((n) => (n.hitCount ?? 0) > 0 && n.callFrame.functionName !== '(idle)');
+
 /** The functions with the most self time in a V8 `.cpuprofile`, by share of the busy samples. */
-export function hotSpots(file: string, top = 15): HotSpot[] {
-  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
+export function hotSpots(profile: CpuProfile, top = 15): HotSpot[] {
   const hits = new Map<string, number>();
   let total = 0;
-  for (const node of profile.nodes) {
+  for (const node of busyNodes(profile)) {
     const count = node.hitCount ?? 0;
-    // Shares of the time the thread was busy: idle time says nothing about where work goes.
-    if (count === 0 || node.callFrame.functionName === '(idle)') continue;
     const { functionName, url, lineNumber } = node.callFrame;
     const where = `${functionName || '(anonymous)'} ${url ? `${shortUrl(url)}:${lineNumber + 1}` : ''}`.trim();
     hits.set(where, (hits.get(where) ?? 0) + count);
@@ -41,15 +43,12 @@ function shortUrl(url: string): string {
 }
 
 /**
- * The busiest thread's `.cpuprofile` of those Node wrote into `dir` (one per thread: the main
+ * The busiest thread's profile, of the `.cpuprofile` files Node wrote into `dir` (one per thread: the main
  * thread, tsx's loader, the worker's workflow thread), by samples that were not idle.
  */
-export function busiestProfile(dir: string): string | undefined {
+export function busiestProfile(dir: string): CpuProfile | undefined {
   if (!fs.existsSync(dir)) return undefined;
-  const busy = (file: string) => {
-    const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
-    return profile.nodes.filter((n) => n.callFrame.functionName !== '(idle)').reduce((sum, n) => sum + (n.hitCount ?? 0), 0);
-  };
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
-  return files.map((file) => ({ file, busy: busy(file) })).sort((a, b) => b.busy - a.busy)[0]?.file;
+  const busy = (profile: CpuProfile) => busyNodes(profile).reduce((sum, n) => sum + (n.hitCount ?? 0), 0);
+  const profiles = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => readProfile(path.join(dir, f)));
+  return profiles.map((profile) => ({ profile, busy: busy(profile) })).sort((a, b) => b.busy - a.busy)[0]?.profile;
 }

@@ -1,8 +1,8 @@
-import { parseMetricsText } from '../../test/support/vigil-process';
+import { fetchMetrics } from '../../test/support/vigil-process';
 
-export async function scrape(portOrUrl: number | string): Promise<Map<string, number>> {
-  const url = typeof portOrUrl === 'number' ? `http://127.0.0.1:${portOrUrl}/metrics` : portOrUrl;
-  return parseMetricsText(await (await fetch(url)).text());
+/** The metrics of a pipeline process serving them on a local port. */
+export function scrape(port: number): Promise<Map<string, number>> {
+  return fetchMetrics(`http://127.0.0.1:${port}/metrics`);
 }
 
 export interface ServerStep {

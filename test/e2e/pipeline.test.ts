@@ -8,6 +8,7 @@ import {
   flagged,
   malformedMessages,
   messagesOf,
+  readingsAppliedIn,
   sampleFor,
   SPIKES_PER_DEVICE,
   waitUntilDrained,
@@ -40,7 +41,7 @@ describe('pipeline on the local Temporal and Kafka', () => {
     expectModelsEqualReference(states, sample);
 
     // In = processed + dead-lettered, and every dead letter says why and where from.
-    const processed = [...states.values()].reduce((sum, s) => sum + s.readingsApplied, 0);
+    const processed = readingsAppliedIn(states);
     expect(p.deadLetters).toHaveLength(malformed.length);
     expect(processed + p.deadLetters.length).toBe(messages.length);
     const reasons = (list: Array<{ reason: string }>) => list.map((r) => r.reason).sort();

@@ -2,14 +2,14 @@ import { Client, Connection } from '@temporalio/client';
 import { expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { terminateWorkflows } from '../support/cleanup';
-import { parseMetricsText } from '../support/vigil-process';
+import { fetchMetrics, sumSeries } from '../support/vigil-process';
 
 const config = loadConfig();
 
 /** Reads of cluster metadata (where search attributes live) the server made, from its own metrics. */
 async function clusterMetadataReads(): Promise<number> {
-  const metrics = parseMetricsText(await (await fetch(config.temporal.metricsUrl)).text());
-  return [...metrics].filter(([series]) => series.startsWith('persistence_latency_count{') && series.includes('operation="GetCurrentClusterMetadata"')).reduce((sum, [, n]) => sum + n, 0);
+  const metrics = await fetchMetrics(config.temporal.metricsUrl);
+  return sumSeries(metrics, (series) => series.startsWith('persistence_latency_count{') && series.includes('operation="GetCurrentClusterMetadata"'));
 }
 
 // Left to itself the dev server reads the search attributes from SQLite on every call: two reads

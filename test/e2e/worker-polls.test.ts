@@ -1,13 +1,13 @@
 import { expect, it } from 'vitest';
 import { usePipeline } from '../support/pipeline';
-import { freePort, parseMetricsText } from '../support/vigil-process';
+import { fetchMetrics, freePort, sumSeries } from '../support/vigil-process';
 
 const newPipeline = usePipeline();
 
 /** Outstanding workflow-task long polls (sticky and shared queue), from the SDK's own metrics. */
 async function workflowTaskPolls(port: number): Promise<number> {
-  const metrics = parseMetricsText(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-  return [...metrics].filter(([name]) => name.startsWith('temporal_num_pollers{') && /poller_type="(sticky_)?workflow_task"/.test(name)).reduce((sum, [, n]) => sum + n, 0);
+  const metrics = await fetchMetrics(`http://127.0.0.1:${port}/metrics`);
+  return sumSeries(metrics, (series) => series.startsWith('temporal_num_pollers{') && /poller_type="(sticky_)?workflow_task"/.test(series));
 }
 
 // SDK 1.24 accepts `maxConcurrentWorkflowTaskPolls` and ignores it: a worker configured for 60

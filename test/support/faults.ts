@@ -7,6 +7,7 @@ import type { SensorSample } from '../../src/sample';
 import { readPid } from '../../src/services/processes';
 import { temporalPaths } from '../../src/services/temporal';
 import type { Pipeline } from './pipeline';
+import { sumSeries } from './vigil-process';
 import {
   type BadMessage,
   distinctDeadLetters,
@@ -113,7 +114,7 @@ export function expectInEqualsOut(p: Pipeline, states: Map<string, DeviceState>,
 /** Messages the ingest has taken but not yet signalled to Temporal nor dead-lettered. */
 export async function ingestBacklog(p: Pipeline): Promise<number> {
   const metrics = await p.metrics('ingest');
-  const sum = (prefix: string) => [...metrics].filter(([name]) => name.startsWith(prefix)).reduce((total, [, value]) => total + value, 0);
+  const sum = (prefix: string) => sumSeries(metrics, (series) => series.startsWith(prefix));
   return sum('vigil_ingest_messages_total{') - sum('vigil_signal_batch_size_sum') - sum('vigil_dead_letters_total{');
 }
 

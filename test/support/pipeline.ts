@@ -11,7 +11,7 @@ import { createIdempotentProducer, createKafka } from '../../src/kafka/client';
 import { ensureTopics } from '../../src/kafka/topics';
 import { deviceState } from '../../src/operator';
 import { deleteTopicsWithPrefix, terminateRunningOn } from './cleanup';
-import { parseMetricsText, startVigilProcess } from './vigil-process';
+import { fetchMetrics, startVigilProcess } from './vigil-process';
 
 const root = path.resolve(__dirname, '../..');
 export const artifactsDir = path.join(root, 'test-results');
@@ -126,7 +126,7 @@ export class Pipeline {
     const log = fs.readFileSync(path.join(artifactsDir, `${this.name}-${command}.log`), 'utf8');
     const url = [...log.matchAll(/"metrics":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/g)].at(-1)?.[1];
     if (!url) throw new Error(`${command} did not say where its metrics are`);
-    return parseMetricsText(await (await fetch(url)).text());
+    return fetchMetrics(url);
   }
 
   /**

@@ -42,8 +42,18 @@ export async function startVigilProcess(
   return child;
 }
 
+/** A Prometheus endpoint's metrics, as `name{labels}` → value. */
+export async function fetchMetrics(url: string): Promise<Map<string, number>> {
+  return parseMetricsText(await (await fetch(url)).text());
+}
+
+/** The sum of the series whose `name{labels}` matches: one figure over all labels. */
+export function sumSeries(metrics: Map<string, number>, matches: (series: string) => boolean): number {
+  return [...metrics].filter(([series]) => matches(series)).reduce((sum, [, value]) => sum + value, 0);
+}
+
 /** Prometheus text exposition as `name{labels}` → value (comments and blank lines skipped). */
-export function parseMetricsText(text: string): Map<string, number> {
+function parseMetricsText(text: string): Map<string, number> {
   return new Map(
     text
       .split('\n')
