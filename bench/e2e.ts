@@ -17,8 +17,8 @@ import { Client, Connection } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../src/config';
-import { anomalyEventSchema } from '../src/events';
-import { deviceState } from '../src/operator';
+import { anomalyEventSchema } from '../src/contracts/anomalies';
+import { deviceState } from '../src/operator/devices';
 import { createKafka } from '../src/kafka/client';
 import { ensureTopics } from '../src/kafka/topics';
 import { servicesDown, servicesStatus, servicesUp } from '../src/services';
@@ -371,7 +371,7 @@ async function appliedReadings(client: Client, plan: ProducerPlan): Promise<numb
   const ids = Array.from({ length: plan.devices }, (_, i) => deviceIdOf(plan.devicePrefix, i));
   for (let i = 0; i < ids.length; i += 50) {
     const states = await Promise.all(ids.slice(i, i + 50).map((id) => deviceState(client, id).catch(() => undefined)));
-    total += states.reduce((sum, s) => sum + (s?.readingsApplied ?? 0), 0);
+    total += states.reduce((sum, s) => sum + (s?.counters.readingsApplied ?? 0), 0);
   }
   return total;
 }

@@ -1,32 +1,27 @@
 import { Command, Option } from 'commander';
 import { type Config, loadConfig } from './config';
-import { startBoard } from './board/server';
-import { runDemo } from './demo';
-import { type FormatName, formatNameSchema } from './formats';
-import { runIngest } from './ingest';
 import fs from 'node:fs';
-import { logger } from './logger';
-import {
-  configureZScore,
-  connectClient,
-  defaultAuthor,
-  describeDevice,
-  describeDevices,
-  deviceState,
-  listDevices,
-  pushModel,
-  resetModel,
-} from './operator';
-import { applyThresholdRows, parseThresholdsCsv } from './thresholds';
-import { replayFile } from './replay';
-import { runSink } from './sink';
-import { describeSample, sampleKindSchema, type SampleKind } from './sample';
-import { type ScoreFileOptions, scoreDetectorSchema, scoreFile, timestampUnitSchema } from './score';
-import { directionSchema } from './detectors/zscore';
-import { thresholdRuleKinds } from './detectors/threshold';
 import path from 'node:path';
+import { timestampUnitSchema } from './backtest/input';
+import { type ScoreFileOptions, scoreFile } from './backtest/score-file';
+import { startBoard } from './board/server';
+import { runDemo } from './cli/demo';
+import { replayFile } from './cli/replay';
+import { formatAnomaly, tailAnomalies } from './cli/tail';
+import { detectorNameSchema } from './detectors/registry';
+import { thresholdRuleKinds } from './detectors/threshold';
+import { directionSchema } from './detectors/zscore';
+import { type FormatName, formatNameSchema } from './formats';
+import { parseThresholdsCsv } from './formats/threshold-rows';
+import { runIngest } from './ingest/run';
+import { logger } from './logger';
+import { connectClient, defaultAuthor } from './operator/client';
+import { describeDevice, describeDevices } from './operator/describe';
+import { configureZScore, deviceState, listDevices, pushModel, resetModel } from './operator/devices';
+import { applyThresholdRows } from './operator/thresholds';
+import { describeSample, type SampleKind, sampleKindSchema } from './samples';
 import { servicesDown, servicesStatus, servicesUp } from './services';
-import { formatAnomaly, tailAnomalies } from './tail';
+import { runSink } from './sink/run';
 import { runWorker } from './worker';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -84,7 +79,7 @@ program
 program
   .command('sample')
   .description('Write deterministic sample data with anomalies injected at known places, and list them')
-  .addOption(new Option('-k, --kind <kind>', 'sensor: seed 000 records; usage: seed 003 5-minute CSV; epa: seed 002 AQS hourly rows').choices(sampleKindSchema.options).default('sensor'))
+  .addOption(new Option('-k, --kind <kind>', 'sensor: sensor records {id, ts, temp, hum}; usage: a meter\'s 5-minute CSV; epa: EPA AQS hourly rows').choices(sampleKindSchema.options).default('sensor'))
   .option('-o, --out <file>', 'file to write (default: .vigil/samples/<kind>.csv)')
   .option('--seed <n>', 'random seed (default: per kind)', numberOption('--seed', Number.isSafeInteger))
   .action((options: { kind: SampleKind; out?: string; seed?: number }) => {
@@ -101,7 +96,7 @@ program
 program
   .command('score <csv>')
   .description('Backtest: run a detector offline over historical readings, exactly as the live path scores them; one CSV row per reading')
-  .addOption(new Option('--detector <detector>', 'the detector to run').choices(scoreDetectorSchema.options).makeOptionMandatory())
+  .addOption(new Option('--detector <detector>', 'the detector to run').choices(detectorNameSchema.options).makeOptionMandatory())
   .addOption(new Option('-f, --format <format>', 'decode rows as this input format, as replay/ingest do (default: generic --timestamp-column/--value-column CSV)').choices(formatNameSchema.options))
   .option('--timestamp-column <column>', 'generic CSV: the timestamp column (default timestamp): epoch ms, ISO-8601 with a zone, or YYYY-MM-DD HH:MM:SS')
   .option('--value-column <column>', 'generic CSV: the value column (default value)')
@@ -160,7 +155,7 @@ async function withClient<T>(run: (client: Awaited<ReturnType<typeof connectClie
 
 program
   .command('thresholds')
-  .description('Threshold files (seed 001: host,field,low,high)')
+  .description('Threshold files (host,field,low,high)')
   .command('apply <file>')
   .description('Validate a thresholds CSV and apply it: each device named (started if new), `*` to every device')
   .addOption(byOption())
@@ -227,7 +222,7 @@ device
   });
 device
   .command('push-model <id>')
-  .description('Replace the z-score model of a field with {n, mean, m2} (seed 000’s M2)')
+  .description('Replace the z-score model of a field with {n, mean, m2} (an M2 model)')
   .requiredOption('--field <field>', 'the field')
   .requiredOption('--n <n>', 'count', numberOption('--n'))
   .requiredOption('--mean <mean>', 'mean', numberOption('--mean'))

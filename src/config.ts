@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { defaultEventTimeSettings, htmSettingsSchema, seasonalSettingsSchema } from './device-state';
+import type { DetectorName } from './detectors/registry';
+import { type DeviceSettings, deviceSettingsSchema } from './device/settings';
 import { formatNameSchema, formatSettingsSchema } from './formats';
 
 const positiveInt = z.coerce.number().int().positive();
-const direction = z.enum(['above', 'below', 'both']);
 
 /** Every setting Vigil reads from the environment, validated once. */
 export const configSchema = z.object({
@@ -47,18 +47,11 @@ export const configSchema = z.object({
     /** signalWithStart calls in flight at once, across devices: more floods the server and starves workflow tasks. */
     maxSignalsInFlight: positiveInt,
   }),
-  zscore: z.object({
-    k: z.coerce.number().positive(),
-    minSamples: positiveInt,
-    direction,
-    clearAfter: positiveInt,
-    learnAnomalies: z.boolean(),
-  }),
-  /** Seed 001: DISCONNECTED after this much silence, retired (workflow completed) after that. */
-  connection: z.object({
-    disconnectAfterMs: positiveInt,
-    retireAfterMs: positiveInt,
-  }),
+  /**
+   * What a new device starts with: connection and event-time settings and every detector's
+   * settings (their schemas come from the detectors; `detectorEnvironment` maps variables onto them).
+   */
+  device: deviceSettingsSchema,
   /** The SQL sink's database: the local one the services command runs, unless DATABASE_URL names another. */
   postgres: z.object({
     url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
@@ -68,22 +61,11 @@ export const configSchema = z.object({
   }),
   sink: z.object({
     groupId: z.string().min(1),
-    /** Seed 004's `data_dump`: also keep every valid reading of the input topics. */
+    /** Also keep every valid reading of the input topics (the `readings` table). */
     storeReadings: z.boolean(),
     /** Most rows per INSERT statement. */
     batchRows: positiveInt,
   }),
-  /**
-   * Event time: a reading older than its device's newest reading minus this is too late. It is
-   * dead-lettered (reason `late`) instead of being applied; hourly windows stay open this long.
-   */
-  allowedLatenessMs: positiveInt,
-  /** Open windows are re-published at most this often per device (sooner with an anomaly). */
-  windowUpdateEveryMs: positiveInt,
-  /** Seed 003's seasonal Isolation Forest: the fields it judges, and its settings. */
-  seasonal: seasonalSettingsSchema,
-  /** Seed 002's HTM: the fields it scores, the anomaly threshold, checkpoints, value ranges. */
-  htm: htmSettingsSchema,
   /** Where HTM models are checkpointed: a local folder (a shared store implements the same interface). */
   modelStoreDir: z.string().min(1),
   /**
@@ -96,7 +78,7 @@ export const configSchema = z.object({
   htmThreads: z.coerce.number().int().positive().optional(),
   /** Live HTM models kept per scoring thread (each is megabytes); others are rebuilt on use. */
   htmCacheSize: positiveInt,
-  /** Settings of input formats: seed 003's usage rows carry no zone and no device id. */
+  /** Settings of input formats: the usage format's rows carry no zone and no device id. */
   formats: formatSettingsSchema,
   board: z.object({ port: z.coerce.number().int().min(0).max(65535) }),
   /** The browser of the board's test; undefined: Debian's /usr/bin/chromium. */
@@ -113,9 +95,8 @@ export const configSchema = z.object({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.infer<typeof configSchema> & { device: DeviceSettings };
 
-/** Reads the environment into one validated Config; throws a readable error on a bad value. */
 /** `topic=format,topic=format`, e.g. `readings=reading,sensor-raw=sensor`. */
 function parseInputs(spec: string) {
   return spec
@@ -139,13 +120,59 @@ function parseRanges(spec: string): Record<string, { min: number; max: number }>
 
 /** An unset variable stays undefined (the schema's default applies); a set one must be a number. */
 const optionalNumber = (value: string | undefined) => (value === undefined || value === '' ? undefined : Number(value));
+/** An unset variable stays undefined; a set one is true only when it says `true`. */
+const optionalBoolean = (value: string | undefined) => (value === undefined || value === '' ? undefined : value === 'true');
+/** `a,b,c` to a list; unset stays undefined (the detector's default fields); empty is none. */
+const optionalList = (value: string | undefined) => (value === undefined ? undefined : value.split(',').map((f) => f.trim()).filter(Boolean));
 
+/**
+ * The environment variables of each detector's settings. A detector without an entry runs
+ * with its schema's defaults; unset variables leave a default as it is.
+ */
+const detectorEnvironment: Partial<Record<DetectorName, (env: NodeJS.ProcessEnv) => unknown>> = {
+  zscore: (env) => ({
+    defaults: {
+      k: optionalNumber(env.VIGIL_ZSCORE_K),
+      minSamples: optionalNumber(env.VIGIL_ZSCORE_MIN_SAMPLES),
+      direction: env.VIGIL_ZSCORE_DIRECTION,
+      clearAfter: optionalNumber(env.VIGIL_ZSCORE_CLEAR_AFTER),
+      learnAnomalies: optionalBoolean(env.VIGIL_ZSCORE_LEARN_ANOMALIES),
+    },
+  }),
+  'seasonal-iforest': (env) => ({
+    fields: optionalList(env.VIGIL_SEASONAL_FIELDS),
+    config: {
+      historyDays: optionalNumber(env.VIGIL_SEASONAL_HISTORY_DAYS),
+      minComparables: optionalNumber(env.VIGIL_SEASONAL_MIN_COMPARABLES),
+      // Usage is seasonal in its meter's wall clock: by default, the zone the usage format reads its rows in.
+      timeZone: env.VIGIL_SEASONAL_TIME_ZONE ?? usageTimeZoneOf(env),
+      slotMinutes: optionalNumber(env.VIGIL_SEASONAL_SLOT_MINUTES),
+      scoreThreshold: optionalNumber(env.VIGIL_SEASONAL_SCORE_THRESHOLD),
+      learnAnomalies: optionalBoolean(env.VIGIL_SEASONAL_LEARN_ANOMALIES),
+    },
+  }),
+  htm: (env) => ({
+    fields: optionalList(env.VIGIL_HTM_FIELDS),
+    threshold: optionalNumber(env.VIGIL_HTM_THRESHOLD),
+    checkpointEvery: optionalNumber(env.VIGIL_HTM_CHECKPOINT_EVERY),
+    ranges: env.VIGIL_HTM_RANGES === undefined ? undefined : parseRanges(env.VIGIL_HTM_RANGES),
+  }),
+};
+
+/** The meter CSV's columns are `…_eastern_time`: Boston's wall clock, unless configured. */
+const usageTimeZoneOf = (env: NodeJS.ProcessEnv) => env.VIGIL_USAGE_TIME_ZONE ?? 'America/New_York';
+
+/** Keeps only what is set, so the schemas' defaults fill in the rest. */
+function withoutUnset(value: unknown): unknown {
+  if (Array.isArray(value) || value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, withoutUnset(v)]));
+}
+
+/** Reads the environment into one validated Config; throws a readable error on a bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const prefix = env.VIGIL_TOPIC_PREFIX ?? '';
   const topic = (name: string) => `${prefix}${name}`;
   const temporalAddress = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  // Seed 003's columns are `…_eastern_time`: Boston's wall clock.
-  const usageTimeZone = env.VIGIL_USAGE_TIME_ZONE ?? 'America/New_York';
   const raw = {
     home: env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil'),
     temporal: {
@@ -182,17 +209,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxMessageBytes: env.VIGIL_MAX_MESSAGE_BYTES ?? 64 * 1024,
       maxSignalsInFlight: env.VIGIL_MAX_SIGNALS_IN_FLIGHT ?? 16,
     },
-    zscore: {
-      k: env.VIGIL_ZSCORE_K ?? 4,
-      minSamples: env.VIGIL_ZSCORE_MIN_SAMPLES ?? 30,
-      direction: env.VIGIL_ZSCORE_DIRECTION ?? 'above',
-      clearAfter: env.VIGIL_ZSCORE_CLEAR_AFTER ?? 1,
-      learnAnomalies: (env.VIGIL_ZSCORE_LEARN_ANOMALIES ?? 'false') === 'true',
-    },
-    connection: {
-      disconnectAfterMs: env.VIGIL_DISCONNECT_AFTER_MS ?? 60_000,
-      retireAfterMs: env.VIGIL_RETIRE_AFTER_MS ?? 24 * 3600_000,
-    },
+    device: withoutUnset({
+      connection: { disconnectAfterMs: optionalNumber(env.VIGIL_DISCONNECT_AFTER_MS), retireAfterMs: optionalNumber(env.VIGIL_RETIRE_AFTER_MS) },
+      eventTime: { allowedLatenessMs: optionalNumber(env.VIGIL_ALLOWED_LATENESS_MS), updateEveryMs: optionalNumber(env.VIGIL_WINDOW_UPDATE_EVERY_MS) },
+      detectors: Object.fromEntries(Object.entries(detectorEnvironment).map(([name, read]) => [name, read(env)])),
+    }),
     postgres: {
       url: env.DATABASE_URL ?? `postgres://vigil@127.0.0.1:${env.VIGIL_POSTGRES_PORT ?? 5433}/vigil`,
       managed: env.DATABASE_URL === undefined,
@@ -203,32 +224,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       storeReadings: (env.VIGIL_SINK_STORE_READINGS ?? 'false') === 'true',
       batchRows: env.VIGIL_SINK_BATCH_ROWS ?? 500,
     },
-    allowedLatenessMs: env.VIGIL_ALLOWED_LATENESS_MS ?? defaultEventTimeSettings.allowedLatenessMs,
-    windowUpdateEveryMs: env.VIGIL_WINDOW_UPDATE_EVERY_MS ?? defaultEventTimeSettings.updateEveryMs,
-    htm: {
-      fields: (env.VIGIL_HTM_FIELDS ?? 'sampleMeasurement').split(',').map((f) => f.trim()).filter(Boolean),
-      threshold: optionalNumber(env.VIGIL_HTM_THRESHOLD),
-      checkpointEvery: optionalNumber(env.VIGIL_HTM_CHECKPOINT_EVERY),
-      ranges: parseRanges(env.VIGIL_HTM_RANGES ?? ''),
-    },
     modelStoreDir: env.VIGIL_MODEL_STORE_DIR ?? path.join(env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil'), 'models'),
     worker: { workflowTasks: env.VIGIL_WORKER_WORKFLOW_TASKS ?? 120, workflowTaskPolls: env.VIGIL_WORKER_WORKFLOW_TASK_POLLS ?? 60 },
     htmThreads: env.VIGIL_HTM_THREADS,
     htmCacheSize: env.VIGIL_HTM_CACHE_SIZE ?? 64,
-    seasonal: {
-      fields: (env.VIGIL_SEASONAL_FIELDS ?? 'usage').split(',').map((f) => f.trim()).filter(Boolean),
-      config: {
-        historyDays: optionalNumber(env.VIGIL_SEASONAL_HISTORY_DAYS),
-        minComparables: optionalNumber(env.VIGIL_SEASONAL_MIN_COMPARABLES),
-        // Usage is seasonal in its meter's wall clock: the zone its readings are written in.
-        timeZone: env.VIGIL_SEASONAL_TIME_ZONE ?? usageTimeZone,
-        slotMinutes: optionalNumber(env.VIGIL_SEASONAL_SLOT_MINUTES),
-        scoreThreshold: optionalNumber(env.VIGIL_SEASONAL_SCORE_THRESHOLD),
-        learnAnomalies: env.VIGIL_SEASONAL_LEARN_ANOMALIES === undefined ? undefined : env.VIGIL_SEASONAL_LEARN_ANOMALIES === 'true',
-      },
-    },
     formats: {
-      usage: { timeZone: usageTimeZone, deviceId: env.VIGIL_USAGE_DEVICE_ID },
+      usage: { timeZone: usageTimeZoneOf(env), deviceId: env.VIGIL_USAGE_DEVICE_ID },
     },
     board: { port: env.VIGIL_BOARD_PORT ?? 8090 },
     chromiumPath: env.CHROMIUM_PATH,
@@ -244,5 +245,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
   }
-  return parsed.data;
+  return parsed.data as Config;
 }

@@ -26,7 +26,7 @@ export const readingSchema = z.object({
   attrs: z.record(z.string(), z.string()).optional(),
   /**
    * Whose clock `ts` is: the device's (the default), or the broker's for formats whose records
-   * carry no time (seed 004's csv3). Only a device's own timestamps identify a reading, so only
+   * carry no time (csv3). Only a device's own timestamps identify a reading, so only
    * they are used to recognise one sent twice.
    */
   clock: z.enum(['device', 'broker']).optional(),
@@ -43,7 +43,3 @@ export type Source = z.infer<typeof sourceSchema>;
 
 export const sourcedReadingSchema = z.object({ source: sourceSchema, reading: readingSchema });
 export type SourcedReading = z.infer<typeof sourcedReadingSchema>;
-
-export function workflowIdFor(deviceId: string): string {
-  return `device:${deviceId}`;
-}

@@ -6,7 +6,7 @@ import { HtmScorer } from './htm-runtime';
 import { createIdempotentProducer, createKafka } from './kafka/client';
 import { logger } from './logger';
 import { serveMetrics, workerMetrics } from './metrics';
-import { connectClient, runningDevicesQuery } from './operator';
+import { connectClient, runningDevicesQuery } from './operator/client';
 
 const log = logger.child({ component: 'worker' });
 

@@ -1,7 +1,7 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { type ThresholdRule, thresholdRuleSchema } from '../detectors/threshold';
-import { fleetWorkflowId } from '../workflows/definitions';
 import { z } from 'zod';
+import { type ThresholdLayer, thresholdRuleSchema } from '../detectors/threshold';
+import { fleetWorkflowId } from '../workflows/definitions';
 
 const fleetMemoSchema = z.object({ defaults: z.record(z.string(), thresholdRuleSchema) });
 
@@ -11,7 +11,7 @@ export function createFleetActivities(client: Client) {
      * The `*` thresholds a new device on this task queue starts with, from the fleet workflow's
      * memo (no worker needs to answer); none while no `*` row was ever applied.
      */
-    async fleetThresholdDefaults(taskQueue: string): Promise<Record<string, ThresholdRule>> {
+    async fleetThresholdDefaults(taskQueue: string): Promise<ThresholdLayer> {
       try {
         const { memo } = await client.workflow.getHandle(fleetWorkflowId(taskQueue)).describe();
         const parsed = fleetMemoSchema.safeParse(memo);

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { Producer } from 'kafkajs';
-import type { HtmVerdictInput } from '../device-state';
-import type { EnrichedReading } from '../events';
+import { enrichedContract, type EnrichedReading } from '../contracts/enriched';
+import type { HtmEvidence } from '../detectors/htm';
 import type { HtmScoreInput, HtmScorer } from '../htm-runtime';
 import { workerMetrics } from '../metrics';
 import type { Source } from '../reading';
@@ -13,8 +13,8 @@ export type HtmScoreRequest = Omit<HtmScoreInput, 'newCount'> & {
 };
 
 export interface HtmScoreReply {
-  /** Per new reading, what the workflow's anomaly lifecycle needs. */
-  verdicts: HtmVerdictInput[];
+  /** Per new reading, the evidence the HTM detector judges. */
+  verdicts: HtmEvidence[];
   checkpointVersion: number;
 }
 
@@ -23,7 +23,7 @@ const HEARTBEAT_EVERY_MS = 2_000;
 
 /**
  * Scores a device field's new readings with its HTM model, off the event loop (worker threads,
- * one live model per device and field), and publishes seed 002's enriched records. The model is
+ * one live model per device and field), and publishes the enriched records. The model is
  * rebuilt from the named checkpoint plus the readings since whenever this worker does not hold
  * it at exactly that point, so a retry, a crash or another worker gives the same scores.
  */
@@ -53,15 +53,7 @@ export function createHtmActivities(producer: Producer, scorer: HtmScorer, enric
         score: result.score,
         source: sources[i]!,
       }));
-      await producer.send({
-        topic: enrichedTopic,
-        acks: -1,
-        messages: enriched.map((record) => ({
-          key: record.deviceId,
-          value: JSON.stringify(record),
-          headers: { 'vigil.event-id': `${record.deviceId}/${record.field}/${record.source.topic}/${record.source.partition}/${record.source.offset}` },
-        })),
-      });
+      await producer.send({ topic: enrichedTopic, acks: -1, messages: enriched.map(enrichedContract.encode) });
       workerMetrics.htmReadings.inc(newCount);
       const model = JSON.stringify([input.deviceId, input.field]);
       if (output.results.at(-1)?.learningRange) warmingUp.add(model);

@@ -1,4 +1,6 @@
-import { type Aggregate, aggregateKey, type AnomalyEvent, type DeviceEvent } from '../events';
+import { type Aggregate, aggregateKey } from '../contracts/aggregates';
+import type { AnomalyEvent } from '../contracts/anomalies';
+import type { DeviceEvent } from '../contracts/device-events';
 import type { Reading } from '../reading';
 
 const WINDOW_MS = 60_000;
@@ -14,7 +16,7 @@ export interface DeviceSummary {
   status: BoardStatus;
   readings: number;
   lastReadingTs: number | null;
-  /** Seed 000's report over the device's last minute of event time. */
+  /** The last-minute report: anomalies and the max value over the device's last minute of event time. */
   anomaliesLastMinute: number;
   maxLastMinute: number | null;
   /** The field the chart's y-axis shows: the one of the latest anomaly, else the first seen. */

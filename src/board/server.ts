@@ -6,21 +6,25 @@ import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../config';
-import { aggregateSchema, anomalyEventSchema, deviceEventSchema, enrichedReadingSchema } from '../events';
-import { configuredFormats, parseText, toCanonical } from '../formats';
+import { aggregatesContract } from '../contracts/aggregates';
+import { anomaliesContract } from '../contracts/anomalies';
+import { deviceEventsContract } from '../contracts/device-events';
+import { enrichedContract } from '../contracts/enriched';
+import { formatsByTopic, parseText, toCanonical } from '../formats';
 import { createKafka } from '../kafka/client';
 import { logger } from '../logger';
-import { connectClient, deviceHandle } from '../operator';
+import { connectClient, deviceHandle } from '../operator/client';
 import { BoardModel } from './model';
 
 const log = logger.child({ component: 'board' });
 const publicDir = path.join(__dirname, 'public');
 const chartJs = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js');
 
-/** readings.enriched as far as the board needs it: HTM scores per reading (seed 002). */
-/** The part of a device's memo the device page shows: the thresholds in force. */
+/** The part of a device's memo the device page shows: the thresholds in force (see device/summary.ts). */
 const memoFieldsSchema = z.object({
-  summary: z.object({ fields: z.record(z.string(), z.object({ low: z.number().nullable().optional(), high: z.number().nullable().optional(), rule: z.string().optional() })) }),
+  summary: z.object({
+    fields: z.record(z.string(), z.object({ threshold: z.object({ low: z.number().nullable(), high: z.number().nullable(), rule: z.string() }).optional() })),
+  }),
 });
 
 const staticFiles: Record<string, { file: string; type: string }> = {
@@ -44,9 +48,8 @@ export async function startBoard(config: Config, options: { port: number; fromBe
   const model = new BoardModel();
   const client = await connectClient(config);
   const consumer = createKafka(config, 'board').consumer({ groupId: `vigil-board-${randomUUID()}`, maxWaitTimeInMs: 200 });
-  const { topics, inputs } = config.kafka;
-  const inputFormats = configuredFormats(config.formats);
-  const formatOf = new Map(inputs.map((input) => [input.topic, inputFormats[input.format]]));
+  const { topics } = config.kafka;
+  const formatOf = formatsByTopic(config.kafka.inputs, config.formats);
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.anomalies, topics.deviceEvents, topics.aggregates], fromBeginning: true });
   await consumer.subscribe({ topics: [...formatOf.keys(), topics.enriched], fromBeginning: options.fromBeginning ?? false });
@@ -54,11 +57,11 @@ export async function startBoard(config: Config, options: { port: number; fromBe
     eachMessage: async ({ topic, message }) => {
       const text = message.value?.toString('utf8') ?? '';
       try {
-        if (topic === topics.anomalies) model.addAnomaly(anomalyEventSchema.parse(JSON.parse(text)));
-        else if (topic === topics.deviceEvents) model.addDeviceEvent(deviceEventSchema.parse(JSON.parse(text)));
-        else if (topic === topics.aggregates) model.addAggregate(aggregateSchema.parse(JSON.parse(text)));
+        if (topic === topics.anomalies) model.addAnomaly(anomaliesContract.decode(text));
+        else if (topic === topics.deviceEvents) model.addDeviceEvent(deviceEventsContract.decode(text));
+        else if (topic === topics.aggregates) model.addAggregate(aggregatesContract.decode(text));
         else if (topic === topics.enriched) {
-          const score = enrichedReadingSchema.parse(JSON.parse(text));
+          const score = enrichedContract.decode(text);
           // While a model still learns its value range it has no raw score to show.
           if (score.anomaly !== null) model.addScore(score.deviceId, { ...score, anomaly: score.anomaly });
         } else {
@@ -78,7 +81,7 @@ export async function startBoard(config: Config, options: { port: number; fromBe
     let fields: unknown = {};
     try {
       const parsed = memoFieldsSchema.safeParse((await deviceHandle(client, deviceId).describe()).memo);
-      if (parsed.success) fields = parsed.data.summary.fields;
+      if (parsed.success) fields = Object.fromEntries(Object.entries(parsed.data.summary.fields).flatMap(([field, f]) => (f.threshold ? [[field, f.threshold]] : [])));
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) log.warn({ err: error, deviceId }, 'describe failed');
     }

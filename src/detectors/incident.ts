@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Verdict } from './detector';
 
 export const incidentStatusSchema = z.enum(['raised', 'updated', 'resolved']);
 export type IncidentStatus = z.infer<typeof incidentStatusSchema>;
@@ -25,7 +26,7 @@ export interface IncidentStep {
  */
 export function stepIncident(
   open: OpenIncident | undefined,
-  verdict: { firing: boolean; violated: boolean; clears: boolean; side: 'low' | 'high' | null },
+  verdict: Verdict,
   reading: { anomalyId: string; ts: number; value: number },
 ): IncidentStep {
   if (!open) {

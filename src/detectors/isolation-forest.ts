@@ -19,7 +19,7 @@ import { MT19937 } from '../random/mt19937';
  *   only for values equal in their first ~7 significant digits.
  * - sklearn sums per-tree path lengths in an order whose rounding can leave the score of
  *   identical training values at 0.5000000000000003, which `predict` then calls an outlier
- *   (sklearn 1.9.1 does so for n = 4, 7, 10, … of 299 sizes 163): seed 003 would flag every
+ *   (sklearn 1.9.1 does so for n = 4, 7, 10, … of 299 sizes 163): scikit-learn flags every
  *   reading, even an equal one, against 4 equal comparables (a meter reading 0 at night).
  *   Here leaf depths are summed as integers and leaves counted per size, so identical values
  *   score exactly 0.5 and are inliers, which is what the algorithm says.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Welford's running moments (seed 000's M2): count, mean and sum of squared deviations. */
+/** Welford's running moments (the M2 model a model topic carries): count, mean and sum of squared deviations. */
 export const m2Schema = z.object({
   n: z.number().int().nonnegative(),
   mean: z.number().refine(Number.isFinite),
@@ -18,7 +18,7 @@ export function addValue(model: M2, value: number): M2 {
   return { n, mean, m2: model.m2 + delta * (value - mean) };
 }
 
-/** Sample variance (n − 1), as seed 000; undefined below two values. */
+/** Sample variance (n − 1), as the M2 model defines it; undefined below two values. */
 export function variance(model: M2): number | undefined {
   return model.n < 2 ? undefined : model.m2 / (model.n - 1);
 }

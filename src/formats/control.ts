@@ -1,31 +1,30 @@
-import { type Control, controlSchema } from '../control';
-import { m2Schema } from '../detectors/welford';
-import { deviceIdSchema } from '../reading';
-import { thresholdRowFrom, thresholdColumns, type ThresholdRow } from '../thresholds';
-import type { MessageMeta } from './format';
-import { messageText, parseJson, Rejection, requireKeyMatches } from './index';
 import { z } from 'zod';
+import { m2Schema } from '../detectors/welford';
+import { type Control, controlSchema } from '../device/control';
+import { deviceIdSchema } from '../reading';
+import type { MessageMeta } from './format';
+import { messageText, parseJson, requireKeyMatches } from './message';
+import { Rejection } from './rejection';
+import { type ThresholdRow, thresholdRowFromLine } from './threshold-rows';
 
 const CONTROL_AUTHOR = 'control-topic';
 
-/** Seed 000's model topic record: `{id, m2: {n, mean, m2}}`, the model of its `temp`. */
-const seedModelSchema = z.object({ id: deviceIdSchema, m2: m2Schema });
+/** A model topic's record: `{id, m2: {n, mean, m2}}`, the z-score model of the device's `temp`. */
+const modelRecordSchema = z.object({ id: deviceIdSchema, m2: m2Schema });
 
 export type DecodedControl = { kind: 'device'; control: Control } | { kind: 'fleet'; row: ThresholdRow };
 
 /**
- * A message of the control topic: Vigil's JSON (`{type: "thresholds" | "model", …}`), seed 000's
- * model record, or seed 001's threshold row `host,field,low,high[,…]`. A `*` row changes the
- * fleet defaults; anything else goes to its device in order with its readings.
+ * A message of the control topic: Vigil's JSON (`{type: "thresholds" | "model", …}`), a model
+ * topic's record `{id, m2}`, or a thresholds file row `host,field,low,high[,…]`. A `*` row changes
+ * the fleet defaults; anything else goes to its device in order with its readings.
  */
 export function decodeControl(value: Buffer | null, meta: MessageMeta, maxBytes: number): DecodedControl {
   const text = messageText(value, meta, maxBytes).trim();
   if (!text.startsWith('{')) {
     let row: ThresholdRow;
     try {
-      const cells = text.split(',').map((c) => c.trim());
-      if (cells.length < 4) throw new Error('a threshold row is host,field,low,high[,…]');
-      row = thresholdRowFrom(Object.fromEntries(thresholdColumns.map((c, i) => [c, cells[i]])), 1);
+      row = thresholdRowFromLine(text);
     } catch (error) {
       throw new Rejection('invalid-schema', (error as Error).message);
     }
@@ -34,8 +33,8 @@ export function decodeControl(value: Buffer | null, meta: MessageMeta, maxBytes:
     return { kind: 'device', control: { type: 'thresholds', deviceId: row.device, changes: [row.change], by: CONTROL_AUTHOR } };
   }
   const json = parseJson(text);
-  const seed = seedModelSchema.safeParse(json);
-  const candidate = seed.success ? { type: 'model', deviceId: seed.data.id, field: 'temp', model: seed.data.m2, by: CONTROL_AUTHOR } : { by: CONTROL_AUTHOR, ...(json as object) };
+  const model = modelRecordSchema.safeParse(json);
+  const candidate = model.success ? { type: 'model', deviceId: model.data.id, field: 'temp', model: model.data.m2, by: CONTROL_AUTHOR } : { by: CONTROL_AUTHOR, ...(json as object) };
   const parsed = controlSchema.safeParse(candidate);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

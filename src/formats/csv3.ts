@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { deviceIdSchema } from '../reading';
 import type { InputFormat } from './format';
 
-/** Seed 004's `name,temp,status` line; the time is the Kafka message's, the status an attribute. */
+/** A `name,temp,status` line (a sensor's CSV record); the time is the Kafka message's, the status an attribute. */
 export const csv3Schema = z.object({
   name: deviceIdSchema,
   temp: z.number().refine(Number.isFinite, 'temp is not a finite number'),

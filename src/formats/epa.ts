@@ -2,11 +2,11 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import type { InputFormat } from './format';
 import { Rejection } from './rejection';
-import { parseIsoWithOffset } from './timestamps';
+import { parseIsoWithOffset } from '../time/timestamps';
 
 /**
- * The 24 columns of EPA AQS hourly data (seed 002's `one_device_2015-2017.csv` rows), in file
- * order, each with its property in seed 002's `MonitoringRecord`.
+ * The 24 columns of EPA AQS hourly data (the rows of AQS files such as `one_device_2015-2017.csv`),
+ * in file order, each with its property in the `MonitoringRecord` class that HTM pipelines use.
  */
 export const epaColumns = [
   ['State Code', 'stateCode'],
@@ -40,7 +40,7 @@ export type EpaProperty = (typeof epaColumns)[number][1];
 
 const propertyOfColumn = new Map<string, EpaProperty>(epaColumns.map(([column, property]) => [column, property]));
 
-/** The reading's one field: seed 002's name for the value its HTM network models. */
+/** The reading's one field: `MonitoringRecord`'s name for the value an HTM network models. */
 export const EPA_FIELD = 'sampleMeasurement';
 
 /** Attributes are display text: long ones are cut rather than the reading refused. */
@@ -126,8 +126,8 @@ function parseCsvRow(text: string): Record<string, string> {
 }
 
 /**
- * Seed 002's EPA AQS hourly record, as a CSV row of the 24 columns (as in AQS files and seed
- * 002's `one_device_2015-2017.csv`) or as a JSON object keyed by the column names or by
+ * An EPA AQS hourly record, as a CSV row of the 24 columns (as in AQS files such as
+ * `one_device_2015-2017.csv`) or as a JSON object keyed by the column names or by
  * `MonitoringRecord`'s camelCase properties. A message that starts with `{` is JSON.
  */
 export const epaFormat: InputFormat<typeof epaSchema> = {
@@ -138,8 +138,8 @@ export const epaFormat: InputFormat<typeof epaSchema> = {
     if (!trimmed.startsWith('{')) return parseCsvRow(trimmed);
     let json: unknown;
     try {
-      // Not index's parseJson (importing it here would be a cycle); its `__proto__` guard is not
-      // needed: Object.fromEntries in byProperty defines keys, and the schema drops unknown ones.
+      // message.ts's `__proto__` guard is not needed: Object.fromEntries in byProperty defines
+      // keys, and the schema drops unknown ones.
       json = JSON.parse(trimmed);
     } catch (error) {
       throw new Rejection('invalid-json', (error as Error).message);

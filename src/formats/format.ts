@@ -13,7 +13,7 @@ export interface InputFormat<Schema extends z.ZodType = z.ZodType> {
   /** Builds the wire object from one CSV row (header names as keys), for `replay` of JSON formats. */
   fromCsvRow(row: Record<string, string>): unknown;
   /**
-   * Only for formats whose records name no device (seed 003's usage rows): the device of a
+   * Only for formats whose records name no device (the usage format's rows): the device of a
    * message is its key, or a configured default when it has none; throws a `missing-key`
    * Rejection when there is neither. Without it the record names its device and the key must
    * equal that id.

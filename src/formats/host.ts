@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { deviceIdSchema } from '../reading';
 import type { InputFormat } from './format';
-import { parseIsoWithOffset } from './timestamps';
+import { parseIsoWithOffset } from '../time/timestamps';
 
 const finite = z.number().refine(Number.isFinite, 'not a finite number');
 
-/** Seed 001's wide host metrics; each metric becomes a field of one reading. */
+/** Wide host metrics `{ts, id, loadavg, cpu, mem}`; each metric becomes a field of one reading. */
 export const hostSchema = z
   .object({
     ts: z.string().refine((ts) => parseIsoWithOffset(ts) !== undefined, 'ts must be ISO-8601 with a zone, e.g. 2018-10-29T16:03:42+0700'),

@@ -1,17 +1,20 @@
-import { TextDecoder } from 'node:util';
 import { z } from 'zod';
-import { type Reading, readingSchema } from '../reading';
-import type { InputFormat, MessageMeta } from './format';
 import { csv3Format } from './csv3';
+import { epaFormat } from './epa';
+import type { InputFormat } from './format';
 import { hostFormat } from './host';
 import { readingFormat } from './reading';
-import { Rejection } from './rejection';
 import { sensorFormat } from './sensor';
-import { epaFormat } from './epa';
 import { defaultUsageSettings, usageFormat, usageSettingsSchema } from './usage';
 
-export { Rejection } from './rejection';
-export type { RejectionCode } from './rejection';
+/**
+ * The input formats: each a zod schema of one Kafka message and its mapping to the canonical
+ * reading (see format.ts), configured per topic.
+ */
+
+export type { InputFormat, MessageMeta } from './format';
+export { decodeMessage, messageText, parseJson, parseText, requireKeyMatches, toCanonical } from './message';
+export { Rejection, type RejectionCode } from './rejection';
 
 export const formatNameSchema = z.enum(['reading', 'sensor', 'host', 'csv3', 'usage', 'epa']);
 export type FormatName = z.infer<typeof formatNameSchema>;
@@ -35,76 +38,8 @@ export function configuredFormats(settings: FormatSettings): Record<FormatName, 
   return { ...formats, usage: usageFormat(settings.usage) };
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'does not match the schema';
-  const where = issue.path.length > 0 ? issue.path.join('.') : 'record';
-  return `${where}: ${issue.message}`;
-}
-
-/** Rejects an own `__proto__` key, which later copies would silently turn into a prototype. */
-function refuseProtoKey(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new Rejection('invalid-schema', '"__proto__" is not allowed as a key');
-  return value;
-}
-
-export function parseJson(text: string): unknown {
-  try {
-    // The reviver costs a call per key, so only text that mentions the key pays for it.
-    return text.includes('"__proto__"') ? JSON.parse(text, refuseProtoKey) : JSON.parse(text);
-  } catch (error) {
-    if (error instanceof Rejection) throw error;
-    throw new Rejection('invalid-json', (error as Error).message);
-  }
-}
-
-/** Validates parsed JSON against the format's wire schema and maps it to a canonical reading. */
-export function toCanonical(format: InputFormat, json: unknown, meta: MessageMeta): Reading {
-  const wire = format.wireSchema.safeParse(json);
-  if (!wire.success) throw new Rejection('invalid-schema', firstIssue(wire.error));
-  const canonical = readingSchema.safeParse(format.toReading(wire.data, meta));
-  if (!canonical.success) throw new Rejection('invalid-schema', firstIssue(canonical.error));
-  return canonical.data;
-}
-
-/**
- * The text of a keyed, bounded, UTF-8 message, or a Rejection saying which of these it is not.
- * `keyRequired` false: the format itself decides what a missing key means.
- */
-export function messageText(value: Buffer | null, meta: MessageMeta, maxBytes: number, keyRequired = true): string {
-  if (!value || value.length === 0) throw new Rejection('invalid-json', 'empty message');
-  if (value.length > maxBytes) throw new Rejection('oversized', `${value.length} bytes > limit ${maxBytes}`);
-  if (keyRequired && (meta.key === undefined || meta.key === '')) throw new Rejection('missing-key', 'the message has no key');
-  try {
-    return strictUtf8.decode(value);
-  } catch {
-    throw new Rejection('invalid-encoding', 'the value is not valid UTF-8');
-  }
-}
-
-export function requireKeyMatches(key: string | undefined, deviceId: string): void {
-  if (deviceId !== key) throw new Rejection('key-mismatch', `key ${JSON.stringify(key)} ≠ device id ${JSON.stringify(deviceId)}`);
-}
-
-/** A message's text as the format's raw object: JSON, or the format's own line syntax. */
-export function parseText(format: InputFormat, text: string): unknown {
-  return format.parseText ? format.parseText(text) : parseJson(text);
-}
-
-/**
- * Turns one Kafka message into a canonical reading, or throws a Rejection.
- * The key must name the device: it decides the partition, and so the device's order.
- */
-export function decodeMessage(format: InputFormat, value: Buffer | null, meta: MessageMeta, maxBytes: number): Reading {
-  if (format.deviceIdFromKey) {
-    // The record names no device, so there is nothing for the key to match: it is the id.
-    const text = messageText(value, meta, maxBytes, false);
-    const deviceId = format.deviceIdFromKey(meta.key);
-    return toCanonical(format, parseText(format, text), { ...meta, key: deviceId });
-  }
-  const reading = toCanonical(format, parseText(format, messageText(value, meta, maxBytes)), meta);
-  requireKeyMatches(meta.key, reading.deviceId);
-  return reading;
+/** Each input topic's format (config `kafka.inputs` and `formats`): what the ingest, the sink and the board read with. */
+export function formatsByTopic(inputs: ReadonlyArray<{ topic: string; format: FormatName }>, settings: FormatSettings): Map<string, InputFormat> {
+  const configured = configuredFormats(settings);
+  return new Map(inputs.map((input) => [input.topic, configured[input.format]]));
 }

@@ -4,7 +4,7 @@ import type { InputFormat } from './format';
 
 const finite = z.number().refine(Number.isFinite, 'not a finite number');
 
-/** Seed 000's sensor record. */
+/** A sensor's JSON record `{id, ts, temp, hum}`. */
 export const sensorSchema = z.object({
   id: deviceIdSchema,
   ts: z.number().int().nonnegative(),

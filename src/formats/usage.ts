@@ -2,25 +2,25 @@ import { z } from 'zod';
 import { deviceIdSchema } from '../reading';
 import type { InputFormat } from './format';
 import { Rejection } from './rejection';
-import { isKnownTimeZone, parseWallTime, wallTimeToEpochMs, formatWallTime } from './wall-time';
+import { isKnownTimeZone, parseWallTime, wallTimeToEpochMs, formatWallTime } from '../time/wall-time';
 
-/** Settings of seed 003's usage rows, which carry neither a zone nor a device id. */
+/** Settings of the usage format, whose rows carry neither a zone nor a device id. */
 export const usageSettingsSchema = z.object({
-  /** IANA zone of the rows' naive wall times; seed 003's columns are Eastern time. */
+  /** IANA zone of the rows' naive wall times; the meter CSV's columns are Eastern time. */
   timeZone: z.string().min(1).refine(isKnownTimeZone, 'not a time zone this runtime knows, e.g. America/New_York'),
-  /** The device of messages without a key (seed 003's producer sends none); unset: they are rejected. */
+  /** The device of messages without a key (the meter replay's producer sends none); unset: they are rejected. */
   deviceId: deviceIdSchema.optional(),
 });
 export type UsageSettings = z.infer<typeof usageSettingsSchema>;
 
 export const defaultUsageSettings: UsageSettings = { timeZone: 'America/New_York' };
 
-/** Seed 003's CSV columns; the wall times are Eastern time, as their names say. */
+/** The meter CSV's columns; the wall times are Eastern time, as their names say. */
 export const usageCsvColumns = ['usage_datetime_start_eastern_time', 'usage_datetime_end_eastern_time', 'usage_kw'] as const;
 
 const WALL_TIME_HINT = 'ts must be a wall time "YYYY-MM-DD HH:MM:SS", e.g. 2024-01-08 08:10:00';
 
-/** Seed 003's message `{ts: "YYYY-MM-DD HH:MM:SS", value}`, its ts read in the configured zone. */
+/** A meter message `{ts: "YYYY-MM-DD HH:MM:SS", value}`, its ts read in the configured zone. */
 export function usageWireSchema(timeZone: string) {
   return z.object({
     ts: z.string().transform((ts, context) => {
@@ -48,7 +48,7 @@ function decimal(text: string | undefined): number {
 }
 
 /**
- * Seed 003's electricity usage: one `usage` field per 5-minute row. The rows name no device, so
+ * Electricity usage from a meter's 5-minute rows: one `usage` field per row. The rows name no device, so
  * the message key does, or `settings.deviceId` when a producer sends no key.
  */
 export function usageFormat(settings: UsageSettings): InputFormat<UsageWireSchema> {
@@ -63,7 +63,7 @@ export function usageFormat(settings: UsageSettings): InputFormat<UsageWireSchem
     wireSchema: usageWireSchema(settings.timeZone),
     deviceIdFromKey,
     toReading: ({ ts, value }, meta) => ({ deviceId: deviceIdFromKey(meta.key), ts, values: { usage: value } }),
-    // Seed 003's CSV, or one already in the message's own {ts, value} columns.
+    // The meter CSV, or one already in the message's own {ts, value} columns.
     fromCsvRow: (row) => ({
       ts: (row.usage_datetime_start_eastern_time ?? row.ts ?? '').trim(),
       value: decimal(row.usage_kw ?? row.value),

@@ -1,6 +1,6 @@
 import type { KafkaMessage, Producer } from 'kafkajs';
+import { DLQ_HEADERS, deadLetterHeaders } from '../contracts/dead-letters';
 import type { Rejection } from '../formats';
-import type { Source } from '../reading';
 
 /**
  * Kafka's default max.message.bytes is 1 MB, and it bounds a whole produce batch, not one
@@ -22,9 +22,9 @@ export interface DeadLetter {
 type DlqMessage = { key: Buffer | null; value: Buffer; headers: Record<string, string> };
 
 /**
- * Writes rejected messages to the DLQ, in order: the original key and bytes as they came, and
- * in headers the reason and where they came from (the convention of Kafka Connect's `errors.*`
- * headers). A failed call may have sent its first chunks: a retry sends them again.
+ * Writes rejected messages to the DLQ (its contract: `contracts/dead-letters.ts`), in order: the
+ * original key and bytes as they came, and in headers the reason and where they came from. A
+ * failed call may have sent its first chunks: a retry sends them again.
  */
 export async function sendDeadLetters(producer: Producer, dlqTopic: string, letters: DeadLetter[]): Promise<void> {
   for (const messages of chunksOfAtMost(letters.map(toDlqMessage), MAX_DEAD_LETTER_BYTES)) {
@@ -40,9 +40,9 @@ function toDlqMessage({ topic, partition, message, rejection }: DeadLetter): Dlq
     value: truncated ? value.subarray(0, MAX_DEAD_LETTER_BYTES) : value,
     headers: {
       ...deadLetterHeaders(rejection.code, rejection.detail, { topic, partition, offset: Number(message.offset) }),
-      'vigil.dlq.source.timestamp': message.timestamp,
-      'vigil.dlq.original.bytes': String(value.length),
-      ...(truncated ? { 'vigil.dlq.truncated': 'true' } : {}),
+      [DLQ_HEADERS.timestamp]: message.timestamp,
+      [DLQ_HEADERS.originalBytes]: String(value.length),
+      ...(truncated ? { [DLQ_HEADERS.truncated]: 'true' } : {}),
     },
   };
 }
@@ -70,15 +70,4 @@ function chunksOfAtMost(messages: DlqMessage[], budget: number): DlqMessage[][] 
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-/** The headers every dead letter carries: why, and where the message came from. */
-export function deadLetterHeaders(reason: string, detail: string, source: Source): Record<string, string> {
-  return {
-    'vigil.dlq.reason': reason,
-    'vigil.dlq.detail': detail,
-    'vigil.dlq.source.topic': source.topic,
-    'vigil.dlq.source.partition': String(source.partition),
-    'vigil.dlq.source.offset': String(source.offset),
-  };
 }

@@ -1,4 +1,4 @@
-import type { SourcedItem } from '../device-state';
+import type { SourcedItem } from '../device/item';
 
 /** Sends one batch of a device's items (readings, control messages); resolves once Temporal has acknowledged it. */
 export type SendBatch = (deviceId: string, readings: SourcedItem[]) => Promise<void>;

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import { type Aggregate, aggregateKey, type AnomalyEvent } from '../events';
+import { type Aggregate, aggregateKey } from '../contracts/aggregates';
+import type { AnomalyEvent } from '../contracts/anomalies';
 import type { Reading, Source } from '../reading';
 
 /** One table's write: columns in order, a row per record, and what to do on a key conflict. */
@@ -23,7 +24,7 @@ export function anomalyRows(events: AnomalyEvent[]): TableWrite {
 }
 
 /**
- * Seed 003's merge on (device, field, window start). A final row is never changed again, so a
+ * The hourly averages' merge on (device, field, window start), an upsert as a streaming job's merge would do. A final row is never changed again, so a
  * re-read older update (after a rebalance) cannot undo it. Within one statement a key may appear
  * only once, so the newest version of each window (the last in partition order) is kept.
  */
@@ -41,7 +42,7 @@ export function hourlyAggregateRows(aggregates: Aggregate[]): TableWrite {
   };
 }
 
-/** Seed 004's data_dump: the first reading of a device at an event time is kept. */
+/** Every reading (a data dump): the first reading of a device at an event time is kept. */
 export function readingRows(readings: Array<{ reading: Reading; source: Source }>): TableWrite {
   return {
     table: 'readings',

@@ -1,22 +1,24 @@
+/**
+ * The device and fleet workflows as their callers see them: ids, input, signals, queries,
+ * Updates and search attributes. Imported by the workflows and by every starter and operator
+ * (ingest, CLI, board), so it holds definitions only.
+ */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import { changeAuthorSchema, thresholdChangeSchema } from '../control';
-import { type ThresholdRule } from '../detectors/threshold';
+import { type ThresholdLayer, thresholdChangeSchema } from '../detectors/threshold';
 import { m2Schema } from '../detectors/welford';
-import { zscoreRuleOverrideSchema, zscoreRuleSchema } from '../detectors/zscore';
-import {
-  connectionSettingsSchema,
-  type DeviceState,
-  deviceStateSchema,
-  eventTimeSettingsSchema,
-  htmSettingsSchema,
-  seasonalSettingsSchema,
-  sourcedItemSchema,
-  type ThresholdLayers,
-  type ZScoreConfig,
-} from '../device-state';
+import { zscoreRuleOverrideSchema, type ZScoreSettings } from '../detectors/zscore';
+import { changeAuthorSchema } from '../device/control';
+import { sourcedItemSchema } from '../device/item';
+import { type DeviceSettings, deviceSettingsSchema } from '../device/settings';
+import { type DeviceState, deviceStateSchema } from '../device/state';
 import { fieldNameSchema } from '../reading';
+
+/** One workflow per device, named after it. */
+export function workflowIdFor(deviceId: string): string {
+  return `device:${deviceId}`;
+}
 
 export const deliveryBatchSchema = z.object({ items: z.array(sourcedItemSchema) });
 export type DeliveryBatch = z.infer<typeof deliveryBatchSchema>;
@@ -47,23 +49,15 @@ export type ModelReset = z.input<typeof modelResetSchema>;
 export const modelPushSchema = z.object({ field: fieldNameSchema, model: m2Schema }).extend(changeAuthorSchema.shape).strict();
 export type ModelPush = z.input<typeof modelPushSchema>;
 
-export const defaultThresholdsUpdateSchema = z
-  .object({ changes: z.array(thresholdChangeSchema).min(1) })
-  .extend(changeAuthorSchema.shape)
-  .strict();
+export const defaultThresholdsUpdateSchema = z.object({ changes: z.array(thresholdChangeSchema).min(1) }).extend(changeAuthorSchema.shape).strict();
 export type DefaultThresholdsUpdate = z.input<typeof defaultThresholdsUpdateSchema>;
 
 export const deviceWorkflowInputSchema = z.object({
   deviceId: z.string(),
-  /** Rule for a device that starts fresh; ignored when `state` is carried over. */
-  zscore: zscoreRuleSchema,
-  connection: connectionSettingsSchema,
-  /** Optional only for runs started before event-time windows; absent means the 1 h default. */
-  eventTime: eventTimeSettingsSchema.optional(),
-  seasonal: seasonalSettingsSchema.optional(),
-  htm: htmSettingsSchema.optional(),
+  /** How a device that starts fresh is configured; ignored when `state` is carried over. */
+  settings: deviceSettingsSchema,
   state: deviceStateSchema.optional(),
-  /** Items received but not yet applied when the previous run continued as new. */
+  /** Items received but not yet applied when the previous run continued as new (one slice at most). */
   pending: z.array(sourcedItemSchema).optional(),
   /** Test hook: continue as new once the history has this many events. */
   continueAsNewAfterEvents: z.number().int().positive().optional(),
@@ -73,15 +67,15 @@ export type DeviceWorkflowInput = z.input<typeof deviceWorkflowInputSchema>;
 /** Readings and control messages, in the order the ingest received them. */
 export const deliverSignal = defineSignal<[DeliveryBatch]>('deliver');
 export const stateQuery = defineQuery<DeviceState>('state');
-export const configureZScoreUpdate = defineUpdate<ZScoreConfig, [ZScoreChange]>('configureZScore');
-export const setThresholdsUpdate = defineUpdate<ThresholdLayers, [ThresholdsUpdate]>('setThresholds');
+export const configureZScoreUpdate = defineUpdate<ZScoreSettings, [ZScoreChange]>('configureZScore');
+export const setThresholdsUpdate = defineUpdate<{ defaults: ThresholdLayer; own: ThresholdLayer }, [ThresholdsUpdate]>('setThresholds');
 export const resetModelUpdate = defineUpdate<string[], [ModelReset]>('resetModel');
 export const pushModelUpdate = defineUpdate<void, [ModelPush]>('pushModel');
 
 /** One fleet per deployment: devices on a task queue share its `*` defaults. */
 export const fleetWorkflowId = (taskQueue: string) => `vigil-fleet:${taskQueue}`;
-export const fleetDefaultsQuery = defineQuery<Record<string, ThresholdRule>>('defaults');
-export const setDefaultThresholdsUpdate = defineUpdate<Record<string, ThresholdRule>, [DefaultThresholdsUpdate]>('setDefaultThresholds');
+export const fleetDefaultsQuery = defineQuery<ThresholdLayer>('defaults');
+export const setDefaultThresholdsUpdate = defineUpdate<ThresholdLayer, [DefaultThresholdsUpdate]>('setDefaultThresholds');
 
 export const deviceIdAttribute = defineSearchAttributeKey('DeviceId', SearchAttributeType.KEYWORD);
 export const anomalyCountAttribute = defineSearchAttributeKey('AnomalyCount', SearchAttributeType.INT);
@@ -90,12 +84,8 @@ export const connectionStatusAttribute = defineSearchAttributeKey('ConnectionSta
 /** Registered on the server at start (`services up`) and by the test environments. */
 export const searchAttributeKeys = [deviceIdAttribute, anomalyCountAttribute, lastReadingAtAttribute, connectionStatusAttribute];
 
-/** Parses a handler's argument; the thrown message is what a rejected Update tells its caller. */
-export function parseOrReject<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || what}: ${issue.message}`).join('; ');
-    throw new Error(`invalid ${what}: ${issues}`);
-  }
-  return parsed.data;
+/** How every starter (ingest, thresholds apply) starts a device's workflow: one id, input and summary. */
+export function deviceStart(deviceId: string, settings: DeviceSettings, taskQueue: string) {
+  const input: DeviceWorkflowInput = { deviceId, settings };
+  return { workflowId: workflowIdFor(deviceId), taskQueue, args: [input] as [DeviceWorkflowInput], staticSummary: `Device ${deviceId}` };
 }

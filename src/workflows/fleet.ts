@@ -1,14 +1,14 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
-import type { ThresholdRule } from '../detectors/threshold';
-import { withThresholdChanges } from '../device-state';
-import { defaultThresholdsUpdateSchema, fleetDefaultsQuery, parseOrReject, setDefaultThresholdsUpdate } from './definitions';
+import { type ThresholdLayer, withThresholdChanges } from '../detectors/threshold';
+import { parseOrReject } from '../validate';
+import { defaultThresholdsUpdateSchema, fleetDefaultsQuery, setDefaultThresholdsUpdate } from './definitions';
 
 /**
  * The `*` device: the thresholds every device gets unless it has its own. Devices read them
  * (from the memo) when they start; `vigil thresholds apply` also pushes a change to every
  * running device.
  */
-export async function fleetWorkflow(input: { defaults?: Record<string, ThresholdRule> } = {}): Promise<void> {
+export async function fleetWorkflow(input: { defaults?: ThresholdLayer } = {}): Promise<void> {
   let defaults = input.defaults ?? {};
   // Devices read the defaults from the memo (no worker needed), so every run states them.
   upsertMemo({ defaults });

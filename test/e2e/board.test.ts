@@ -55,7 +55,7 @@ describe('the Anomaly Board in a real browser', () => {
     await p.send([...warmup(plain), ...warmup(hostile)], topic);
     await waitFor('both devices warmed up', async () => {
       const states = await p.statesOf([plain, hostile]).catch(() => new Map());
-      return [...states.values()].filter((s) => s.readingsApplied === 40).length === 2;
+      return [...states.values()].filter((s) => s.counters.readingsApplied === 40).length === 2;
     }, 60_000);
     const row = (id: string) => page.locator('#devices tbody tr').filter({ has: page.getByText(id, { exact: true }) });
     await row(plain).waitFor({ timeout: 10_000 });

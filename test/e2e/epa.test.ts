@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EnrichedReading } from '../../src/events';
-import { enrichedReadingSchema } from '../../src/events';
+import { type EnrichedReading, enrichedReadingSchema } from '../../src/contracts/enriched';
 import { formats, parseText, toCanonical } from '../../src/formats';
 import { EPA_FIELD } from '../../src/formats/epa';
 import { HtmModel, type HtmResult } from '../../src/htm';
-import { epaCsvLine, epaSampleCsv, generateEpaSample } from '../../src/sample';
+import { epaCsvLine, epaSampleCsv, generateEpaSample } from '../../src/samples';
 import { artifactsDir, type Pipeline, usePipeline, waitFor } from '../support/pipeline';
 
 const newPipeline = usePipeline();
@@ -106,6 +105,6 @@ describe('HTM end to end on the real services (seed 002)', () => {
     await waitFor('every reading enriched', () => new Set(records.map((r) => `${r.source.partition}/${r.source.offset}`)).size >= sample.readings.length, 180_000);
     expectReferenceScores(records, sample);
     const states = await p.statesOf(sample.devices);
-    for (const state of states.values()) expect(state.htmModels[EPA_FIELD]?.checkpointVersion).toBeGreaterThan(0);
+    for (const state of states.values()) expect(state.memories.htm[EPA_FIELD]?.checkpointVersion).toBeGreaterThan(0);
   });
 });

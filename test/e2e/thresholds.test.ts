@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/sample';
+import { seededRandom } from '../../src/samples';
 import { artifactsDir, usePipeline, waitFor } from '../support/pipeline';
 
 const newPipeline = usePipeline();
@@ -41,7 +41,7 @@ describe('thresholds, control topic and connection state on the local Temporal a
     expect(flagged.map((a) => `${a.deviceId}=${a.value}`).sort()).toEqual(hot.map((l) => `${l.key}=${l.value.split(',')[1]}`).sort());
     expect(p.anomalies.filter((a) => a.detector === 'zscore')).toEqual([]); // 50 readings per device: still warming up
     const states = await p.statesOf(names);
-    expect([...states.values()].every((s) => s.thresholds.defaults.temp?.high === 100 && s.readingsApplied === 50)).toBe(true);
+    expect([...states.values()].every((s) => s.settings.detectors.threshold.defaults.temp?.high === 100 && s.counters.readingsApplied === 50)).toBe(true);
   });
 
   it('keeps violation counters across a worker SIGKILL', async () => {
@@ -57,7 +57,7 @@ describe('thresholds, control topic and connection state on the local Temporal a
       value: JSON.stringify({ ts: new Date(Date.UTC(2018, 9, 29, 9, 0, offsetSeconds)).toISOString().replace('Z', '+0000'), id: deviceId, cpu }),
     });
     await p.send([host(0, 85), host(1, 90)], p.topicFor('host'));
-    await waitFor('two violations applied', async () => (await p.deviceState(deviceId)).thresholdMemory.cpu?.consecutive === 2, 60_000);
+    await waitFor('two violations applied', async () => (await p.deviceState(deviceId)).memories.threshold.cpu?.consecutive === 2, 60_000);
 
     worker.kill('SIGKILL');
     await p.start('worker');
@@ -75,7 +75,7 @@ describe('thresholds, control topic and connection state on the local Temporal a
     const id = `${p.runName}-s1`;
     const sensor = (ts: number, temp: number) => ({ key: id, value: JSON.stringify({ id, ts, temp, hum: 40 }) });
     await p.send([sensor(1, 60), sensor(2, 20)], p.topicFor('sensor'));
-    await waitFor('first readings applied', async () => (await p.deviceState(id).catch(() => undefined))?.readingsApplied === 2, 60_000);
+    await waitFor('first readings applied', async () => (await p.deviceState(id).catch(() => undefined))?.counters.readingsApplied === 2, 60_000);
     await p.send(
       [
         { key: id, value: `${id},temp,,50` }, // seed 001's row format on the control topic
@@ -85,13 +85,13 @@ describe('thresholds, control topic and connection state on the local Temporal a
       ],
       p.config.kafka.topics.control,
     );
-    await waitFor('controls applied', async () => (await p.deviceState(id)).controlsApplied === 3 && p.deadLetters.length === 1, 60_000);
+    await waitFor('controls applied', async () => (await p.deviceState(id)).counters.controlsApplied === 3 && p.deadLetters.length === 1, 60_000);
     await p.send([sensor(3, 30)], p.topicFor('sensor'));
     await waitFor('anomalies for 30', () => p.anomalies.length >= 2, 60_000);
 
     const state = await p.deviceState(id);
-    expect(state.models.temp).toEqual({ n: 100, mean: 20, m2: 99 }); // pushed; 30 is anomalous, so not learnt
-    expect(state.thresholds.own.temp).toMatchObject({ low: 0, high: 10 }); // the later change won
+    expect(state.memories.zscore.temp?.model).toEqual({ n: 100, mean: 20, m2: 99 }); // pushed; 30 is anomalous, so not learnt
+    expect(state.settings.detectors.threshold.own.temp).toMatchObject({ low: 0, high: 10 }); // the later change won
     // 60 was no anomaly before any threshold; 30 is, against the pushed model and the last threshold.
     expect(p.anomalies.map((a) => [a.detector, a.status, a.value]).sort()).toEqual([['threshold', 'raised', 30], ['zscore', 'raised', 30]]);
     expect(p.deadLetters[0]?.headers['vigil.dlq.reason']).toBe('invalid-schema');

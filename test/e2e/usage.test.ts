@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOUR_MS } from '../../src/detectors/windows';
-import { parseWallTime, wallTimeToEpochMs } from '../../src/formats/wall-time';
-import { generateUsageSample, USAGE_SAMPLE_TIME_ZONE, usageSampleCsv } from '../../src/sample';
+import { HOUR_MS } from '../../src/device/windows';
+import { parseWallTime, wallTimeToEpochMs } from '../../src/time/wall-time';
+import { generateUsageSample, USAGE_SAMPLE_TIME_ZONE, usageSampleCsv } from '../../src/samples';
 import { artifactsDir, Pipeline, waitFor } from '../support/pipeline';
 
 /**
@@ -67,7 +67,7 @@ describe('seasonal Isolation Forest, hourly windows and the PostgreSQL sink (see
   it('reports exactly the injected anomalies and the hourly averages, in Kafka and in PostgreSQL', async () => {
     const replayed = await p.vigil(['replay', file, '--format', 'usage', '--device', deviceId]);
     expect(replayed.code, replayed.stderr).toBe(0);
-    await waitFor('every reading applied', async () => (await p.deviceState(deviceId).catch(() => undefined))?.readingsApplied === readings.length, 180_000);
+    await waitFor('every reading applied', async () => (await p.deviceState(deviceId).catch(() => undefined))?.counters.readingsApplied === readings.length, 180_000);
 
     const seasonal = () => p.anomalies.filter((a) => a.deviceId === deviceId && a.detector === 'seasonal-iforest');
     await waitFor('the injected anomalies and their resolutions', () => seasonal().length >= 2 * sample.anomalies.length, 60_000, () => JSON.stringify(seasonal().map((a) => [a.status, a.ts])));
@@ -109,9 +109,9 @@ describe('seasonal Isolation Forest, hourly windows and the PostgreSQL sink (see
     // The last hour of readings is recognised as re-sent; everything older is too late.
     const resent = readings.filter((_, i) => tsOf(i) >= lastTs - HOUR_MS).length;
     await waitFor('the replay refused', async () => lateLetters().length === readings.length - resent, 120_000, () => `${lateLetters().length} late letters`);
-    await waitFor('the duplicates skipped', async () => (await p.deviceState(deviceId)).duplicatesSkipped === resent, 30_000);
+    await waitFor('the duplicates skipped', async () => (await p.deviceState(deviceId)).counters.duplicatesSkipped === resent, 30_000);
     const state = await p.deviceState(deviceId);
-    expect([state.readingsApplied, state.lateDropped]).toEqual([readings.length, readings.length - resent]);
+    expect([state.counters.readingsApplied, state.counters.lateDropped]).toEqual([readings.length, readings.length - resent]);
     await new Promise((resolve) => setTimeout(resolve, 2000)); // anything the sink would write, it has written by now
     expect(await tables()).toEqual(before);
   });

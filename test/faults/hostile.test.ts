@@ -42,7 +42,7 @@ describe('faults: hostile input', () => {
 
     const states = await waitUntilDrained(p, sample, hostile.length, { stillHealthy: () => processes.expectNoCrash() });
     expectSurvived(p, processes, { sample, bad: hostile, sent: messages.length, states });
-    for (const id of unicodeIds) expect(states.get(id)?.readingsApplied, `${id} is a valid device id`).toBeGreaterThan(0);
+    for (const id of unicodeIds) expect(states.get(id)?.counters.readingsApplied, `${id} is a valid device id`).toBeGreaterThan(0);
 
     // Each hostile record once, with its own reason, key and bytes.
     const letters = p.deadLetters;

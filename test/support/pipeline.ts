@@ -5,11 +5,13 @@ import { Client, Connection } from '@temporalio/client';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { afterEach } from 'vitest';
 import { type Config, loadConfig } from '../../src/config';
-import type { DeviceState } from '../../src/device-state';
-import { type Aggregate, aggregateSchema, type AnomalyEvent, anomalyEventSchema, type DeviceEvent, deviceEventSchema } from '../../src/events';
+import type { DeviceState } from '../../src/device/state';
+import { type Aggregate, aggregateSchema } from '../../src/contracts/aggregates';
+import { type AnomalyEvent, anomalyEventSchema } from '../../src/contracts/anomalies';
+import { type DeviceEvent, deviceEventSchema } from '../../src/contracts/device-events';
 import { createIdempotentProducer, createKafka } from '../../src/kafka/client';
 import { ensureTopics } from '../../src/kafka/topics';
-import { deviceState } from '../../src/operator';
+import { deviceState } from '../../src/operator/devices';
 import { deleteTopicsWithPrefix, terminateRunningOn } from './cleanup';
 import { fetchMetrics, startVigilProcess } from './vigil-process';
 

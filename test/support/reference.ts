@@ -1,12 +1,50 @@
-import { applyItem, type ConnectionSettings, type DeviceState, initialDeviceState, type SourcedItem } from '../../src/device-state';
+import type { AnomalyEvent } from '../../src/contracts/anomalies';
+import type { ThresholdLayer } from '../../src/detectors/threshold';
+import type { HtmSettings } from '../../src/detectors/htm';
+import type { SeasonalSettings } from '../../src/detectors/seasonal-iforest';
 import type { ZScoreRule } from '../../src/detectors/zscore';
-import type { AnomalyEvent } from '../../src/events';
+import { applyItem } from '../../src/device/apply';
+import type { SourcedItem } from '../../src/device/item';
+import { type ConnectionSettings, type DeviceSettings, defaultDeviceSettings, type EventTimeSettings } from '../../src/device/settings';
+import { type DeviceState, initialDeviceState } from '../../src/device/state';
 
 export const defaultRule: ZScoreRule = { k: 4, minSamples: 30, direction: 'above', clearAfter: 1, learnAnomalies: false };
 export const defaultConnection: ConnectionSettings = { disconnectAfterMs: 60_000, retireAfterMs: 24 * 3600_000 };
 
+export interface TestDeviceOptions {
+  zscore?: ZScoreRule;
+  connection?: ConnectionSettings;
+  /** The fleet's `*` thresholds the device starts with. */
+  thresholdDefaults?: ThresholdLayer;
+  eventTime?: Partial<EventTimeSettings>;
+  /** Off unless given: the tests' devices judge what each test names. */
+  seasonal?: SeasonalSettings;
+  htm?: Partial<HtmSettings>;
+}
+
+/** A device's settings as the tests configure one: the defaults, the field-list detectors off, and what is given. */
+export function testSettings(options: TestDeviceOptions = {}): DeviceSettings {
+  const settings = defaultDeviceSettings();
+  settings.detectors.zscore = { defaults: { ...(options.zscore ?? defaultRule) }, fields: {} };
+  settings.detectors.threshold = { defaults: { ...options.thresholdDefaults }, own: {} };
+  settings.detectors['seasonal-iforest'] = options.seasonal ?? { ...settings.detectors['seasonal-iforest'], fields: [] };
+  settings.detectors.htm = { ...settings.detectors.htm, fields: [], ...options.htm };
+  settings.connection = options.connection ?? defaultConnection;
+  settings.eventTime = { ...settings.eventTime, ...options.eventTime };
+  return settings;
+}
+
+export function testDevice(deviceId: string, options: TestDeviceOptions = {}): DeviceState {
+  return initialDeviceState(deviceId, testSettings(options));
+}
+
+/** Applies one item and returns the anomaly steps it caused. */
+export function anomaliesOf(state: DeviceState, item: SourcedItem): AnomalyEvent[] {
+  return applyItem(state, item).anomalies;
+}
+
 /** An uninterrupted, in-memory run of the same detector code: what the pipeline must match. */
-export function referenceRun(deviceId: string, items: SourcedItem[], rule = defaultRule, state: DeviceState = initialDeviceState(deviceId, rule, defaultConnection)) {
-  const anomalies: AnomalyEvent[] = items.flatMap((item) => applyItem(state, item));
+export function referenceRun(deviceId: string, items: SourcedItem[], state: DeviceState = testDevice(deviceId)) {
+  const anomalies: AnomalyEvent[] = items.flatMap((item) => anomaliesOf(state, item));
   return { state, anomalies };
 }

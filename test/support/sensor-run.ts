@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
-import type { DeviceState } from '../../src/device-state';
-import type { AnomalyEvent } from '../../src/events';
+import type { DeviceState } from '../../src/device/state';
+import type { AnomalyEvent } from '../../src/contracts/anomalies';
 import type { RejectionCode } from '../../src/formats';
 import type { SourcedReading } from '../../src/reading';
-import { generateSensorSample, type SensorSample } from '../../src/sample';
+import { generateSensorSample, type SensorSample } from '../../src/samples';
 import { type Pipeline, waitFor } from './pipeline';
 import { referenceRun } from './reference';
 
@@ -80,17 +80,17 @@ export function deviceIdsOf(sample: SensorSample): string[] {
 }
 
 /** Each device's models after an uninterrupted in-memory run of the same detector code. */
-export function referenceModels(sample: SensorSample): Map<string, DeviceState['models']> {
+export function referenceModels(sample: SensorSample): Map<string, DeviceState['memories']['zscore']> {
   const byDevice = new Map<string, SourcedReading[]>();
   sample.records.forEach((r, offset) => {
     const readings = byDevice.get(r.id) ?? [];
     readings.push({ source: { topic: 'reference', partition: 0, offset }, reading: { deviceId: r.id, ts: r.ts, values: { temp: r.temp, hum: r.hum } } });
     byDevice.set(r.id, readings);
   });
-  return new Map([...byDevice].map(([id, readings]) => [id, referenceRun(id, readings).state.models]));
+  return new Map([...byDevice].map(([id, readings]) => [id, referenceRun(id, readings).state.memories.zscore]));
 }
 
-export const readingsAppliedIn = (states: Map<string, DeviceState>) => [...states.values()].reduce((sum, s) => sum + s.readingsApplied, 0);
+export const readingsAppliedIn = (states: Map<string, DeviceState>) => [...states.values()].reduce((sum, s) => sum + s.counters.readingsApplied, 0);
 
 /** Dead letters counted once per source message: a restarted ingest may dead-letter one again. */
 export function distinctDeadLetters(p: Pipeline): Pipeline['deadLetters'] {
@@ -170,7 +170,7 @@ export function expectModelsEqualReference(states: Map<string, DeviceState>, sam
   const readingsOf = (id: string) => sample.records.filter((r) => r.id === id).length;
   expect([...states.keys()].sort(), 'a state for every device').toEqual([...reference.keys()].sort());
   for (const [id, state] of states) {
-    expect(state.readingsApplied, `${id}: readings applied`).toBe(readingsOf(id));
-    expect(state.models, `${id}: models equal the reference run's`).toEqual(reference.get(id));
+    expect(state.counters.readingsApplied, `${id}: readings applied`).toBe(readingsOf(id));
+    expect(state.memories.zscore, `${id}: models equal the reference run's`).toEqual(reference.get(id));
   }
 }

@@ -7,15 +7,21 @@ import type { Producer, ProducerRecord } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import type { createActivities } from '../../src/activities';
 import { createFleetActivities } from '../../src/activities/fleet';
-import type { DeviceState, SourcedItem, SourcedReading } from '../../src/device-state';
-import { type Aggregate, type AnomalyEvent, type DeviceEvent, type EnrichedReading, enrichedReadingSchema } from '../../src/events';
+import type { DeviceState } from '../../src/device/state';
+import type { SourcedItem } from '../../src/device/item';
+import type { SourcedReading } from '../../src/reading';
+import type { Aggregate } from '../../src/contracts/aggregates';
+import type { AnomalyEvent } from '../../src/contracts/anomalies';
+import type { DeviceEvent } from '../../src/contracts/device-events';
+import { type EnrichedReading, enrichedReadingSchema } from '../../src/contracts/enriched';
 import { createHtmActivities } from '../../src/activities/htm';
 import { HtmScorer } from '../../src/htm-runtime';
-import { workflowIdFor } from '../../src/reading';
-import { deliverSignal, type DeviceWorkflowInput, stateQuery } from '../../src/workflows/definitions';
+import { workflowIdFor, deliverSignal, type DeviceWorkflowInput, stateQuery } from '../../src/workflows/definitions';
 import type { deviceWorkflow } from '../../src/workflows/device';
-import { defaultConnection, defaultRule } from './reference';
+import { type TestDeviceOptions, testSettings } from './reference';
 import { createLocalTemporal, workflowsPath } from './temporal';
+
+export type StartOptions = TestDeviceOptions & { continueAsNewAfterEvents?: number };
 
 /** A Kafka producer stand-in that hands each message's value to `record`. */
 function recordingProducer(record: (value: string) => void): Producer {
@@ -51,10 +57,6 @@ export function useWorkflowHarness() {
 
     async withWorker<T>(taskQueue: string, run: () => Promise<T>): Promise<T> {
       const activities: ReturnType<typeof createActivities> = {
-        publishAnomalies: async (anomalies) => void harness.published.push(...anomalies),
-        publishDeviceEvents: async (events) => void harness.deviceEvents.push(...events),
-        publishAggregates: async (aggregates) => void harness.aggregates.push(...aggregates),
-        deadLetterLateReadings: async ({ late }) => void harness.lateLetters.push(...late),
         publishBatch: async ({ anomalies, aggregates, deviceEvents, late }) => {
           harness.published.push(...anomalies);
           harness.aggregates.push(...aggregates);
@@ -69,12 +71,13 @@ export function useWorkflowHarness() {
       return worker.runUntil(run());
     },
 
-    startArgs(deviceId: string, extra: Partial<DeviceWorkflowInput> = {}): [DeviceWorkflowInput] {
-      return [{ deviceId, zscore: defaultRule, connection: defaultConnection, ...extra }];
+    /** A device as the tests configure one (see testSettings), with the continue-as-new test hook. */
+    startArgs(deviceId: string, { continueAsNewAfterEvents, ...options }: StartOptions = {}): [DeviceWorkflowInput] {
+      return [{ deviceId, settings: testSettings(options), continueAsNewAfterEvents }];
     },
 
     /** Delivers items as the ingest does: signalWithStart, starting the device if need be. */
-    deliver(taskQueue: string, deviceId: string, items: SourcedItem[], extra: Partial<DeviceWorkflowInput> = {}) {
+    deliver(taskQueue: string, deviceId: string, items: SourcedItem[], extra: StartOptions = {}) {
       return harness.env.client.workflow.signalWithStart<typeof deviceWorkflow, [{ items: SourcedItem[] }]>('deviceWorkflow', {
         workflowId: workflowIdFor(deviceId),
         taskQueue,
@@ -92,7 +95,7 @@ export function useWorkflowHarness() {
       const handle = harness.env.client.workflow.getHandle(workflowIdFor(deviceId));
       for (let attempt = 0; attempt < 300; attempt += 1) {
         const state = await handle.query(stateQuery);
-        if (state.readingsApplied + state.controlsApplied + state.lateDropped >= count) {
+        if (state.counters.readingsApplied + state.counters.controlsApplied + state.counters.lateDropped >= count) {
           // No task in flight (its commands are recorded) and no activity left to run.
           const { raw } = await handle.describe();
           if (!raw.pendingWorkflowTask && (raw.pendingActivities ?? []).length === 0) return state;

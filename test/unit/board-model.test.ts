@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BoardModel } from '../../src/board/model';
-import type { AnomalyEvent } from '../../src/events';
+import type { AnomalyEvent } from '../../src/contracts/anomalies';
 
 const reading = (deviceId: string, ts: number, temp: number) => ({ deviceId, ts, values: { temp } });
 

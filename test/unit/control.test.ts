@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { controlSchema } from '../../src/control';
+import { controlSchema } from '../../src/device/control';
 import { Rejection, type RejectionCode } from '../../src/formats';
 import { decodeControl, type DecodedControl } from '../../src/formats/control';
 import type { MessageMeta } from '../../src/formats/format';

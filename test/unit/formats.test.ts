@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, formats, Rejection, type RejectionCode } from '../../src/formats';
 import type { InputFormat, MessageMeta } from '../../src/formats/format';
-import { parseIsoWithOffset } from '../../src/formats/timestamps';
+import { parseIsoWithOffset } from '../../src/time/timestamps';
 
 const MAX = 1024;
 const meta = (key: string | undefined): MessageMeta => ({ key, timestamp: 1_700_000_000_000 });
@@ -303,7 +303,7 @@ describe('parseIsoWithOffset', () => {
 
 describe('strict numbers and zones', () => {
   it('rejects zone offsets out of range', async () => {
-    const { parseIsoWithOffset } = await import('../../src/formats/timestamps');
+    const { parseIsoWithOffset } = await import('../../src/time/timestamps');
     expect(parseIsoWithOffset('2018-10-29T16:03:42+0799')).toBeUndefined();
     expect(parseIsoWithOffset('2018-10-29T16:03:42+1500')).toBeUndefined();
     expect(parseIsoWithOffset('2018-10-29T16:03:42-1400')).toBe(Date.UTC(2018, 9, 30, 6, 3, 42));

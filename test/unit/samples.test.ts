@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, formats } from '../../src/formats';
 import { epaColumns } from '../../src/formats/epa';
-import {
-  defaultUsageSampleOptions,
-  describeSample,
-  epaCsvLine,
-  epaSampleCsv,
-  generateEpaSample,
-  generateUsageSample,
-  USAGE_ANOMALY_FACTOR,
-  type UsageSample,
-  usageSampleCsv,
-  usualUsageKw,
-} from '../../src/sample';
+import { defaultUsageSampleOptions, describeSample, epaCsvLine, epaSampleCsv, generateEpaSample, generateUsageSample, USAGE_ANOMALY_FACTOR, type UsageSample, usageSampleCsv, usualUsageKw } from '../../src/samples';
 import { expectedIsolationScore } from '../support/expected-isolation-score';
 
 const DAY_MS = 24 * 3600_000;

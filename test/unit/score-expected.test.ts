@@ -11,8 +11,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
-import { describeSample, type SampleKind } from '../../src/sample';
-import { type ScoreFileOptions, scoreFile } from '../../src/score';
+import { describeSample, type SampleKind } from '../../src/samples';
+import { type ScoreFileOptions, scoreFile } from '../../src/backtest/score-file';
 
 const expectedDir = path.resolve(__dirname, '../fixtures/score');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-score-expected-'));

@@ -4,23 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
-import { seasonalIForestConfigSchema } from '../../src/detectors/seasonal-iforest';
+import { seasonalIForestConfigSchema } from '../../src/detectors/seasonal-history';
 import type { ZScoreRule } from '../../src/detectors/zscore';
-import { applyItem, type DetectorOutput, initialDeviceState, type SourcedItem } from '../../src/device-state';
+import { htmDetector } from '../../src/detectors/htm';
+import { applyItem, type DetectorObserver } from '../../src/device/apply';
+import type { SourcedItem } from '../../src/device/item';
+import type { DeviceSettings } from '../../src/device/settings';
+import { fileRows } from '../../src/formats/file-rows';
 import { usageFormat } from '../../src/formats/usage';
-import { readRows } from '../../src/replay';
-import { generateUsageSample, USAGE_SAMPLE_TIME_ZONE, usageSampleCsv } from '../../src/sample';
-import {
-  type ColumnsInput,
-  decodeFormatRows,
-  extraColumns,
-  parseTimestamp,
-  readColumnsCsv,
-  scoreCsv,
-  scoreFile,
-  scoreReadings,
-  type ScoreSettings,
-} from '../../src/score';
+import { generateUsageSample, USAGE_SAMPLE_TIME_ZONE, usageSampleCsv } from '../../src/samples';
+import { type ColumnsInput, decodeFormatRows, parseTimestamp, readColumnsCsv } from '../../src/backtest/input';
+import { scoreCsv, scoreReadings, type ScoreSettings } from '../../src/backtest/score';
+import { scoreFile } from '../../src/backtest/score-file';
+import { anomaliesOf, testDevice, testSettings } from '../support/reference';
 
 const root = path.resolve(__dirname, '../..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-score-'));
@@ -34,13 +30,15 @@ function write(name: string, content: string): string {
 
 const columns: ColumnsInput = { timestampColumn: 'timestamp', valueColumn: 'value', timeZone: 'UTC', timestampUnit: 'ms', field: 'value', deviceId: 'meter' };
 const zscoreRule: ZScoreRule = { k: 3, minSamples: 2, direction: 'both', clearAfter: 1, learnAnomalies: false };
-const settings: ScoreSettings = {
-  field: 'value',
-  zscore: zscoreRule,
-  seasonal: seasonalIForestConfigSchema.parse({ timeZone: USAGE_SAMPLE_TIME_ZONE }),
-  allowedLatenessMs: 3600_000,
-  htm: {},
-};
+const seasonalConfig = seasonalIForestConfigSchema.parse({ timeZone: USAGE_SAMPLE_TIME_ZONE });
+
+/** A device that judges `field` with each detector: z-score by zscoreRule, the seasonal forest in the sample's zone, HTM. */
+function scoreSettings(field = 'value', change: (device: DeviceSettings) => void = () => undefined): ScoreSettings {
+  const device = testSettings({ zscore: zscoreRule, seasonal: { fields: [field], config: seasonalConfig }, htm: { fields: [field] } });
+  change(device);
+  return { field, device };
+}
+const settings = scoreSettings();
 
 /** Every timestamp spelling, a spike, a re-sent row and a row two hours late. */
 const zscoreCsv = [
@@ -82,11 +80,11 @@ describe('score: z-score through the live path', () => {
 
   it('observing applyItem changes nothing: same events and same state as the workflow gets', () => {
     const items: SourcedItem[] = readColumnsCsv(zscoreCsv, columns).readings.map(({ reading }, offset) => ({ source: { topic: 't', partition: 0, offset }, reading }));
-    const watched = initialDeviceState('meter', zscoreRule, { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 });
+    const watched = testDevice('meter', { zscore: zscoreRule, connection: { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 } });
     const plain = structuredClone(watched);
-    const outputs: DetectorOutput[] = [];
-    const watchedEvents = items.flatMap((item) => applyItem(watched, item, (output) => outputs.push(output)));
-    const plainEvents = items.flatMap((item) => applyItem(plain, item));
+    const outputs: Array<Parameters<DetectorObserver>[0]> = [];
+    const watchedEvents = items.flatMap((item) => applyItem(watched, item, { observe: (output) => outputs.push(output) }).anomalies);
+    const plainEvents = items.flatMap((item) => applyItem(plain, item).anomalies);
     expect(watchedEvents).toEqual(plainEvents);
     expect(watched).toEqual(plain);
     // One z-score output per applied reading; the duplicate and the late one are never judged.
@@ -97,10 +95,13 @@ describe('score: z-score through the live path', () => {
 describe('score: thresholds through the live path', () => {
   it('fires by the rule, not by a single violation', () => {
     const csv = ['timestamp,value', ...[5, 12, 13, 4, 14, 15, 16, 3].map((v, i) => `${1_700_000_000_000 + i * 1000},${v}`)].join('\n');
-    const result = scoreReadings('threshold', readColumnsCsv(csv, columns).readings, {
-      ...settings,
-      threshold: { low: null, high: 10, rule: 'N-consecutive', n: 2, windowMs: 60_000, clearAfter: 1 },
-    });
+    const result = scoreReadings(
+      'threshold',
+      readColumnsCsv(csv, columns).readings,
+      scoreSettings('value', (device) => {
+        device.detectors.threshold.own.value = { low: null, high: 10, rule: 'N-consecutive', n: 2, windowMs: 60_000, clearAfter: 1 };
+      }),
+    );
     expect(result.rows.map((row) => [row.value, row.anomalyScore, row.extras.violated, row.extras.consecutive, row.extras.event])).toEqual([
       [5, 0, false, 0, null],
       [12, 0, true, 1, null],
@@ -114,12 +115,12 @@ describe('score: thresholds through the live path', () => {
   });
 });
 
-describe('score: the seasonal Isolation Forest on seed 003 usage', () => {
+describe('score: the seasonal Isolation Forest on the meter sample', () => {
   const sample = generateUsageSample();
   const file = write('usage.csv', usageSampleCsv(sample));
   const format = usageFormat({ timeZone: USAGE_SAMPLE_TIME_ZONE });
-  const input = decodeFormatRows(readRows(file, 'usage').rows, format, 'library');
-  const result = scoreReadings('seasonal-iforest', input.readings, { ...settings, field: 'usage' });
+  const input = decodeFormatRows(fileRows(fs.readFileSync(file, 'utf8'), true, 'usage'), format, 'library');
+  const result = scoreReadings('seasonal-iforest', input.readings, scoreSettings('usage'));
 
   it('scores above 0.5 exactly at the injected anomalies, one row per row of the file', () => {
     expect(input.rejected).toEqual([]);
@@ -132,9 +133,9 @@ describe('score: the seasonal Isolation Forest on seed 003 usage', () => {
   });
 
   it('gives the scores the live path publishes for the same readings', () => {
-    const state = initialDeviceState('library', zscoreRule, { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 }, {}, undefined, { fields: ['usage'], config: settings.seasonal });
+    const state = testDevice('library', { zscore: zscoreRule, connection: { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 }, seasonal: { fields: ['usage'], config: seasonalConfig } });
     const published = input.readings
-      .flatMap(({ reading }, offset) => applyItem(state, { source: { topic: 'usage', partition: 0, offset }, reading }))
+      .flatMap(({ reading }, offset) => anomaliesOf(state, { source: { topic: 'usage', partition: 0, offset }, reading }))
       .filter((event) => event.detector === 'seasonal-iforest');
     const scored = new Map(result.rows.map((row) => [row.ts, row]));
     expect(published.length).toBeGreaterThan(0);
@@ -155,7 +156,7 @@ describe('score: HTM', () => {
     const second = scoreCsv(scoreReadings('htm', readings, settings));
     expect(second).toBe(first);
     const lines = first.trimEnd().split('\n');
-    expect(lines[0]).toBe(`timestamp,value,anomaly_score,${extraColumns.htm.join(',')}`);
+    expect(lines[0]).toBe(`timestamp,value,anomaly_score,${htmDetector.backtest.columns.join(',')}`);
     expect(lines).toHaveLength(1 + 400);
 
     const rows = scoreReadings('htm', readings, settings).rows;
@@ -168,7 +169,13 @@ describe('score: HTM', () => {
 
   it('with --min/--max the range is known from the first reading', () => {
     const readings = readColumnsCsv(htmCsv, columns).readings.slice(0, 20);
-    const rows = scoreReadings('htm', readings, { ...settings, htm: { valueMin: 10, valueMax: 90 } }).rows;
+    const rows = scoreReadings(
+      'htm',
+      readings,
+      scoreSettings('value', (device) => {
+        device.detectors.htm.ranges.value = { min: 10, max: 90 };
+      }),
+    ).rows;
     expect(rows.every((row) => typeof row.extras.raw_score === 'number' && row.extras.likelihood === 0.5)).toBe(true);
   });
 });
@@ -212,7 +219,7 @@ describe('score: input rows', () => {
 
   it('rejects format rows as ingest does, with their line', () => {
     const file = write('usage-bad.csv', 'usage_datetime_start_eastern_time,usage_datetime_end_eastern_time,usage_kw\n2024-01-08 08:10:00,2024-01-08 08:15:00,412.5\nnot a time,x,1\n2024-01-08 08:20:00,x,kw\n');
-    const input = decodeFormatRows(readRows(file, 'usage').rows, usageFormat({ timeZone: USAGE_SAMPLE_TIME_ZONE }), 'library');
+    const input = decodeFormatRows(fileRows(fs.readFileSync(file, 'utf8'), true, 'usage'), usageFormat({ timeZone: USAGE_SAMPLE_TIME_ZONE }), 'library');
     expect(input.readings.map(({ line }) => line)).toEqual([2]);
     expect(input.rejected.map(({ line }) => line)).toEqual([3, 4]);
     expect(input.rejected[0]?.reason).toMatch(/^invalid-schema: ts: ts must be a wall time/);

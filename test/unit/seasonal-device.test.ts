@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { seasonalIForestConfigSchema } from '../../src/detectors/seasonal-iforest';
-import { applyItem, initialDeviceState, type SourcedItem } from '../../src/device-state';
+import { seasonalIForestConfigSchema } from '../../src/detectors/seasonal-history';
+import type { SourcedItem } from '../../src/device/item';
 import { toCanonical } from '../../src/formats';
 import { usageFormat } from '../../src/formats/usage';
-import { generateUsageSample, USAGE_SAMPLE_TIME_ZONE } from '../../src/sample';
+import { generateUsageSample, USAGE_SAMPLE_TIME_ZONE } from '../../src/samples';
+import { anomaliesOf, testDevice } from '../support/reference';
 
 const never = { k: 4, minSamples: 1_000_000, direction: 'above' as const, clearAfter: 1, learnAnomalies: false };
 const connection = { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 };
@@ -18,10 +19,10 @@ function usageItems(first: number): SourcedItem[] {
   }));
 }
 
-describe('seasonal Isolation Forest on a device (seed 003 sample)', () => {
+describe('seasonal Isolation Forest on a device (the meter sample)', () => {
   it('raises exactly the injected anomalies, each resolved by the next ordinary reading', () => {
-    const state = initialDeviceState('library', never, connection, {}, undefined, seasonal);
-    const events = usageItems(0).flatMap((item) => applyItem(state, item)).filter((e) => e.detector === 'seasonal-iforest');
+    const state = testDevice('library', { zscore: never, connection, seasonal });
+    const events = usageItems(0).flatMap((item) => anomaliesOf(state, item)).filter((e) => e.detector === 'seasonal-iforest');
     const injected = generateUsageSample().anomalies;
     expect(events.filter((e) => e.status === 'raised').map((e) => [e.ts, e.value])).toEqual(injected.map((a) => [a.epochMs, a.value]));
     expect(events.map((e) => e.status)).toEqual(injected.flatMap(() => ['raised', 'resolved']));
@@ -33,18 +34,18 @@ describe('seasonal Isolation Forest on a device (seed 003 sample)', () => {
   });
 
   it('keeps its history within the documented bound and leaves a replay of the same file without effect', () => {
-    const state = initialDeviceState('library', never, connection, {}, undefined, seasonal);
+    const state = testDevice('library', { zscore: never, connection, seasonal });
     const items = usageItems(0);
-    for (const item of items) applyItem(state, item);
-    expect(JSON.stringify(state.seasonalHistory).length).toBeLessThan(250_000);
-    const before = structuredClone({ models: state.models, windows: state.windows, history: state.seasonalHistory, incidents: state.incidents, anomalies: state.anomalyCount });
+    for (const item of items) anomaliesOf(state, item);
+    expect(JSON.stringify(state.memories['seasonal-iforest']).length).toBeLessThan(250_000);
+    const before = structuredClone({ models: state.memories.zscore, windows: state.windows, history: state.memories['seasonal-iforest'], incidents: state.incidents, anomalies: state.counters.anomalyCount });
 
     // The same file again, at new offsets: the last hour is re-sent (duplicates), the rest is too late.
-    const again = usageItems(items.length).flatMap((item) => applyItem(state, item));
+    const again = usageItems(items.length).flatMap((item) => anomaliesOf(state, item));
     expect(again).toEqual([]);
-    expect({ models: state.models, windows: state.windows, history: state.seasonalHistory, incidents: state.incidents, anomalies: state.anomalyCount }).toEqual(before);
-    expect(state.readingsApplied).toBe(items.length);
-    expect(state.duplicatesSkipped + state.lateDropped).toBe(items.length);
-    expect(state.duplicatesSkipped).toBe(13); // 5-minute readings from the newest back to exactly 1 h before it
+    expect({ models: state.memories.zscore, windows: state.windows, history: state.memories['seasonal-iforest'], incidents: state.incidents, anomalies: state.counters.anomalyCount }).toEqual(before);
+    expect(state.counters.readingsApplied).toBe(items.length);
+    expect(state.counters.duplicatesSkipped + state.counters.lateDropped).toBe(items.length);
+    expect(state.counters.duplicatesSkipped).toBe(13); // 5-minute readings from the newest back to exactly 1 h before it
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseThresholdsCsv, thresholdColumns, thresholdRowFrom } from '../../src/thresholds';
+import { parseThresholdsCsv, thresholdColumns, thresholdRowFrom } from '../../src/formats/threshold-rows';
 
 /** Seed 001's thresholds.csv, verbatim (no header, trailing blank line). */
 const SEED_001 = `host-0000,loadavg,0.0,3.0

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { addToWindows, emptyWindows, flushWindows, HOUR_MS, isTooLate } from '../../src/detectors/windows';
-import { applyItem, deviceStateSchema, initialDeviceState, type SourcedItem } from '../../src/device-state';
-import type { Aggregate } from '../../src/events';
+import { addToWindows, emptyWindows, flushWindows, HOUR_MS, isTooLate } from '../../src/device/windows';
+import { applyItem } from '../../src/device/apply';
+import { anomaliesOf, testDevice } from '../support/reference';
+import type { SourcedItem } from '../../src/device/item';
+import type { Aggregate } from '../../src/contracts/aggregates';
 
 const T0 = Date.UTC(2024, 0, 8, 9, 0, 0); // a Monday, 09:00 UTC
 const MIN = 60_000;
@@ -59,68 +61,58 @@ describe("seed 000's last-minute report", () => {
 
 describe('lateness through applyItem', () => {
   it('applies a reading within the allowed lateness and refuses (for the DLQ) one beyond it, changing no model', () => {
-    const state = initialDeviceState('meter', never, connection);
-    applyItem(state, reading(T0 + 2 * HOUR_MS, 5));
-    applyItem(state, reading(T0 + HOUR_MS + 1, 7)); // 59:59 behind: in time
-    const modelBefore = structuredClone(state.models);
+    const state = testDevice('meter', { zscore: never, connection });
+    anomaliesOf(state, reading(T0 + 2 * HOUR_MS, 5));
+    anomaliesOf(state, reading(T0 + HOUR_MS + 1, 7)); // 59:59 behind: in time
+    const modelBefore = structuredClone(state.memories.zscore);
     const late = reading(T0 + HOUR_MS - 1, 1000); // 1 h and 1 ms behind
-    expect(applyItem(state, late)).toEqual([]);
-    expect(state.models).toEqual(modelBefore);
-    expect(state.readingsApplied).toBe(2);
-    expect(state.lateDropped).toBe(1);
-    expect(state.lateReadings).toEqual([late]);
+    expect(applyItem(state, late)).toEqual({ anomalies: [], late: [late], deferred: [] });
+    expect(state.memories.zscore).toEqual(modelBefore);
+    expect(state.counters.readingsApplied).toBe(2);
+    expect(state.counters.lateDropped).toBe(1);
     // The offset is still recorded: a re-delivery is a duplicate, not a second dead letter.
-    applyItem(state, late);
-    expect(state.lateDropped).toBe(1);
-    expect(state.duplicatesSkipped).toBe(1);
+    anomaliesOf(state, late);
+    expect(state.counters.lateDropped).toBe(1);
+    expect(state.counters.duplicatesSkipped).toBe(1);
   });
 
   it('marks the hour of a reading that raised an anomaly', () => {
-    const state = initialDeviceState('meter', { ...never, minSamples: 5, k: 3 }, connection);
-    for (let i = 0; i < 10; i += 1) applyItem(state, reading(T0 + i * MIN, i % 2 === 0 ? 9 : 11));
-    const raised = applyItem(state, reading(T0 + 10 * MIN, 100));
+    const state = testDevice('meter', { zscore: { ...never, minSamples: 5, k: 3 }, connection });
+    for (let i = 0; i < 10; i += 1) anomaliesOf(state, reading(T0 + i * MIN, i % 2 === 0 ? 9 : 11));
+    const raised = anomaliesOf(state, reading(T0 + 10 * MIN, 100));
     expect(raised.map((e) => e.status)).toEqual(['raised']);
     const [hour] = flushWindows(state.windows, 'meter', T0 + 10 * MIN, HOUR_MS).filter((a) => a.kind === 'hourly');
     expect(hour).toMatchObject({ count: 11, anomalies: 1, max: 100 });
-  });
-
-  it('parses a state saved before windows existed, with the defaults', () => {
-    const { windows, eventTime, lateDropped, lateReadings, ...old } = initialDeviceState('meter', never, connection);
-    const parsed = deviceStateSchema.parse(old);
-    expect(parsed.eventTime.allowedLatenessMs).toBe(HOUR_MS);
-    expect(parsed.windows).toEqual(emptyWindows());
-    expect([parsed.lateDropped, parsed.lateReadings]).toEqual([0, []]);
-    expect([windows, eventTime, lateDropped, lateReadings]).toBeDefined();
   });
 });
 
 describe('a reading sent twice', () => {
   it('is applied once when the device stamped it, and every time when the broker did', () => {
-    const state = initialDeviceState('meter', never, connection);
-    applyItem(state, reading(T0, 5));
-    applyItem(state, reading(T0 + MIN, 6));
-    applyItem(state, reading(T0, 5)); // a new offset, the same device time: re-sent
-    expect([state.readingsApplied, state.duplicatesSkipped]).toEqual([2, 1]);
+    const state = testDevice('meter', { zscore: never, connection });
+    anomaliesOf(state, reading(T0, 5));
+    anomaliesOf(state, reading(T0 + MIN, 6));
+    anomaliesOf(state, reading(T0, 5)); // a new offset, the same device time: re-sent
+    expect([state.counters.readingsApplied, state.counters.duplicatesSkipped]).toEqual([2, 1]);
 
     const brokerStamped = (ts: number): SourcedItem => ({ source: { topic: 'csv', partition: 0, offset: offset++ }, reading: { deviceId: 'meter', ts, values: { usage: 1 }, clock: 'broker' } });
-    applyItem(state, brokerStamped(T0 + 2 * MIN));
-    applyItem(state, brokerStamped(T0 + 2 * MIN)); // two lines appended in the same millisecond
-    expect([state.readingsApplied, state.duplicatesSkipped]).toEqual([4, 1]);
+    anomaliesOf(state, brokerStamped(T0 + 2 * MIN));
+    anomaliesOf(state, brokerStamped(T0 + 2 * MIN)); // two lines appended in the same millisecond
+    expect([state.counters.readingsApplied, state.counters.duplicatesSkipped]).toEqual([4, 1]);
   });
 });
 
 describe('the event times remembered to recognise re-sent readings', () => {
   it('stay bounded at a high rate and at a low one, and still catch a re-send within the lateness', () => {
-    const fast = initialDeviceState('meter', never, connection);
+    const fast = testDevice('meter', { zscore: never, connection });
     for (let i = 0; i < 10_000; i += 1) applyItem(fast, reading(T0 + i * 1000, 1));
-    expect(fast.recentTimes.length).toBeLessThanOrEqual(4096 + 512);
+    expect(fast.ledger.recentTimes.length).toBeLessThanOrEqual(4096 + 512);
     applyItem(fast, reading(T0 + (10_000 - 1 - 1800) * 1000, 1)); // 30 min behind the newest
-    expect([fast.readingsApplied, fast.duplicatesSkipped]).toEqual([10_000, 1]);
+    expect([fast.counters.readingsApplied, fast.counters.duplicatesSkipped]).toEqual([10_000, 1]);
 
-    const slow = initialDeviceState('meter', never, connection);
+    const slow = testDevice('meter', { zscore: never, connection });
     for (let i = 0; i < 1000; i += 1) applyItem(slow, reading(T0 + i * 5 * MIN, 1));
-    expect(slow.recentTimes.length).toBeLessThanOrEqual(2 * 12 + 1); // at most two hours of 5-minute times
+    expect(slow.ledger.recentTimes.length).toBeLessThanOrEqual(2 * 12 + 1); // at most two hours of 5-minute times
     applyItem(slow, reading(T0 + 995 * 5 * MIN, 1));
-    expect(slow.duplicatesSkipped).toBe(1);
+    expect(slow.counters.duplicatesSkipped).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SourcedItem } from '../../src/device-state';
+import type { SourcedItem } from '../../src/device/item';
 import { HtmModel } from '../../src/htm';
 import { useWorkflowHarness } from '../support/workflow-harness';
 
@@ -34,8 +34,8 @@ describe('HTM on a device workflow', () => {
       }
       const state = await harness.waitForApplied(deviceId, values.length);
       // Batches of 50, 50, 50 | 50, 70, 70 | 70, 10: a checkpoint once 150 readings wait since the last.
-      expect(state.htmModels.pm25?.checkpointVersion).toBe(340);
-      expect(state.htmModels.pm25?.sinceCheckpoint).toHaveLength(values.length - 340);
+      expect(state.memories.htm.pm25?.checkpointVersion).toBe(340);
+      expect(state.memories.htm.pm25?.sinceCheckpoint).toHaveLength(values.length - 340);
     });
 
     const model = HtmModel.create({ valueMin: 0, valueMax: 60 });

@@ -1,8 +1,7 @@
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { ThresholdRuleInput } from '../../src/detectors/threshold';
-import { workflowIdFor } from '../../src/reading';
-import { fleetWorkflowId, pushModelUpdate, setDefaultThresholdsUpdate, setThresholdsUpdate, stateQuery } from '../../src/workflows/definitions';
+import { workflowIdFor, fleetWorkflowId, pushModelUpdate, setDefaultThresholdsUpdate, setThresholdsUpdate, stateQuery } from '../../src/workflows/definitions';
 import type { deviceWorkflow } from '../../src/workflows/device';
 import type { fleetWorkflow } from '../../src/workflows/fleet';
 import { fieldReadings, useWorkflowHarness } from '../support/workflow-harness';
@@ -68,7 +67,7 @@ describe('thresholds on a running device workflow', () => {
       }
       const rejected = await setThresholds(deviceId, 'temp', { low: 50, high: 10 }).catch((e: WorkflowUpdateFailedError) => e.cause?.message);
       expect(rejected).toMatch(/low must not be greater than high/);
-      expect((await harness.env.client.workflow.getHandle(workflowIdFor(deviceId)).query(stateQuery)).thresholds).toEqual(before.thresholds);
+      expect((await harness.env.client.workflow.getHandle(workflowIdFor(deviceId)).query(stateQuery)).settings.detectors.threshold).toEqual(before.settings.detectors.threshold);
 
       await setThresholds(deviceId, 'temp', { low: null, high: 90 });
       await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [95], 2));
@@ -90,7 +89,7 @@ describe('thresholds on a running device workflow', () => {
       const state = await harness.waitForApplied(deviceId, 4);
       // 23.9 (z 3.9) is learnt; 30 is anomalous and, by the learn gate, not. Without the pushed
       // model, n = 2 would be below minSamples and nothing would be judged at all.
-      expect(state.models.temp?.n).toBe(101);
+      expect(state.memories.zscore.temp?.model.n).toBe(101);
     });
     const zscore = harness.eventsOf(deviceId).filter((e) => e.detector === 'zscore');
     expect(zscore.map((e) => [e.status, e.value])).toEqual([['raised', 30]]);
@@ -130,7 +129,7 @@ describe('thresholds on a running device workflow', () => {
       return handle.result(); // completes when retired
     });
     expect(harness.deviceEvents.filter((e) => e.deviceId === deviceId).map((e) => e.type)).toEqual(['CONNECTED', 'DISCONNECTED', 'CONNECTED', 'DISCONNECTED', 'RETIRED']);
-    expect(final.readingsApplied).toBe(2);
+    expect(final.counters.readingsApplied).toBe(2);
     const retired = await handle.describe();
     expect(retired.status.name).toBe('COMPLETED');
 
@@ -140,8 +139,8 @@ describe('thresholds on a running device workflow', () => {
       expect(started.signaledRunId).not.toBe(retired.runId);
       return harness.waitForApplied(deviceId, 1);
     });
-    expect(fresh.readingsApplied).toBe(1);
-    expect(fresh.models.temp?.n).toBe(1);
+    expect(fresh.counters.readingsApplied).toBe(1);
+    expect(fresh.memories.zscore.temp?.model.n).toBe(1);
   });
 });
 

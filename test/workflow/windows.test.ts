@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SourcedItem } from '../../src/device-state';
+import type { SourcedItem } from '../../src/device/item';
 import { useWorkflowHarness } from '../support/workflow-harness';
 
 const harness = useWorkflowHarness();
@@ -29,7 +29,7 @@ describe('event-time windows on a running device workflow', () => {
         await harness.waitForApplied(deviceId, sent);
       }
       const state = await harness.waitForApplied(deviceId, 10);
-      expect([state.readingsApplied, state.lateDropped]).toEqual([9, 1]);
+      expect([state.counters.readingsApplied, state.counters.lateDropped]).toEqual([9, 1]);
     });
     const nine = harness.aggregates.filter((a) => a.kind === 'hourly' && a.windowStart === T0).map((a) => [a.count, a.avg, a.final]);
     expect(nine).toEqual([

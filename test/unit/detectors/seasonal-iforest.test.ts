@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { anomalyScore, fitIsolationForest } from '../../../src/detectors/isolation-forest';
-import {
-  applySeasonalIForest,
-  emptySeasonalIForestState,
-  forestSeed,
-  perSlotCapacity,
-  type SeasonalIForestConfig,
-  type SeasonalIForestConfigInput,
-  seasonalIForestConfigSchema,
-  type SeasonalIForestResult,
-  type SeasonalIForestState,
-  seasonalIForestStateSchema,
-  slotLabel,
-  wallClockMinute,
-} from '../../../src/detectors/seasonal-iforest';
+import { applySeasonalIForest, emptySeasonalIForestState, forestSeed, perSlotCapacity, type SeasonalIForestConfig, type SeasonalIForestConfigInput, seasonalIForestConfigSchema, type SeasonalIForestResult, type SeasonalIForestState, seasonalIForestStateSchema, slotLabel } from '../../../src/detectors/seasonal-history';
+import { wallClockMinute } from '../../../src/time/wall-time';
 import { MT19937 } from '../../../src/random/mt19937';
 
 const MINUTE = 60_000;

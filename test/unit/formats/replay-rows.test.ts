@@ -2,13 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeMessage, formats, parseText, toCanonical } from '../../../src/formats';
+import { decodeMessage, formats, parseText, toCanonical, type FormatName } from '../../../src/formats';
 import { usageFormat } from '../../../src/formats/usage';
-import { fixedDeviceKey, readRows } from '../../../src/replay';
-import { epaCsvLine, epaSampleCsv, generateEpaSample, generateUsageSample, usageSampleCsv } from '../../../src/sample';
+import { fixedDeviceKey } from '../../../src/cli/replay';
+import { fileRows, isCsvFile } from '../../../src/formats/file-rows';
+import { epaCsvLine, epaSampleCsv, generateEpaSample, generateUsageSample, usageSampleCsv } from '../../../src/samples';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-replay-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A file's rows as replay and score read them. */
+const readRows = (file: string, format: FormatName) => fileRows(fs.readFileSync(file, 'utf8'), isCsvFile(file), format);
 
 function write(name: string, content: string): string {
   const file = path.join(dir, name);
@@ -33,11 +37,10 @@ describe('replay: which key a row gets', () => {
 });
 
 describe('replay: CSV rows as messages', () => {
-  it('turns seed 003 usage rows into {ts, value} messages whose readings carry the device and Eastern-time instants', () => {
+  it('turns meter usage rows into {ts, value} messages whose readings carry the device and Eastern-time instants', () => {
     const sample = generateUsageSample();
     const file = write('usage.csv', usageSampleCsv(sample));
-    const { rows, invalid } = readRows(file, 'usage');
-    expect(invalid).toEqual([]);
+    const rows = readRows(file, 'usage');
     expect(rows).toHaveLength(sample.rows.length);
     expect(rows[0]).toStrictEqual({ line: 2, text: JSON.stringify({ ts: '2024-01-01 00:00:00', value: sample.rows[0]?.usageKw }), wire: { ts: '2024-01-01 00:00:00', value: sample.rows[0]?.usageKw } });
 
@@ -45,7 +48,7 @@ describe('replay: CSV rows as messages', () => {
     expect(readings[0]).toStrictEqual({ deviceId: 'central-library', ts: Date.UTC(2024, 0, 1, 5, 0), values: { usage: sample.rows[0]?.usageKw } });
     const byTs = new Map(readings.map((reading) => [reading.ts, reading.values.usage]));
     for (const anomaly of sample.anomalies) expect(byTs.get(anomaly.epochMs), anomaly.ts).toBe(anomaly.value);
-    // What goes on the wire is seed 003's message, which the ingest decodes to the same reading.
+    // What goes on the wire is the meter's message, which the ingest decodes to the same reading.
     const first = rows[0];
     if (!first) throw new Error('no rows');
     expect(decodeMessage(formats.usage, Buffer.from(first.text), { key: 'central-library', timestamp: 0 }, 1024)).toStrictEqual(readings[0]);
@@ -53,7 +56,7 @@ describe('replay: CSV rows as messages', () => {
 
   it('reports a usage row with a bad ts or kW when it is validated, with its line', () => {
     const file = write('bad-usage.csv', 'usage_datetime_start_eastern_time,usage_datetime_end_eastern_time,usage_kw\n2024-03-10 02:30:00,2024-03-10 02:35:00,200\n2024-03-10 03:00:00,2024-03-10 03:05:00,\n');
-    const { rows } = readRows(file, 'usage');
+    const rows = readRows(file, 'usage');
     expect(rows.map((row) => row.line)).toEqual([2, 3]);
     expect(() => toCanonical(formats.usage, rows[0]?.wire, { key: 'm', timestamp: 0 })).toThrow(/does not exist in America\/New_York/);
     expect(() => toCanonical(formats.usage, rows[1]?.wire, { key: 'm', timestamp: 0 })).toThrow(/^invalid-schema: value: /);
@@ -62,8 +65,7 @@ describe('replay: CSV rows as messages', () => {
   it('turns EPA AQS rows into readings keyed by their monitor', () => {
     const sample = generateEpaSample();
     const file = write('epa.csv', epaSampleCsv(sample));
-    const { rows, invalid } = readRows(file, 'epa');
-    expect(invalid).toEqual([]);
+    const rows = readRows(file, 'epa');
     expect(rows).toHaveLength(sample.rows.length);
     const readings = rows.map((row) => toCanonical(formats.epa, row.wire, { key: undefined, timestamp: 0 }));
     expect(new Set(readings.map((r) => r.deviceId))).toEqual(new Set(['06-037-1103-44201-1', '06-037-1103-88101-3']));
@@ -81,7 +83,7 @@ describe('replay: CSV rows as messages', () => {
   it('reads a file of raw AQS lines (not .csv) line by line, in the format’s own syntax', () => {
     const sample = generateEpaSample({ seed: 5, startDate: '2017-01-01', days: 8, spikesPerDevice: 1 });
     const file = write('epa-lines.txt', sample.rows.slice(0, 3).map(epaCsvLine).join('\n'));
-    const { rows } = readRows(file, 'epa');
+    const rows = readRows(file, 'epa');
     expect(rows.map((row) => row.wire)).toEqual([undefined, undefined, undefined]);
     expect(rows.map((row) => toCanonical(formats.epa, parseText(formats.epa, row.text), { key: undefined, timestamp: 0 }).ts)).toEqual([
       Date.UTC(2017, 0, 1, 0),

@@ -3,7 +3,7 @@ import { loadConfig } from '../../../src/config';
 import { configuredFormats, decodeMessage, formats, Rejection, type RejectionCode, toCanonical } from '../../../src/formats';
 import type { InputFormat } from '../../../src/formats/format';
 import { usageFormat } from '../../../src/formats/usage';
-import { parseWallTime, wallTimeToEpochMs } from '../../../src/formats/wall-time';
+import { parseWallTime, wallTimeToEpochMs } from '../../../src/time/wall-time';
 import { topicSpecs } from '../../../src/kafka/topics';
 
 const MAX = 1024;

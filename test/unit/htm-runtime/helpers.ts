@@ -1,7 +1,7 @@
 import { HtmModel, type HtmParamsInput, type HtmResult } from '../../../src/htm';
 import type { HtmReading, HtmScoreInput, HtmScoreOutput } from '../../../src/htm-runtime';
 import type { ModelKey, ModelStore, StoredModel } from '../../../src/model-store';
-import { seededRandom } from '../../../src/sample';
+import { seededRandom } from '../../../src/samples';
 
 /** A small but complete HTM (~0.1 ms a reading instead of ~1 ms), so exactness tests stay fast. */
 export const smallParams: HtmParamsInput = {

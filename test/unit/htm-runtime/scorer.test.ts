@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { HtmParamsInput } from '../../../src/htm';
 import { HtmCheckpointMissingError, HtmScorer, type HtmScorerOptions } from '../../../src/htm-runtime';
 import { LocalDirectoryModelStore } from '../../../src/model-store';
-import { seededRandom } from '../../../src/sample';
+import { seededRandom } from '../../../src/samples';
 import { directResults, exactResults, makeReadings, randomBatches, SimulatedWorkflow, smallParams, smallRangeLearningParams } from './helpers';
 
 const roots: string[] = [];

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { incidentStatusSchema, type IncidentStatus } from '../detectors/incident';
+import { type DetectorName, detectorNameSchema, type Explanation, explanationSchema } from '../detectors/registry';
+import { type Source, sourceSchema } from '../reading';
+import { jsonContract } from './contract';
+
+/**
+ * `anomalies`: one step of an anomaly's life per record, keyed by device id. `anomalyId` is the
+ * same for raised → updated → resolved; `eventId` is unique per step and deterministic, so
+ * consumers can de-duplicate re-publications (it is also in the `vigil.event-id` header).
+ */
+export const anomalyEventSchema = z.object({
+  eventId: z.string(),
+  anomalyId: z.string(),
+  status: incidentStatusSchema,
+  deviceId: z.string(),
+  detector: detectorNameSchema,
+  field: z.string(),
+  /** Event time of the reading behind this step. */
+  ts: z.number(),
+  value: z.number(),
+  /** What the detector judged the value against; `kind` is the detector. */
+  explanation: explanationSchema,
+  source: sourceSchema,
+});
+export type AnomalyEvent = z.infer<typeof anomalyEventSchema>;
+
+/** An anomaly is named after the reading that raised it. */
+export function anomalyIdFor(detector: DetectorName, deviceId: string, field: string, source: Source): string {
+  return `${deviceId}/${detector}/${field}/${source.topic}/${source.partition}/${source.offset}`;
+}
+
+/** One step of the anomaly `anomalyId`, caused by the reading at `source`. */
+export function anomalyEvent(step: {
+  anomalyId: string;
+  status: IncidentStatus;
+  deviceId: string;
+  detector: DetectorName;
+  field: string;
+  ts: number;
+  value: number;
+  explanation: Explanation;
+  source: Source;
+}): AnomalyEvent {
+  const { anomalyId, status, source } = step;
+  // A raise happens once per anomaly; later steps are told apart by the reading that caused them.
+  const eventId = status === 'raised' ? `${anomalyId}/raised` : `${anomalyId}/${status}/${source.topic}/${source.partition}/${source.offset}`;
+  return { eventId, anomalyId, status, deviceId: step.deviceId, detector: step.detector, field: step.field, ts: step.ts, value: step.value, explanation: step.explanation, source };
+}
+
+export const anomaliesContract = jsonContract('anomalies', anomalyEventSchema, (event) => event.deviceId, (event) => event.eventId);

@@ -1,0 +1,189 @@
+/**
+ * The one deterministic core that the device workflow, the tests' reference runs and the
+ * backtest (`bin/vigil score`) all run, so they cannot drift apart: how one delivered item (a
+ * reading or a control message) changes a device's state, and which anomaly steps it causes.
+ * Free of I/O, clocks and randomness; it changes the state it is given in place.
+ *
+ * Per reading: the lateness and duplicate rules, then each registered detector on each field
+ * (registry order), each verdict stepped through the one open anomaly per (detector, field),
+ * then the event-time windows. Deferred detectors (HTM) get the reading queued instead; their
+ * verdicts come later through `applyEvidence`, in the order the readings were applied.
+ */
+import { type AnomalyEvent, anomalyEvent, anomalyIdFor } from '../contracts/anomalies';
+import type { Verdict } from '../detectors/detector';
+import { stepIncident } from '../detectors/incident';
+import { type AnyDetector, type DetectorName, detectorNamed, detectors, type Explanation } from '../detectors/registry';
+import { withThresholdChanges } from '../detectors/threshold';
+import { withPushedModel } from '../detectors/zscore';
+import type { Reading, Source, SourcedReading } from '../reading';
+import type { Control } from './control';
+import type { SourcedItem } from './item';
+import { isApplied, isResent, markApplied } from './ledger';
+import type { DeviceState } from './state';
+import { addToWindows, isTooLate } from './windows';
+
+/** A reading of a deferred detector's field, waiting for its scorer's evidence. */
+export interface DeferredReading {
+  detector: DetectorName;
+  field: string;
+  ts: number;
+  value: number;
+  source: Source;
+}
+
+/** What applying items caused, besides the state's change. */
+export interface Outcome {
+  anomalies: AnomalyEvent[];
+  /** Readings refused as too late: the caller dead-letters them. */
+  late: SourcedReading[];
+  /** Readings whose deferred detectors await evidence (see applyEvidence). */
+  deferred: DeferredReading[];
+}
+
+/** Each detector's per-reading observation (what the backtest prints); the workflow passes none. */
+export type DetectorObserver = (output: { detector: DetectorName; field: string; observation: unknown }) => void;
+
+export interface ApplyOptions {
+  /** Only watches: it sees each detector's output per field. */
+  observe?: DetectorObserver;
+  /** Runs this detector alone (the backtest of one detector); by default all of them. */
+  only?: DetectorName;
+}
+
+const inline = detectors.filter((d) => !d.deferred) as readonly AnyDetector[];
+const deferred = detectors.filter((d) => d.deferred) as readonly AnyDetector[];
+
+/** Applies items in order; see `applyItem`. */
+export function applyItems(state: DeviceState, items: readonly SourcedItem[], options: ApplyOptions = {}): Outcome {
+  const outcome: Outcome = { anomalies: [], late: [], deferred: [] };
+  for (const item of items) applyItem(state, item, options, outcome);
+  return outcome;
+}
+
+/**
+ * Applies one delivered item to the state in place, unless its offset was applied before, and
+ * adds what it caused to `outcome`.
+ */
+export function applyItem(state: DeviceState, item: SourcedItem, options: ApplyOptions = {}, outcome: Outcome = { anomalies: [], late: [], deferred: [] }): Outcome {
+  if (isApplied(state.ledger, item.source)) {
+    state.counters.duplicatesSkipped += 1;
+    return outcome;
+  }
+  markApplied(state.ledger, item.source);
+  if ('control' in item) applyControl(state, item.control);
+  else applyReading(state, item.reading, item.source, options, outcome);
+  return outcome;
+}
+
+export function applyControl(state: DeviceState, control: Control): void {
+  if (control.type === 'thresholds') {
+    const thresholds = state.settings.detectors.threshold;
+    thresholds.own = withThresholdChanges(thresholds.own, control.changes);
+  } else {
+    state.memories.zscore[control.field] = withPushedModel(state.memories.zscore[control.field], control.model);
+  }
+  state.counters.controlsApplied += 1;
+}
+
+function applyReading(state: DeviceState, reading: Reading, source: Source, { observe, only }: ApplyOptions, outcome: Outcome): void {
+  const { clock, counters } = state;
+  const { allowedLatenessMs } = state.settings.eventTime;
+  if (isTooLate(clock.watermark, reading.ts, allowedLatenessMs)) {
+    // Its hour is final and the models have moved on: it is refused whole, and dead-lettered.
+    counters.lateDropped += 1;
+    outcome.late.push({ source, reading });
+    return;
+  }
+  if (reading.clock !== 'broker' && isResent(state.ledger, reading.ts, clock.watermark, allowedLatenessMs)) {
+    // A device reports one reading per instant: the same event time again is the same reading
+    // sent twice (a replayed file, a retrying producer), so it is applied once.
+    counters.duplicatesSkipped += 1;
+    return;
+  }
+  if (state.connection.status === 'DISCONNECTED' && clock.watermark !== null) {
+    // Silence is not recovery: the window clock stands still across the gap.
+    clock.pausedMs += Math.max(0, reading.ts - clock.watermark);
+  }
+  state.connection.status = 'CONNECTED';
+  const activeTs = reading.ts - clock.pausedMs;
+
+  for (const [field, value] of Object.entries(reading.values)) {
+    const raisedBefore = outcome.anomalies.length;
+    for (const detector of inline) {
+      if (only !== undefined && detector.name !== only) continue;
+      judgeField(state, detector, { field, ts: reading.ts, value, activeTs, evidence: undefined }, source, observe, outcome.anomalies);
+    }
+    for (const detector of deferred) {
+      if (only !== undefined && detector.name !== only) continue;
+      if (detector.judges(state.settings.detectors[detector.name], field)) outcome.deferred.push({ detector: detector.name, field, ts: reading.ts, value, source });
+    }
+    state.lastValues[field] = value;
+    const raised = outcome.anomalies.slice(raisedBefore).some((e) => e.status === 'raised');
+    addToWindows(state.windows, field, reading.ts, value, raised);
+  }
+  counters.readingsApplied += 1;
+  clock.watermark = Math.max(clock.watermark ?? reading.ts, reading.ts);
+}
+
+/**
+ * The verdicts of a deferred detector on readings applied earlier (in the order they were
+ * applied), from the evidence its scorer computed for each.
+ */
+export function applyEvidence(state: DeviceState, name: DetectorName, scored: ReadonlyArray<{ reading: DeferredReading; evidence: unknown }>, observe?: DetectorObserver): AnomalyEvent[] {
+  const detector = detectorNamed(name);
+  const anomalies: AnomalyEvent[] = [];
+  for (const { reading, evidence } of scored) {
+    // activeTs serves window rules, which a deferred detector does not have.
+    judgeField(state, detector, { field: reading.field, ts: reading.ts, value: reading.value, activeTs: reading.ts, evidence }, reading.source, observe, anomalies);
+  }
+  return anomalies;
+}
+
+/** One detector on one field of a reading: its memory, its verdict through the anomaly lifecycle. */
+function judgeField(
+  state: DeviceState,
+  detector: AnyDetector,
+  reading: { field: string; ts: number; value: number; activeTs: number; evidence: unknown },
+  source: Source,
+  observe: DetectorObserver | undefined,
+  anomalies: AnomalyEvent[],
+): void {
+  const { field } = reading;
+  const settings = state.settings.detectors[detector.name];
+  const memories: Record<string, unknown> = state.memories[detector.name];
+  const key = incidentKey(detector.name, field);
+  if (!detector.judges(settings, field)) {
+    // It no longer judges the field (a threshold removed): an open anomaly resolves.
+    if (state.incidents[key] && detector.release) {
+      delete memories[field];
+      anomalies.push(...stepLifecycle(state, detector.name, reading, source, { firing: false, violated: false, clears: true, side: null }, detector.release(settings, field)));
+    }
+    return;
+  }
+  const judged = detector.judge(memories[field], reading, { settings, openSide: state.incidents[key]?.side ?? null });
+  if (judged.memory === undefined) delete memories[field];
+  else memories[field] = judged.memory;
+  observe?.({ detector: detector.name, field, observation: judged.observation });
+  if (judged.finding) anomalies.push(...stepLifecycle(state, detector.name, reading, source, judged.finding.verdict, judged.finding.explanation));
+}
+
+export const incidentKey = (detector: DetectorName, field: string) => `${detector}:${field}`;
+
+/** One detector's verdict on one reading, through the open anomaly of (detector, field). */
+function stepLifecycle(
+  state: DeviceState,
+  detector: DetectorName,
+  { field, ts, value }: { field: string; ts: number; value: number },
+  source: Source,
+  verdict: Verdict,
+  explanation: Explanation,
+): AnomalyEvent[] {
+  const key = incidentKey(detector, field);
+  const step = stepIncident(state.incidents[key], verdict, { anomalyId: anomalyIdFor(detector, state.deviceId, field, source), ts, value });
+  const open = step.open ?? state.incidents[key];
+  if (step.open) state.incidents[key] = step.open;
+  else delete state.incidents[key];
+  if (step.status === 'raised') state.counters.anomalyCount += 1;
+  if (!step.status || !open) return [];
+  return [anomalyEvent({ anomalyId: open.anomalyId, status: step.status, deviceId: state.deviceId, detector, field, ts, value, explanation, source })];
+}

@@ -1,0 +1,41 @@
+import type { Config } from '../config';
+import { createKafka } from '../kafka/client';
+import { logger } from '../logger';
+import { serveMetrics } from '../metrics';
+import { connectClient } from '../operator/client';
+import { temporalDelivery, temporalFleetThresholds } from './delivery';
+import { Ingest } from './ingest';
+
+const log = logger.child({ component: 'ingest' });
+
+/** The ingest as it runs: Kafka in, Temporal out. Stopping it also closes its Temporal client. */
+export async function connectIngest(config: Config): Promise<{ start(): Promise<void>; stop(): Promise<void> }> {
+  const client = await connectClient(config);
+  const ingest = new Ingest(config, createKafka(config, 'ingest'), temporalDelivery(client, config), temporalFleetThresholds(client, config));
+  return {
+    start: () => ingest.start(),
+    async stop() {
+      await ingest.stop();
+      await client.connection.close();
+    },
+  };
+}
+
+/** `vigil ingest`: runs until SIGINT/SIGTERM. */
+export async function runIngest(config: Config): Promise<void> {
+  // The stop handler exits the process, which also ends the metrics server.
+  await serveMetrics(config.metrics.ingestPort);
+  const ingest = await connectIngest(config);
+  const stop = () => {
+    ingest.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'ingest stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await ingest.start();
+}

@@ -1,0 +1,42 @@
+import type { DeviceState } from '../device/state';
+import { fieldSummaries } from '../device/summary';
+import type { DeviceRow } from './devices';
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? '' : String(Math.round(x * 10 ** digits) / 10 ** digits));
+
+/** `vigil device show`: the `state` query, for a person; what judges each field, as each detector sees it. */
+export function describeDevice(state: DeviceState, now = Date.now()): string {
+  const { connection, counters } = state;
+  const seen = connection.lastSeenAt === null ? 'never' : `${new Date(connection.lastSeenAt).toISOString()} (${Math.round((now - connection.lastSeenAt) / 1000)} s ago)`;
+  const rows = Object.entries(fieldSummaries(state)).flatMap(([field, { last, detectors }]) => {
+    const judged = Object.entries(detectors);
+    if (judged.length === 0) return [[field, fmt(last), '', '']];
+    return judged.map(([name, summary], i) => [i === 0 ? field : '', i === 0 ? fmt(last) : '', name, summary.text]);
+  });
+  const open = Object.entries(state.incidents).map(
+    ([key, incident]) => `  ${key}: ${incident.anomalyId}, raised at ${new Date(incident.raisedTs).toISOString()}, ${incident.updates} updates, peak ${incident.peak}`,
+  );
+  return [
+    `Device ${state.deviceId}: ${connection.status}, last seen ${seen}`,
+    `  ${counters.readingsApplied} readings, ${counters.controlsApplied} control messages, ${counters.duplicatesSkipped} re-deliveries skipped, ${counters.lateDropped} too late, ${counters.anomalyCount} anomalies raised`,
+    `  last reading at ${state.clock.watermark === null ? 'never' : new Date(state.clock.watermark).toISOString()}`,
+    '',
+    ...table(['field', 'last', 'detector', 'rule and model'], rows),
+    '',
+    open.length > 0 ? 'Open anomalies:' : 'No open anomalies.',
+    ...open,
+  ].join('\n');
+}
+
+export function describeDevices(rows: DeviceRow[]): string {
+  return table(
+    ['device', 'status', 'anomalies', 'last reading'],
+    rows.map((r) => [r.deviceId, r.status, String(r.anomalies), r.lastReadingAt]),
+  ).join('\n');
+}

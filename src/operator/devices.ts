@@ -1,0 +1,64 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { DeviceState } from '../device/state';
+import {
+  anomalyCountAttribute,
+  configureZScoreUpdate,
+  connectionStatusAttribute,
+  deviceIdAttribute,
+  lastReadingAtAttribute,
+  type ModelPush,
+  pushModelUpdate,
+  resetModelUpdate,
+  stateQuery,
+  type ZScoreChange,
+} from '../workflows/definitions';
+import { deviceHandle, runningDevicesQuery, updateFailure } from './client';
+
+/** Runs an Update; a rejection becomes an Error that says why. */
+async function update<T>(run: Promise<T>): Promise<T> {
+  try {
+    return await run;
+  } catch (error) {
+    throw new Error(updateFailure(error));
+  }
+}
+
+export interface DeviceRow {
+  deviceId: string;
+  status: string;
+  anomalies: number;
+  lastReadingAt: string;
+}
+
+/** Running device workflows from visibility (no worker needed), optionally by connection status. */
+export async function listDevices(client: Client, config: Config, status?: string): Promise<DeviceRow[]> {
+  const query = status ? runningDevicesQuery(config, `ConnectionStatus = '${status.replace(/'/g, '')}'`) : runningDevicesQuery(config);
+  const rows: DeviceRow[] = [];
+  for await (const run of client.workflow.list({ query })) {
+    const attrs = run.typedSearchAttributes;
+    rows.push({
+      deviceId: attrs.get(deviceIdAttribute) ?? run.workflowId.replace(/^device:/, ''),
+      status: attrs.get(connectionStatusAttribute) ?? '?',
+      anomalies: attrs.get(anomalyCountAttribute) ?? 0,
+      lastReadingAt: attrs.get(lastReadingAtAttribute)?.toISOString() ?? '',
+    });
+  }
+  return rows.sort((a, b) => a.deviceId.localeCompare(b.deviceId));
+}
+
+export async function deviceState(client: Client, deviceId: string): Promise<DeviceState> {
+  return deviceHandle(client, deviceId).query(stateQuery);
+}
+
+export async function configureZScore(client: Client, deviceId: string, change: ZScoreChange) {
+  return update(deviceHandle(client, deviceId).executeUpdate(configureZScoreUpdate, { args: [change] }));
+}
+
+export async function resetModel(client: Client, deviceId: string, field: string | undefined, by: string, reason?: string) {
+  return update(deviceHandle(client, deviceId).executeUpdate(resetModelUpdate, { args: [{ field, by, reason }] }));
+}
+
+export async function pushModel(client: Client, deviceId: string, push: ModelPush) {
+  return update(deviceHandle(client, deviceId).executeUpdate(pushModelUpdate, { args: [push] }));
+}

@@ -1,0 +1,70 @@
+import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
+import type { Config } from '../config';
+import type { ThresholdChange } from '../detectors/threshold';
+import type { ThresholdRow } from '../formats/threshold-rows';
+import { deviceStart, fleetWorkflowId, setDefaultThresholdsUpdate, setThresholdsUpdate } from '../workflows/definitions';
+import type { deviceWorkflow } from '../workflows/device';
+import type { fleetWorkflow } from '../workflows/fleet';
+import { runningDevicesQuery, updateFailure } from './client';
+
+export interface ApplyOutcome {
+  device: string;
+  applied: boolean;
+  message: string;
+}
+
+/**
+ * Applies threshold rows as validated Updates. A named device gets its own rows, started if it
+ * has not reported yet (update-with-start). `*` rows become the fleet defaults that new devices
+ * start with, and are pushed to every running device as its `defaults` layer.
+ */
+export async function applyThresholdRows(client: Client, config: Config, rows: ThresholdRow[], by: string, reason?: string): Promise<ApplyOutcome[]> {
+  const byDevice = new Map<string, ThresholdChange[]>();
+  for (const { device, change } of rows) byDevice.set(device, [...(byDevice.get(device) ?? []), change]);
+  const outcomes: ApplyOutcome[] = [];
+  const attempt = async (device: string, run: () => Promise<unknown>) => {
+    try {
+      await run();
+      outcomes.push({ device, applied: true, message: 'applied' });
+    } catch (error) {
+      outcomes.push({ device, applied: false, message: updateFailure(error) });
+    }
+  };
+  const startDevice = (deviceId: string) =>
+    new WithStartWorkflowOperation<typeof deviceWorkflow>('deviceWorkflow', {
+      ...deviceStart(deviceId, config.device, config.temporal.taskQueue),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+
+  const defaults = byDevice.get('*');
+  if (defaults) {
+    await attempt('*', () =>
+      client.workflow.executeUpdateWithStart(setDefaultThresholdsUpdate, {
+        args: [{ changes: defaults, by, reason }],
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof fleetWorkflow>('fleetWorkflow', {
+          workflowId: fleetWorkflowId(config.temporal.taskQueue),
+          taskQueue: config.temporal.taskQueue,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          args: [{}],
+          staticSummary: 'Fleet defaults (the * device)',
+        }),
+      }),
+    );
+    const running = client.workflow.list({ query: runningDevicesQuery(config) });
+    for await (const run of running) {
+      await attempt(`${run.workflowId.replace(/^device:/, '')} (*)`, () =>
+        client.workflow.getHandle(run.workflowId).executeUpdate(setThresholdsUpdate, { args: [{ layer: 'defaults', changes: defaults, by, reason }] }),
+      );
+    }
+  }
+  for (const [device, changes] of byDevice) {
+    if (device === '*') continue;
+    await attempt(device, () =>
+      client.workflow.executeUpdateWithStart(setThresholdsUpdate, {
+        args: [{ layer: 'own', changes, by, reason }],
+        startWorkflowOperation: startDevice(device),
+      }),
+    );
+  }
+  return outcomes;
+}
