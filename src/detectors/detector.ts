@@ -97,6 +97,8 @@ export interface Detector<Name extends string, Settings, Memory, Explanation ext
   deferred?: boolean;
   /** An anomaly step's explanation in a few words, for `tail` and the demo. */
   explain(explanation: Explanation): string;
+  /** The settings with `field` judged too: how the backtest points one detector at one field. */
+  focus?(settings: Settings, field: string): Settings;
   /** Fields these settings name before any reading of them (a threshold rule), so a summary lists them. */
   configuredFields?(settings: Settings): string[];
   /** The field as this detector sees it; undefined when it does not judge the field. */

@@ -66,6 +66,7 @@ export const htmDetector = defineDetector({
   memorySchema: htmModelRefSchema,
   explanationSchema: htmExplanationSchema,
   judges: (settings, field) => settings.fields.includes(field),
+  focus: (settings, field) => ({ ...settings, fields: [...new Set([...settings.fields, field])] }),
   judge(memory, { evidence }: { evidence: HtmEvidence }, { settings }) {
     const { threshold } = settings;
     // While the model still learns its value range it has no raw score, and judges nothing.

@@ -44,6 +44,7 @@ export const seasonalIForestDetector = defineDetector({
   memorySchema: seasonalIForestStateSchema,
   explanationSchema: seasonalIForestExplanationSchema,
   judges: (settings, field) => settings.fields.includes(field),
+  focus: (settings, field) => ({ ...settings, fields: [...new Set([...settings.fields, field])] }),
   judge(memory, { ts, value }, { settings }) {
     const { config } = settings;
     // Updated in place: the history holds thousands of readings, and a copy per reading would cost more than the fit.

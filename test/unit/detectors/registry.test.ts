@@ -5,7 +5,7 @@ import { loadConfig } from '../../../src/config';
 
 describe('the detector registry', () => {
   it('lists each detector once, in the order they judge a field', () => {
-    expect(detectorNames).toEqual(['zscore', 'threshold', 'seasonal-iforest', 'htm']);
+    expect(detectorNames).toEqual(['zscore', 'threshold', 'seasonal-iforest', 'flatline', 'htm']);
   });
 
   it('gives every detector working defaults, and composes them into a device’s settings', () => {
@@ -13,7 +13,7 @@ describe('the detector registry', () => {
     expect(Object.keys(settings)).toEqual(detectorNames);
     for (const detector of detectors) expect(detector.settingsSchema.parse({}), detector.name).toEqual(settings[detector.name]);
     expect(settings.zscore.defaults).toEqual({ k: 4, minSamples: 30, direction: 'above', clearAfter: 1, learnAnomalies: false });
-    expect(emptyMemories()).toEqual({ zscore: {}, threshold: {}, 'seasonal-iforest': {}, htm: {} });
+    expect(emptyMemories()).toEqual({ zscore: {}, threshold: {}, 'seasonal-iforest': {}, flatline: {}, htm: {} });
   });
 
   it('tells explanations apart by the detector’s name, so the anomalies contract knows every kind', () => {
