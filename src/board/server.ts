@@ -12,6 +12,7 @@ import { deviceEventsContract } from '../contracts/device-events';
 import { enrichedContract } from '../contracts/enriched';
 import { formatsByTopic, parseText, toCanonical } from '../formats';
 import { createKafka } from '../kafka/client';
+import { runConsumer } from '../kafka/consumer';
 import { logger } from '../logger';
 import { connectClient, deviceHandle } from '../operator/client';
 import { BoardModel } from './model';
@@ -50,10 +51,11 @@ export async function startBoard(config: Config, options: { port: number; fromBe
   const consumer = createKafka(config, 'board').consumer({ groupId: `vigil-board-${randomUUID()}`, maxWaitTimeInMs: 200 });
   const { topics } = config.kafka;
   const formatOf = formatsByTopic(config.kafka.inputs, config.formats);
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topics.anomalies, topics.deviceEvents, topics.aggregates], fromBeginning: true });
-  await consumer.subscribe({ topics: [...formatOf.keys(), topics.enriched], fromBeginning: options.fromBeginning ?? false });
-  await consumer.run({
+  const subscriptions = [
+    { topics: [topics.anomalies, topics.deviceEvents, topics.aggregates], fromBeginning: true },
+    { topics: [...formatOf.keys(), topics.enriched], fromBeginning: options.fromBeginning ?? false },
+  ];
+  await runConsumer(consumer, subscriptions, {
     eachMessage: async ({ topic, message }) => {
       const text = message.value?.toString('utf8') ?? '';
       try {
@@ -72,7 +74,7 @@ export async function startBoard(config: Config, options: { port: number; fromBe
         // The ingest dead-letters bad input; the board only shows what it can read.
       }
     },
-  });
+  }, 'board');
 
   const thresholdCache = new Map<string, { at: number; fields: unknown }>();
   async function thresholdsOf(deviceId: string): Promise<unknown> {

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { anomaliesContract, type AnomalyEvent } from '../contracts/anomalies';
 import { detectorNamed } from '../detectors/registry';
 import { createKafka } from '../kafka/client';
+import { runConsumer } from '../kafka/consumer';
 
 /** One line per anomaly step, the explanation in the detector's words. */
 export function formatAnomaly(a: AnomalyEvent): string {
@@ -20,10 +21,8 @@ export async function tailAnomalies(
   options: { fromBeginning?: boolean } = {},
 ): Promise<{ stop: () => Promise<void> }> {
   const consumer = createKafka(config, 'tail').consumer({ groupId: `vigil-tail-${randomUUID()}`, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [config.kafka.topics.anomalies], fromBeginning: options.fromBeginning ?? false });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.run({
+  await runConsumer(consumer, [{ topics: [config.kafka.topics.anomalies], fromBeginning: options.fromBeginning ?? false }], {
     eachMessage: async ({ partition, message }) => {
       let anomaly: AnomalyEvent;
       try {
@@ -34,7 +33,7 @@ export async function tailAnomalies(
       }
       onAnomaly(anomaly);
     },
-  });
+  }, 'tail');
   await joined;
   return { stop: () => consumer.disconnect() };
 }

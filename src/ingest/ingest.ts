@@ -4,6 +4,7 @@ import type { SourcedItem } from '../device/item';
 import { formatsByTopic, type InputFormat } from '../formats';
 import type { ThresholdRow } from '../formats/threshold-rows';
 import { createIdempotentProducer } from '../kafka/client';
+import { runConsumer } from '../kafka/consumer';
 import { logger } from '../logger';
 import { ingestMetrics } from '../metrics';
 import { Committer } from './committer';
@@ -68,16 +69,19 @@ export class Ingest {
 
   async start(): Promise<void> {
     await this.producer.connect();
-    await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.onRebalance(payload.memberAssignment));
-    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     this.running = true;
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Math.min(4, this.config.kafka.readingsPartitions),
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    await runConsumer(
+      this.consumer,
+      [{ topics: this.topics, fromBeginning: true }],
+      {
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: Math.min(4, this.config.kafka.readingsPartitions),
+        eachBatch: (payload) => this.onBatch(payload),
+      },
+      'ingest',
+    );
     log.info({ inputs: this.config.kafka.inputs }, 'ingest running');
   }
 

@@ -6,6 +6,7 @@ import { anomaliesContract } from '../contracts/anomalies';
 import type { TopicContract } from '../contracts/contract';
 import { decodeMessage, formatsByTopic, type InputFormat } from '../formats';
 import { createKafka } from '../kafka/client';
+import { runConsumer } from '../kafka/consumer';
 import { logger } from '../logger';
 import { sinkMetrics } from '../metrics';
 import type { Reading, Source } from '../reading';
@@ -35,9 +36,7 @@ export class Sink {
   async start(): Promise<void> {
     await migrate(this.config);
     const { anomalies, aggregates } = this.config.kafka.topics;
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [anomalies, aggregates, ...this.formatOf.keys()], fromBeginning: true });
-    await this.consumer.run({ eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+    await runConsumer(this.consumer, [{ topics: [anomalies, aggregates, ...this.formatOf.keys()], fromBeginning: true }], { eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) }, 'sink');
     log.info({ readings: this.config.sink.storeReadings }, 'sink running');
   }
 

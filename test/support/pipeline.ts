@@ -10,6 +10,7 @@ import { type Aggregate, aggregateSchema } from '../../src/contracts/aggregates'
 import { type AnomalyEvent, anomalyEventSchema } from '../../src/contracts/anomalies';
 import { type DeviceEvent, deviceEventSchema } from '../../src/contracts/device-events';
 import { createIdempotentProducer, createKafka } from '../../src/kafka/client';
+import { runConsumer } from '../../src/kafka/consumer';
 import { ensureTopics } from '../../src/kafka/topics';
 import { deviceState } from '../../src/operator/devices';
 import { deleteTopicsWithPrefix, terminateRunningOn } from './cleanup';
@@ -82,16 +83,15 @@ export class Pipeline {
   private async collect(topic: string, onMessage: (message: KafkaMessage) => void): Promise<void> {
     const consumer = this.kafka.consumer({ groupId: `${topic}.collector`, maxWaitTimeInMs: 100 });
     const seen = new Set<string>();
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
+    // Kept running across a broker restart, as the product's own consumers are.
+    await runConsumer(consumer, [{ topics: [topic], fromBeginning: true }], {
       eachMessage: async ({ partition, message }) => {
         const position = `${partition}:${message.offset}`;
         if (seen.has(position)) return;
         seen.add(position);
         onMessage(message);
       },
-    });
+    }, `collector of ${topic}`);
     this.collectors.push(consumer);
   }
 
