@@ -17,7 +17,7 @@ import { runIngest } from './ingest/run';
 import { logger } from './logger';
 import { connectClient, defaultAuthor } from './operator/client';
 import { describeDevice, describeDevices } from './operator/describe';
-import { configureZScore, deviceState, listDevices, pushModel, resetModel } from './operator/devices';
+import { configureZScore, deviceState, listDevices, pushModel, resetModel, setDetectors } from './operator/devices';
 import { applyThresholdRows } from './operator/thresholds';
 import { describeSample, type SampleKind, sampleKindSchema } from './samples';
 import { servicesDown, servicesStatus, servicesUp } from './services';
@@ -139,6 +139,25 @@ function numberOption(name: string, check: (n: number) => boolean = Number.isFin
     return n;
   };
 }
+/** A whole number, or `off` for none (null). */
+function nullableNumberOption(name: string) {
+  return (value: string) => (value === 'off' ? null : numberOption(name, Number.isInteger)(value));
+}
+
+interface ConfigureOptions {
+  field?: string;
+  detectors?: string;
+  k?: number;
+  minSamples?: number;
+  direction?: 'above' | 'below' | 'both';
+  clearAfter?: number;
+  learnAnomalies?: 'on' | 'off';
+  relearnAfter?: number | null;
+  window?: number | null;
+  by: string;
+  reason?: string;
+}
+
 const byOption = () => new Option('--by <who>', 'who makes the change (kept in the workflow history)').default(defaultAuthor());
 const reasonOption = () => new Option('--reason <text>', 'why (kept in the workflow history)');
 
@@ -204,21 +223,33 @@ device
   });
 device
   .command('configure <id>')
-  .description("Change the device's z-score rule and learn gate, or one field's")
+  .description("Change which detectors judge a field, and the device's z-score rule and learn gate, or one field's")
   .option('--field <field>', 'only this field')
+  .option('--detectors <names>', `the detectors that judge --field, comma-separated (${detectorNameSchema.options.join(', ')}), or "default"`)
   .option('--k <k>', 'standard deviations that count as anomalous', numberOption('--k'))
   .option('--min-samples <n>', 'readings before judging', numberOption('--min-samples'))
   .addOption(new Option('--direction <direction>', 'which side is anomalous').choices(['above', 'below', 'both']))
   .option('--clear-after <n>', 'normal readings that resolve an anomaly', numberOption('--clear-after'))
   .addOption(new Option('--learn-anomalies <on|off>', 'whether anomalous values teach the model (the learn gate)').choices(['on', 'off']))
+  .option('--relearn-after <n|off>', 'anomalous readings in a row that make a new level (the model re-baselines), or "off"', nullableNumberOption('--relearn-after'))
+  .option('--window <n|off>', 'readings the z-score model weighs (older ones fade), or "off" for all alike', nullableNumberOption('--window'))
   .addOption(byOption())
   .addOption(reasonOption())
-  .action(async (id: string, o: { field?: string; k?: number; minSamples?: number; direction?: 'above' | 'below' | 'both'; clearAfter?: number; learnAnomalies?: 'on' | 'off'; by: string; reason?: string }) => {
+  .action(async (id: string, o: ConfigureOptions) => {
     const learnAnomalies = o.learnAnomalies === undefined ? undefined : o.learnAnomalies === 'on';
-    const rule = Object.fromEntries(Object.entries({ k: o.k, minSamples: o.minSamples, direction: o.direction, clearAfter: o.clearAfter, learnAnomalies }).filter(([, v]) => v !== undefined));
-    const change = { field: o.field, rule, by: o.by, reason: o.reason };
-    const config = await withClient((client) => configureZScore(client, id, change));
-    say(JSON.stringify(config));
+    const rule = Object.fromEntries(
+      Object.entries({ k: o.k, minSamples: o.minSamples, direction: o.direction, clearAfter: o.clearAfter, learnAnomalies, relearnAfter: o.relearnAfter, window: o.window }).filter(([, v]) => v !== undefined),
+    );
+    if (o.detectors === undefined && Object.keys(rule).length === 0) throw new Error('nothing to change: give --detectors or a z-score option (--k, --direction, …)');
+    await withClient(async (client) => {
+      if (o.detectors !== undefined) {
+        if (o.field === undefined) throw new Error('--detectors needs --field');
+        const detectors = o.detectors === 'default' ? null : o.detectors.split(',').map((name) => name.trim()).filter(Boolean);
+        const judging = await setDetectors(client, id, { field: o.field, detectors: detectors as never, by: o.by, reason: o.reason });
+        say(`${o.field}: ${judging.fields[o.field]?.join(', ') ?? 'the defaults'}`);
+      }
+      if (Object.keys(rule).length > 0) say(JSON.stringify(await configureZScore(client, id, { field: o.field, rule, by: o.by, reason: o.reason })));
+    });
   });
 device
   .command('push-model <id>')

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { DetectorName } from './detectors/registry';
+import { defaultJudging, parseJudging } from './device/judging';
 import { type DeviceSettings, deviceSettingsSchema } from './device/settings';
 import { formatNameSchema, formatSettingsSchema } from './formats';
 
@@ -120,10 +121,10 @@ function parseRanges(spec: string): Record<string, { min: number; max: number }>
 
 /** An unset variable stays undefined (the schema's default applies); a set one must be a number. */
 const optionalNumber = (value: string | undefined) => (value === undefined || value === '' ? undefined : Number(value));
+/** A count, or `off` (null) for none; unset stays undefined. */
+const optionalCount = (value: string | undefined) => (value === 'off' ? null : optionalNumber(value));
 /** An unset variable stays undefined; a set one is true only when it says `true`. */
 const optionalBoolean = (value: string | undefined) => (value === undefined || value === '' ? undefined : value === 'true');
-/** `a,b,c` to a list; unset stays undefined (the detector's default fields); empty is none. */
-const optionalList = (value: string | undefined) => (value === undefined ? undefined : value.split(',').map((f) => f.trim()).filter(Boolean));
 
 /**
  * The environment variables of each detector's settings. A detector without an entry runs
@@ -137,10 +138,16 @@ const detectorEnvironment: Partial<Record<DetectorName, (env: NodeJS.ProcessEnv)
       direction: env.VIGIL_ZSCORE_DIRECTION,
       clearAfter: optionalNumber(env.VIGIL_ZSCORE_CLEAR_AFTER),
       learnAnomalies: optionalBoolean(env.VIGIL_ZSCORE_LEARN_ANOMALIES),
+      relearnAfter: optionalCount(env.VIGIL_ZSCORE_RELEARN_AFTER),
+      window: optionalCount(env.VIGIL_ZSCORE_WINDOW),
     },
   }),
+  flatline: (env) => ({
+    minReadings: optionalNumber(env.VIGIL_FLATLINE_MIN_READINGS),
+    minDurationMs: optionalNumber(env.VIGIL_FLATLINE_MIN_DURATION_MS),
+    epsilon: optionalNumber(env.VIGIL_FLATLINE_EPSILON),
+  }),
   'seasonal-iforest': (env) => ({
-    fields: optionalList(env.VIGIL_SEASONAL_FIELDS),
     config: {
       historyDays: optionalNumber(env.VIGIL_SEASONAL_HISTORY_DAYS),
       minComparables: optionalNumber(env.VIGIL_SEASONAL_MIN_COMPARABLES),
@@ -152,7 +159,6 @@ const detectorEnvironment: Partial<Record<DetectorName, (env: NodeJS.ProcessEnv)
     },
   }),
   htm: (env) => ({
-    fields: optionalList(env.VIGIL_HTM_FIELDS),
     threshold: optionalNumber(env.VIGIL_HTM_THRESHOLD),
     checkpointEvery: optionalNumber(env.VIGIL_HTM_CHECKPOINT_EVERY),
     ranges: env.VIGIL_HTM_RANGES === undefined ? undefined : parseRanges(env.VIGIL_HTM_RANGES),
@@ -212,6 +218,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     device: withoutUnset({
       connection: { disconnectAfterMs: optionalNumber(env.VIGIL_DISCONNECT_AFTER_MS), retireAfterMs: optionalNumber(env.VIGIL_RETIRE_AFTER_MS) },
       eventTime: { allowedLatenessMs: optionalNumber(env.VIGIL_ALLOWED_LATENESS_MS), updateEveryMs: optionalNumber(env.VIGIL_WINDOW_UPDATE_EVERY_MS) },
+      // Which detectors judge which fields: `*=zscore;usage=seasonal-iforest` (`*`: the rest).
+      judging: env.VIGIL_DETECTORS === undefined ? undefined : { defaults: { ...defaultJudging().defaults, ...parseJudging(env.VIGIL_DETECTORS) }, fields: {} },
       detectors: Object.fromEntries(Object.entries(detectorEnvironment).map(([name, read]) => [name, read(env)])),
     }),
     postgres: {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import type { Config } from '../config';
-import { type DetectorName, detectorNamed } from '../detectors/registry';
+import type { DetectorName } from '../detectors/registry';
 import { type ThresholdRule, thresholdRuleKinds, thresholdRuleSchema } from '../detectors/threshold';
 import { directionSchema, type ZScoreRule, zscoreRuleSchema } from '../detectors/zscore';
 import type { DeviceSettings } from '../device/settings';
@@ -96,15 +96,13 @@ function overridesOf(config: Config, options: ScoreFileOptions): Overrides {
   return { zscore: zscore.data, threshold };
 }
 
-/** The configured device, with the command's rules, and the chosen detector judging `field`. */
+/** The configured device, with the command's rules. */
 function backtestDevice(config: Config, options: ScoreFileOptions, overrides: Overrides, field: string): DeviceSettings {
   const device = JSON.parse(JSON.stringify(config.device)) as DeviceSettings;
   const { detectors } = device;
   detectors.zscore = { defaults: overrides.zscore, fields: {} };
   detectors.threshold = { defaults: {}, own: overrides.threshold ? { [field]: overrides.threshold } : {} };
   detectors.htm.ranges = options.min !== undefined && options.max !== undefined ? { [field]: { min: options.min, max: options.max } } : {};
-  const chosen = detectorNamed(options.detector);
-  if (chosen.focus) (detectors as Record<DetectorName, unknown>)[chosen.name] = chosen.focus(detectors[chosen.name], field);
   return device;
 }
 

@@ -37,7 +37,7 @@ export interface ScoreResult {
 export interface ScoreSettings {
   /** The field whose values are scored; a reading's other fields still go through the live path. */
   field: string;
-  /** The device as the live path configures it, the detector set up to judge the field. */
+  /** The device as the live path configures it; the scored detector is made to judge the field. */
   device: DeviceSettings;
 }
 
@@ -52,6 +52,8 @@ function deviceScorer(name: DetectorName, { field, device }: ScoreSettings, devi
   const evidence = detector.deferred ? evidenceSources[name]?.(device, field) : undefined;
   if (detector.deferred && !evidence) throw new Error(`the ${name} detector has no evidence source for the backtest`);
   const state = initialDeviceState(deviceId, device);
+  // The detector judges the field, alone unless the settings name it with others.
+  state.settings.judging.fields[field] = [...new Set([name, ...(state.settings.judging.fields[field] ?? [])])];
   const empty: Record<string, Cell> = Object.fromEntries(detector.backtest.columns.map((column) => [column, null]));
   let offset = 0;
   return ({ line, reading }) => {

@@ -80,8 +80,12 @@ export interface Detector<Name extends string, Settings, Memory, Explanation ext
   settingsSchema: z.ZodType<Settings>;
   memorySchema: z.ZodType<Memory>;
   explanationSchema: z.ZodType<Explanation>;
-  /** Whether the detector judges this field under these settings. */
-  judges(settings: Settings, field: string): boolean;
+  /**
+   * For a detector that judges a field only when its own settings name it (a threshold rule):
+   * whether they do. Such a detector judges exactly those fields, and then alone unless the
+   * device asks for more (device/judging.ts); any other detector judges the fields it is chosen for.
+   */
+  configuredFor?(settings: Settings, field: string): boolean;
   judge(memory: Memory | undefined, reading: FieldReading<Evidence>, context: JudgeContext<Settings>): Judgement<Memory, Explanation, Observation>;
   /**
    * When the detector stops judging a field while its anomaly there is open: the explanation
@@ -97,12 +101,10 @@ export interface Detector<Name extends string, Settings, Memory, Explanation ext
   deferred?: boolean;
   /** An anomaly step's explanation in a few words, for `tail` and the demo. */
   explain(explanation: Explanation): string;
-  /** The settings with `field` judged too: how the backtest points one detector at one field. */
-  focus?(settings: Settings, field: string): Settings;
   /** Fields these settings name before any reading of them (a threshold rule), so a summary lists them. */
   configuredFields?(settings: Settings): string[];
-  /** The field as this detector sees it; undefined when it does not judge the field. */
-  summary(settings: Settings, memory: Memory | undefined, field: string): FieldSummary | undefined;
+  /** The field as this detector sees it, for a field it judges. */
+  summary(settings: Settings, memory: Memory | undefined, field: string): FieldSummary;
   backtest: BacktestColumns<Observation>;
 }
 

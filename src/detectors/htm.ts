@@ -4,8 +4,9 @@ import { fieldNameSchema } from '../reading';
 import { defineDetector } from './detector';
 
 /**
- * HTM's verdict, on the fields named in its settings. The models (NAB's `numentaTM`, in
- * `src/htm/`) are megabytes, so they live in the model store and score on worker threads
+ * HTM's verdict, on the fields chosen for it (by default the EPA format's value). The models
+ * (NAB's `numentaTM`, in `src/htm/`) are megabytes, so they live in the model store and score on
+ * worker threads
  * (`src/htm-runtime/`, the `scoreHtm` activity): the detector is deferred. Applying a reading
  * queues it; the scorer's result for it is the evidence `judge` sees, in order. A reading is
  * anomalous when NAB's final score, max(spatial anomaly, log likelihood), reaches `threshold`.
@@ -15,7 +16,6 @@ import { defineDetector } from './detector';
  */
 
 export const htmSettingsSchema = z.object({
-  fields: z.array(fieldNameSchema).default(['sampleMeasurement']),
   /** NAB's final score (max of spatial anomaly and log-likelihood) at or above this is an anomaly. */
   threshold: z.number().gt(0).max(1).default(0.5),
   /** Readings between model checkpoints: what a crash replays at most. */
@@ -65,8 +65,6 @@ export const htmDetector = defineDetector({
   settingsSchema: htmSettingsSchema,
   memorySchema: htmModelRefSchema,
   explanationSchema: htmExplanationSchema,
-  judges: (settings, field) => settings.fields.includes(field),
-  focus: (settings, field) => ({ ...settings, fields: [...new Set([...settings.fields, field])] }),
   judge(memory, { evidence }: { evidence: HtmEvidence }, { settings }) {
     const { threshold } = settings;
     // While the model still learns its value range it has no raw score, and judges nothing.
@@ -85,7 +83,6 @@ export const htmDetector = defineDetector({
   },
   explain: (e) => `HTM score ${e.score.toFixed(3)} ≥ ${e.threshold} (likelihood ${e.likelihood.toFixed(5)}, raw ${e.rawScore?.toFixed(2) ?? '—'}${e.spatialAnomaly ? ', outside the range seen' : ''})`,
   summary(settings, memory, field) {
-    if (!settings.fields.includes(field)) return undefined;
     const ref = memory ?? emptyHtmModelRef();
     const range = settings.ranges[field];
     return {

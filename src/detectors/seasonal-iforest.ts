@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { fieldNameSchema } from '../reading';
 import { defineDetector, type Side } from './detector';
 import {
   applySeasonalIForest,
@@ -10,14 +9,14 @@ import {
 } from './seasonal-history';
 
 /**
- * The seasonal Isolation Forest, on the fields named in its settings (it needs seasonal data to
- * mean anything): each reading is compared with the device's earlier readings of the same local
- * (day of week, hour, minute) slot; see `seasonal-history.ts` for the history and the fit.
- * Every reading joins the history, anomalies too, unless `config.learnAnomalies` is off.
+ * The seasonal Isolation Forest, on the fields chosen for it (it needs seasonal data to mean
+ * anything: by default the usage format's `usage`): each reading is compared with the device's
+ * earlier readings of the same local (day of week, hour, minute) slot; see `seasonal-history.ts`
+ * for the history and the fit. Every reading joins the history, anomalies too, unless
+ * `config.learnAnomalies` is off.
  */
 
 export const seasonalSettingsSchema = z.object({
-  fields: z.array(fieldNameSchema).default(['usage']),
   config: seasonalIForestConfigSchema.default(() => seasonalIForestConfigSchema.parse({})),
 });
 export type SeasonalSettings = z.infer<typeof seasonalSettingsSchema>;
@@ -43,8 +42,6 @@ export const seasonalIForestDetector = defineDetector({
   settingsSchema: seasonalSettingsSchema,
   memorySchema: seasonalIForestStateSchema,
   explanationSchema: seasonalIForestExplanationSchema,
-  judges: (settings, field) => settings.fields.includes(field),
-  focus: (settings, field) => ({ ...settings, fields: [...new Set([...settings.fields, field])] }),
   judge(memory, { ts, value }, { settings }) {
     const { config } = settings;
     // Updated in place: the history holds thousands of readings, and a copy per reading would cost more than the fit.
@@ -65,8 +62,7 @@ export const seasonalIForestDetector = defineDetector({
     };
   },
   explain: (e) => `isolation score ${e.score.toFixed(3)} against ${e.comparables} readings of ${e.slot} (${e.comparablesMin} … ${e.comparablesMax})`,
-  summary(settings, memory, field) {
-    if (!settings.fields.includes(field)) return undefined;
+  summary(settings, memory) {
     const { historyDays, minComparables, timeZone } = settings.config;
     const kept = memory?.entries ?? 0;
     return { text: `${kept} readings of ${historyDays} days kept, ≥ ${minComparables} comparables per slot (${timeZone})`, values: { kept } };

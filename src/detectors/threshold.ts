@@ -151,7 +151,7 @@ export const thresholdDetector = defineDetector({
   settingsSchema: thresholdSettingsSchema,
   memorySchema: thresholdMemorySchema,
   explanationSchema: thresholdExplanationSchema,
-  judges: (settings, field) => thresholdFor(settings, field) !== undefined,
+  configuredFor: (settings, field) => thresholdFor(settings, field) !== undefined,
   judge(memory, { field, value, activeTs }, { settings, openSide }) {
     const rule = thresholdFor(settings, field)!;
     const judged = judgeThreshold(rule, memory ?? emptyThresholdMemory(), value, activeTs, openSide);
@@ -173,8 +173,7 @@ export const thresholdDetector = defineDetector({
   explain: (e) => `threshold ${e.low ?? '−∞'} … ${e.high ?? '∞'}, ${e.rule}${e.rule === 'each' ? '' : `: ${e.violationsInWindow} in window, ${e.consecutive} in a row`}`,
   configuredFields: (settings) => [...Object.keys(settings.own), ...Object.keys(settings.defaults)],
   summary(settings, _memory, field) {
-    const rule = thresholdFor(settings, field);
-    if (!rule) return undefined;
+    const rule = thresholdFor(settings, field)!;
     const layer = settings.own[field] ? 'own' : '*';
     return { text: `${describeThresholdRule(rule)} (${layer})`, values: { low: rule.low, high: rule.high, rule: rule.rule, layer } };
   },

@@ -27,3 +27,18 @@ export function stdev(model: M2): number | undefined {
   const v = variance(model);
   return v === undefined ? undefined : Math.sqrt(v);
 }
+
+/**
+ * Adds one value to a model that weighs about its last `window` values: once the model holds
+ * `window` of them, it is first shrunk to `window − 1` with its variance kept, so each new value
+ * has weight 1/window and older ones fade exponentially (half of the weight lies in the last
+ * 0.69·window values). Below `window` values it is Welford's exact update. The model keeps the
+ * {n, mean, m2} shape, so it can still be pushed, shown and compared.
+ */
+export function addValueWithin(model: M2, value: number, window: number): M2 {
+  if (model.n < window) return addValue(model, value);
+  const kept = window - 1;
+  // m2 / (n − 1) is the variance: the shrunk model has the same one with n − 1 = kept − 1.
+  const shrunk = { n: kept, mean: model.mean, m2: kept > 1 ? (model.m2 * (kept - 1)) / (model.n - 1) : 0 };
+  return addValue(shrunk, value);
+}

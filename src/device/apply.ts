@@ -18,6 +18,7 @@ import { withPushedModel } from '../detectors/zscore';
 import type { Reading, Source, SourcedReading } from '../reading';
 import type { Control } from './control';
 import type { SourcedItem } from './item';
+import { detectorsJudging, withJudgingChange } from './judging';
 import { isApplied, isResent, markApplied } from './ledger';
 import type { DeviceState } from './state';
 import { addToWindows, isTooLate } from './windows';
@@ -79,6 +80,8 @@ export function applyControl(state: DeviceState, control: Control): void {
   if (control.type === 'thresholds') {
     const thresholds = state.settings.detectors.threshold;
     thresholds.own = withThresholdChanges(thresholds.own, control.changes);
+  } else if (control.type === 'detectors') {
+    state.settings.judging = withJudgingChange(state.settings.judging, control.field, control.detectors);
   } else {
     state.memories.zscore[control.field] = withPushedModel(state.memories.zscore[control.field], control.model);
   }
@@ -109,13 +112,14 @@ function applyReading(state: DeviceState, reading: Reading, source: Source, { ob
 
   for (const [field, value] of Object.entries(reading.values)) {
     const raisedBefore = outcome.anomalies.length;
+    const judging = detectorsJudging(state.settings.judging, state.settings.detectors, field);
     for (const detector of inline) {
       if (only !== undefined && detector.name !== only) continue;
-      judgeField(state, detector, { field, ts: reading.ts, value, activeTs, evidence: undefined }, source, observe, outcome.anomalies);
+      judgeField(state, detector, judging.includes(detector.name), { field, ts: reading.ts, value, activeTs, evidence: undefined }, source, observe, outcome.anomalies);
     }
     for (const detector of deferred) {
       if (only !== undefined && detector.name !== only) continue;
-      if (detector.judges(state.settings.detectors[detector.name], field)) outcome.deferred.push({ detector: detector.name, field, ts: reading.ts, value, source });
+      if (judging.includes(detector.name)) outcome.deferred.push({ detector: detector.name, field, ts: reading.ts, value, source });
     }
     state.lastValues[field] = value;
     const raised = outcome.anomalies.slice(raisedBefore).some((e) => e.status === 'raised');
@@ -134,7 +138,7 @@ export function applyEvidence(state: DeviceState, name: DetectorName, scored: Re
   const anomalies: AnomalyEvent[] = [];
   for (const { reading, evidence } of scored) {
     // activeTs serves window rules, which a deferred detector does not have.
-    judgeField(state, detector, { field: reading.field, ts: reading.ts, value: reading.value, activeTs: reading.ts, evidence }, reading.source, observe, anomalies);
+    judgeField(state, detector, true, { field: reading.field, ts: reading.ts, value: reading.value, activeTs: reading.ts, evidence }, reading.source, observe, anomalies);
   }
   return anomalies;
 }
@@ -143,6 +147,7 @@ export function applyEvidence(state: DeviceState, name: DetectorName, scored: Re
 function judgeField(
   state: DeviceState,
   detector: AnyDetector,
+  judges: boolean,
   reading: { field: string; ts: number; value: number; activeTs: number; evidence: unknown },
   source: Source,
   observe: DetectorObserver | undefined,
@@ -152,7 +157,7 @@ function judgeField(
   const settings = state.settings.detectors[detector.name];
   const memories: Record<string, unknown> = state.memories[detector.name];
   const key = incidentKey(detector.name, field);
-  if (!detector.judges(settings, field)) {
+  if (!judges) {
     // It no longer judges the field (a threshold removed): an open anomaly resolves.
     if (state.incidents[key] && detector.release) {
       delete memories[field];

@@ -1,10 +1,15 @@
 import { z } from 'zod';
+import { detectorNameSchema } from '../detectors/registry';
 import { thresholdChangeSchema } from '../detectors/threshold';
 import { m2Schema } from '../detectors/welford';
 import { deviceIdSchema, fieldNameSchema } from '../reading';
 
 /** Who made a change, and why: kept in the workflow history, which is the audit trail. */
 export const changeAuthorSchema = z.object({ by: z.string().min(1).max(200), reason: z.string().max(500).optional() });
+
+/** Which detectors judge one field of a device; null goes back to the defaults. */
+export const judgingChangeSchema = z.object({ field: fieldNameSchema, detectors: z.array(detectorNameSchema).nullable() }).strict();
+export type JudgingChange = z.infer<typeof judgingChangeSchema>;
 
 /**
  * Control messages: changes applied to a device in order with its readings (from the control
@@ -17,6 +22,14 @@ export const controlSchema = z.discriminatedUnion('type', [
       deviceId: deviceIdSchema,
       changes: z.array(thresholdChangeSchema).min(1),
     })
+    .extend(changeAuthorSchema.shape),
+  z
+    .object({
+      /** The detectors of one field, or (`detectors: null`) the defaults again. */
+      type: z.literal('detectors'),
+      deviceId: deviceIdSchema,
+    })
+    .extend(judgingChangeSchema.shape)
     .extend(changeAuthorSchema.shape),
   z
     .object({

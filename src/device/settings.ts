@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type DetectorSettings, detectorSettingsSchema } from '../detectors/registry';
+import { type DetectorName, type DetectorSettings, detectorSettingsSchema } from '../detectors/registry';
+import { defaultJudging, type Judging, judgingSchema } from './judging';
 
 /** Silence: DISCONNECTED after `disconnectAfterMs` without data, retired after `retireAfterMs`. */
 export const connectionSettingsSchema = z.object({
@@ -24,9 +25,22 @@ export type EventTimeSettings = z.infer<typeof eventTimeSettingsSchema>;
 export const deviceSettingsSchema = z.object({
   connection: connectionSettingsSchema.prefault({}),
   eventTime: eventTimeSettingsSchema.prefault({}),
+  /** Which detectors judge which fields. */
+  judging: judgingSchema.default(defaultJudging),
   detectors: detectorSettingsSchema.prefault({}),
 });
-export type DeviceSettings = { connection: ConnectionSettings; eventTime: EventTimeSettings; detectors: DetectorSettings };
+export type DeviceSettings = { connection: ConnectionSettings; eventTime: EventTimeSettings; judging: Judging; detectors: DetectorSettings };
 export type DeviceSettingsInput = z.input<typeof deviceSettingsSchema>;
 
 export const defaultDeviceSettings = (): DeviceSettings => deviceSettingsSchema.parse({});
+
+/**
+ * A new device's settings when its readings come in a format with its own choice of detectors
+ * per field (the usage format's `usage` → the seasonal forest): the format's choice fills in
+ * where the configuration names no detectors for the field.
+ */
+export function withFormatJudging(settings: DeviceSettings, formatJudging: Readonly<Record<string, readonly DetectorName[]>> | undefined): DeviceSettings {
+  if (!formatJudging) return settings;
+  const format = Object.fromEntries(Object.entries(formatJudging).map(([field, names]) => [field, [...names]]));
+  return { ...settings, judging: { ...settings.judging, defaults: { ...format, ...settings.judging.defaults } } };
+}

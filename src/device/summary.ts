@@ -1,4 +1,5 @@
-import { detectors } from '../detectors/registry';
+import { detectorNamed, detectors } from '../detectors/registry';
+import { detectorsJudging } from './judging';
 import type { DeviceState } from './state';
 
 /**
@@ -6,19 +7,19 @@ import type { DeviceState } from './state';
  * the workflow's memo (what the Temporal UI and the board read without a worker) and its details.
  */
 
-/** Fields a device has seen, or that a detector remembers or is configured for. */
+/** Fields a device has seen, or that a detector remembers, or that its settings name. */
 function fieldsOf(state: DeviceState): string[] {
   const known = detectors.flatMap((d) => [...Object.keys(state.memories[d.name]), ...(d.configuredFields?.(state.settings.detectors[d.name] as never) ?? [])]);
-  return [...new Set([...Object.keys(state.lastValues), ...known])].sort();
+  return [...new Set([...Object.keys(state.lastValues), ...known, ...Object.keys(state.settings.judging.fields)])].sort();
 }
 
 /** What judges each field, as each detector sums it up: the memo's and `device show`'s table. */
 export function fieldSummaries(state: DeviceState) {
   return Object.fromEntries(
     fieldsOf(state).map((field) => {
-      const judged = detectors.flatMap((d) => {
-        const summary = d.summary(state.settings.detectors[d.name] as never, state.memories[d.name][field] as never, field);
-        return summary ? [[d.name, summary] as const] : [];
+      const judged = detectorsJudging(state.settings.judging, state.settings.detectors, field).map((name) => {
+        const detector = detectorNamed(name);
+        return [name, detector.summary(state.settings.detectors[name], state.memories[name][field], field)] as const;
       });
       return [field, { last: state.lastValues[field] ?? null, detectors: Object.fromEntries(judged) }];
     }),

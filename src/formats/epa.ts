@@ -147,6 +147,8 @@ export const epaFormat: InputFormat<typeof epaSchema> = {
     return json !== null && typeof json === 'object' && !Array.isArray(json) ? byProperty(json as Record<string, unknown>) : json;
   },
   wireSchema: epaSchema,
+  // One HTM model per monitor, as the air-quality pipeline this format comes from runs.
+  judging: { [EPA_FIELD]: ['htm'] },
   toReading: (record) => {
     const attrs = Object.fromEntries(
       Object.entries({ parameterName: record.parameterName, unitsOfMeasure: record.unitsOfMeasure }).filter(

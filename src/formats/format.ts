@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { DetectorName } from '../detectors/registry';
 import type { Reading } from '../reading';
 
 /** An input format: the wire schema of one Kafka message and its mapping to the canonical reading. */
@@ -12,6 +13,11 @@ export interface InputFormat<Schema extends z.ZodType = z.ZodType> {
   toReading(wire: z.infer<Schema>, meta: MessageMeta): Reading;
   /** Builds the wire object from one CSV row (header names as keys), for `replay` of JSON formats. */
   fromCsvRow(row: Record<string, string>): unknown;
+  /**
+   * The detectors that suit this format's fields, for a device whose readings come in it (unless
+   * the configuration chooses for the field): a meter's usage wants the seasonal forest.
+   */
+  judging?: Readonly<Record<string, readonly DetectorName[]>>;
   /**
    * Only for formats whose records name no device (the usage format's rows): the device of a
    * message is its key, or a configured default when it has none; throws a `missing-key`

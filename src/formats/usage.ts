@@ -62,6 +62,8 @@ export function usageFormat(settings: UsageSettings): InputFormat<UsageWireSchem
     wire: 'json',
     wireSchema: usageWireSchema(settings.timeZone),
     deviceIdFromKey,
+    // Usage is seasonal (a building's day and week): z-score on it flags every daily peak.
+    judging: { usage: ['seasonal-iforest'] },
     toReading: ({ ts, value }, meta) => ({ deviceId: deviceIdFromKey(meta.key), ts, values: { usage: value } }),
     // The meter CSV, or one already in the message's own {ts, value} columns.
     fromCsvRow: (row) => ({

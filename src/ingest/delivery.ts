@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import { withFormatJudging } from '../device/settings';
+import { formatsByTopic } from '../formats';
 import { applyThresholdRows } from '../operator/thresholds';
 import { type DeliveryBatch, deliverSignal, deviceIdAttribute, deviceStart } from '../workflows/definitions';
 import type { deviceWorkflow } from '../workflows/device';
@@ -8,11 +10,16 @@ import { logger } from '../logger';
 
 const log = logger.child({ component: 'ingest' });
 
-/** Delivery by signalWithStart: the device's workflow gets the items, and is started if it does not run. */
+/**
+ * Delivery by signalWithStart: the device's workflow gets the items, and is started if it does
+ * not run, with the configuration's settings and its input format's choice of detectors.
+ */
 export function temporalDelivery(client: Client, config: Config): Deliver {
+  const formatOf = formatsByTopic(config.kafka.inputs, config.formats);
   return async (deviceId, items) => {
+    const format = formatOf.get(items[0]?.source.topic ?? '');
     await client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
-      ...deviceStart(deviceId, config.device, config.temporal.taskQueue),
+      ...deviceStart(deviceId, withFormatJudging(config.device, format?.judging), config.temporal.taskQueue),
       signal: deliverSignal,
       signalArgs: [{ items }],
       typedSearchAttributes: [{ key: deviceIdAttribute, value: deviceId }],

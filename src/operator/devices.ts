@@ -6,10 +6,12 @@ import {
   configureZScoreUpdate,
   connectionStatusAttribute,
   deviceIdAttribute,
+  type JudgingUpdate,
   lastReadingAtAttribute,
   type ModelPush,
   pushModelUpdate,
   resetModelUpdate,
+  setDetectorsUpdate,
   stateQuery,
   type ZScoreChange,
 } from '../workflows/definitions';
@@ -53,6 +55,10 @@ export async function deviceState(client: Client, deviceId: string): Promise<Dev
 
 export async function configureZScore(client: Client, deviceId: string, change: ZScoreChange) {
   return update(deviceHandle(client, deviceId).executeUpdate(configureZScoreUpdate, { args: [change] }));
+}
+
+export async function setDetectors(client: Client, deviceId: string, change: JudgingUpdate) {
+  return update(deviceHandle(client, deviceId).executeUpdate(setDetectorsUpdate, { args: [change] }));
 }
 
 export async function resetModel(client: Client, deviceId: string, field: string | undefined, by: string, reason?: string) {

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { type ThresholdLayer, thresholdChangeSchema } from '../detectors/threshold';
 import { m2Schema } from '../detectors/welford';
 import { zscoreRuleOverrideSchema, type ZScoreSettings } from '../detectors/zscore';
-import { changeAuthorSchema } from '../device/control';
+import { changeAuthorSchema, judgingChangeSchema } from '../device/control';
+import type { Judging } from '../device/judging';
 import { sourcedItemSchema } from '../device/item';
 import { type DeviceSettings, deviceSettingsSchema } from '../device/settings';
 import { type DeviceState, deviceStateSchema } from '../device/state';
@@ -43,6 +44,9 @@ export const thresholdsUpdateSchema = z
   .strict();
 export type ThresholdsUpdate = z.input<typeof thresholdsUpdateSchema>;
 
+export const judgingUpdateSchema = judgingChangeSchema.extend(changeAuthorSchema.shape).strict();
+export type JudgingUpdate = z.input<typeof judgingUpdateSchema>;
+
 export const modelResetSchema = z.object({ field: fieldNameSchema.optional() }).extend(changeAuthorSchema.shape).strict();
 export type ModelReset = z.input<typeof modelResetSchema>;
 
@@ -69,6 +73,7 @@ export const deliverSignal = defineSignal<[DeliveryBatch]>('deliver');
 export const stateQuery = defineQuery<DeviceState>('state');
 export const configureZScoreUpdate = defineUpdate<ZScoreSettings, [ZScoreChange]>('configureZScore');
 export const setThresholdsUpdate = defineUpdate<{ defaults: ThresholdLayer; own: ThresholdLayer }, [ThresholdsUpdate]>('setThresholds');
+export const setDetectorsUpdate = defineUpdate<Judging, [JudgingUpdate]>('setDetectors');
 export const resetModelUpdate = defineUpdate<string[], [ModelReset]>('resetModel');
 export const pushModelUpdate = defineUpdate<void, [ModelPush]>('pushModel');
 

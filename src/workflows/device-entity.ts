@@ -7,6 +7,7 @@ import { emptyHtmModelRef, type HtmEvidence, htmModelParams } from '../detectors
 import { withThresholdChanges } from '../detectors/threshold';
 import { changedZScoreSettings, withPushedModel } from '../detectors/zscore';
 import { applyEvidence, applyItems, type DeferredReading } from '../device/apply';
+import { withJudgingChange } from '../device/judging';
 import type { SourcedItem } from '../device/item';
 import { type DeviceState, initialDeviceState } from '../device/state';
 import { flushWindows } from '../device/windows';
@@ -14,6 +15,7 @@ import { parseOrReject } from '../validate';
 import {
   type DeliveryBatch,
   type deviceWorkflowInputSchema,
+  judgingUpdateSchema,
   modelPushSchema,
   modelResetSchema,
   thresholdsUpdateSchema,
@@ -89,6 +91,15 @@ export class DeviceEntity {
     log.info('thresholds changed', { layer, changes, by });
     this.summary.publish(this.state, { force: true });
     return thresholds;
+  }
+
+  /** Chooses the detectors of one field, or goes back to the defaults; returns what judges which fields. */
+  setDetectors(update: unknown) {
+    const { field, detectors, by } = parseOrReject(judgingUpdateSchema, update, 'detectors');
+    this.state.settings.judging = withJudgingChange(this.state.settings.judging, field, detectors);
+    log.info('detectors changed', { field, detectors, by });
+    this.summary.publish(this.state, { force: true });
+    return this.state.settings.judging;
   }
 
   /** Forgets the z-score model of one field, or of all; returns the fields reset. */

@@ -6,10 +6,12 @@ import {
   deliverSignal,
   type DeviceWorkflowInput,
   deviceWorkflowInputSchema,
+  judgingUpdateSchema,
   modelPushSchema,
   modelResetSchema,
   pushModelUpdate,
   resetModelUpdate,
+  setDetectorsUpdate,
   setThresholdsUpdate,
   stateQuery,
   thresholdsUpdateSchema,
@@ -38,6 +40,10 @@ export async function deviceWorkflow(input: DeviceWorkflowInput): Promise<Device
   setHandler(setThresholdsUpdate, (update) => device.setThresholds(update), {
     validator: (update) => void parseOrReject(thresholdsUpdateSchema, update, 'thresholds'),
     description: 'Set or remove thresholds (low/high, rule, hysteresis) per field',
+  });
+  setHandler(setDetectorsUpdate, (update) => device.setDetectors(update), {
+    validator: (update) => void parseOrReject(judgingUpdateSchema, update, 'detectors'),
+    description: 'Choose the detectors of one field, or go back to the defaults',
   });
   setHandler(resetModelUpdate, (reset) => device.resetModel(reset), {
     validator: (reset) => void parseOrReject(modelResetSchema, reset, 'model reset'),

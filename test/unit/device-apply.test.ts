@@ -9,9 +9,9 @@ import { anomaliesOf, testDevice, testSettings } from '../support/reference';
 import type { SourcedItem } from '../../src/device/item';
 import type { AnomalyEvent } from '../../src/contracts/anomalies';
 
-const defaults: ZScoreRule = { k: 3, minSamples: 4, direction: 'both', clearAfter: 1, learnAnomalies: false };
+const defaults: ZScoreRule = { k: 3, minSamples: 4, direction: 'both', clearAfter: 1, learnAnomalies: false, relearnAfter: null, window: null };
 /** A z-score rule that never judges, for threshold-only tests. */
-const silentZ: ZScoreRule = { k: 3, minSamples: 1_000_000, direction: 'both', clearAfter: 1, learnAnomalies: false };
+const silentZ: ZScoreRule = { k: 3, minSamples: 1_000_000, direction: 'both', clearAfter: 1, learnAnomalies: false, relearnAfter: null, window: null };
 const connection = { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 };
 const rule = (input: ThresholdRuleInput) => thresholdRuleSchema.parse(input);
 
@@ -233,15 +233,15 @@ describe('applyItem: z-score lifecycle', () => {
   it('keeps a parsed per-field override to what it names, so it does not reset clearAfter', () => {
     const config = zscoreSettingsSchema.parse({ defaults: { ...defaults, clearAfter: 3 }, fields: { temp: { k: 2 } } });
     expect(config.fields).toStrictEqual({ temp: { k: 2 } });
-    expect(zscoreRuleFor(config, 'temp')).toEqual({ k: 2, minSamples: 4, direction: 'both', clearAfter: 3, learnAnomalies: false });
+    expect(zscoreRuleFor(config, 'temp')).toEqual({ k: 2, minSamples: 4, direction: 'both', clearAfter: 3, learnAnomalies: false, relearnAfter: null, window: null });
     expect(zscoreSettingsSchema.safeParse({ ...config, fields: { temp: { k: 2, colour: 'red' } } }).success).toBe(false);
   });
 
   it('gives per-field overrides precedence over the defaults', () => {
     const state = warmedUp();
     state.settings.detectors.zscore.fields = { hum: { k: 1 }, temp: { direction: 'below' } };
-    expect(zscoreRuleFor(state.settings.detectors.zscore, 'hum')).toEqual({ k: 1, minSamples: 4, direction: 'both', clearAfter: 1, learnAnomalies: false });
-    expect(zscoreRuleFor(state.settings.detectors.zscore, 'temp')).toEqual({ k: 3, minSamples: 4, direction: 'below', clearAfter: 1, learnAnomalies: false });
+    expect(zscoreRuleFor(state.settings.detectors.zscore, 'hum')).toEqual({ k: 1, minSamples: 4, direction: 'both', clearAfter: 1, learnAnomalies: false, relearnAfter: null, window: null });
+    expect(zscoreRuleFor(state.settings.detectors.zscore, 'temp')).toEqual({ k: 3, minSamples: 4, direction: 'below', clearAfter: 1, learnAnomalies: false, relearnAfter: null, window: null });
     expect(zscoreRuleFor(state.settings.detectors.zscore, 'pressure')).toEqual(defaults);
     // hum stdev = sqrt(250/9) ≈ 5.27: 53 is ≈ 1.5 stdev away, beyond k = 1 but within 3;
     // temp 30 is far above, but temp only watches below.
@@ -308,7 +308,7 @@ describe('applyItem: controls', () => {
     const state = testDevice('dev-1', { zscore: defaults, connection });
     // n 100, m2 99: variance 1, stdev 1, bounds 50 ∓ 3.
     anomaliesOf(state, control(0, { type: 'model', deviceId: 'dev-1', field: 'temp', model: { n: 100, mean: 50, m2: 99 }, by: 'model-topic' }));
-    expect(state.memories.zscore).toEqual({ temp: { model: { n: 100, mean: 50, m2: 99 }, goodStreak: 0 } });
+    expect(state.memories.zscore).toEqual({ temp: { model: { n: 100, mean: 50, m2: 99 }, goodStreak: 0, run: [] } });
     expect(state.counters.controlsApplied).toBe(1);
     const events = anomaliesOf(state, reading(0, { temp: 60 }, 5000));
     expect(events).toStrictEqual([
@@ -356,9 +356,16 @@ describe('threshold layers', () => {
     expect(steps(anomaliesOf(state, reading(3, { temp: 99, hum: 50 })))).toEqual([['threshold', 'temp', 'resolved', 99]]);
   });
 
-  it('runs both detectors on one field, z-score first, with separate incidents', () => {
+  it('judges a field with a threshold by the threshold alone', () => {
     const state = warmedUp();
     state.settings.detectors.threshold.own.temp = rule({ low: null, high: 25 });
+    expect(steps(anomaliesOf(state, reading(10, { temp: 30, hum: 45 })))).toEqual([['threshold', 'temp', 'raised', 30]]);
+  });
+
+  it('runs both detectors on one field when z-score is asked for too, z-score first, with separate incidents', () => {
+    const state = warmedUp();
+    state.settings.detectors.threshold.own.temp = rule({ low: null, high: 25 });
+    anomaliesOf(state, control(0, { type: 'detectors', deviceId: 'dev-1', field: 'temp', detectors: ['zscore'], by: 'alice' }));
     const events = anomaliesOf(state, reading(10, { temp: 30, hum: 45 }));
     expect(steps(events)).toEqual([
       ['zscore', 'temp', 'raised', 30],

@@ -29,12 +29,12 @@ function write(name: string, content: string): string {
 }
 
 const columns: ColumnsInput = { timestampColumn: 'timestamp', valueColumn: 'value', timeZone: 'UTC', timestampUnit: 'ms', field: 'value', deviceId: 'meter' };
-const zscoreRule: ZScoreRule = { k: 3, minSamples: 2, direction: 'both', clearAfter: 1, learnAnomalies: false };
+const zscoreRule: ZScoreRule = { k: 3, minSamples: 2, direction: 'both', clearAfter: 1, learnAnomalies: false, relearnAfter: null, window: null };
 const seasonalConfig = seasonalIForestConfigSchema.parse({ timeZone: USAGE_SAMPLE_TIME_ZONE });
 
-/** A device that judges `field` with each detector: z-score by zscoreRule, the seasonal forest in the sample's zone, HTM. */
+/** A device set up as `score` sets one up: z-score by zscoreRule, the seasonal forest in the sample's zone. */
 function scoreSettings(field = 'value', change: (device: DeviceSettings) => void = () => undefined): ScoreSettings {
-  const device = testSettings({ zscore: zscoreRule, seasonal: { fields: [field], config: seasonalConfig }, htm: { fields: [field] } });
+  const device = testSettings({ zscore: zscoreRule, seasonal: { config: seasonalConfig } });
   change(device);
   return { field, device };
 }
@@ -61,6 +61,7 @@ describe('score: z-score through the live path', () => {
     // By hand: 11 vs {10, 12}: mean 11, sd √2, z 0. 13 vs {10, 12, 11}: mean 11, sd 1, z 2.
     // 30 vs {10, 12, 11, 13}: mean 11.5, sd √(5/3), z 18.5/√(5/3). The learn gate keeps 30 out,
     // so 11 is judged against the same four: z −0.5/√(5/3), which resolves the anomaly.
+    // The score is |z| / (|z| + k), k = 3: 0, 0.4, 14.33 / 17.33 and 0.387 / 3.387.
     expect(result.rows.map((row) => row.extras.z)).toEqual([null, null, 0, 2, 18.5 / Math.sqrt(5 / 3), -0.5 / Math.sqrt(5 / 3), null, null]);
     expect(scoreCsv(result)).toBe(
       [
@@ -68,9 +69,9 @@ describe('score: z-score through the live path', () => {
         '2024-01-01T00:00:00.000Z,10,0,0,,,,false,,',
         '2024-01-01T00:01:00.000Z,12,0,1,,,,false,,',
         '2024-01-01T00:02:00.000Z,11,0,2,11,1.4142135623730951,0,false,,',
-        '2024-01-01T00:03:00.000Z,13,2,3,11,1,2,false,,',
-        '2024-01-01T00:04:00.000Z,30,14.330038380967443,4,11.5,1.2909944487358056,14.330038380967443,true,raised,',
-        '2024-01-01T00:05:00.000Z,11,0.3872983346207417,4,11.5,1.2909944487358056,-0.3872983346207417,false,resolved,',
+        '2024-01-01T00:03:00.000Z,13,0.4,3,11,1,2,false,,',
+        '2024-01-01T00:04:00.000Z,30,0.826890169885906,4,11.5,1.2909944487358056,14.330038380967443,true,raised,',
+        '2024-01-01T00:05:00.000Z,11,0.11433841851550566,4,11.5,1.2909944487358056,-0.3872983346207417,false,resolved,',
         '2024-01-01T00:05:00.000Z,99,,,,,,,,duplicate',
         '2023-12-31T22:00:00.000Z,50,,,,,,,,late',
         '',
@@ -87,8 +88,8 @@ describe('score: z-score through the live path', () => {
     const plainEvents = items.flatMap((item) => applyItem(plain, item).anomalies);
     expect(watchedEvents).toEqual(plainEvents);
     expect(watched).toEqual(plain);
-    // One z-score output per applied reading; the duplicate and the late one are never judged.
-    expect(outputs.map((o) => o.detector)).toEqual(Array(6).fill('zscore'));
+    // One output per detector and applied reading; the duplicate and the late one are never judged.
+    expect(outputs.map((o) => o.detector)).toEqual(Array(6).fill(['zscore', 'flatline']).flat());
   });
 });
 
@@ -133,7 +134,7 @@ describe('score: the seasonal Isolation Forest on the meter sample', () => {
   });
 
   it('gives the scores the live path publishes for the same readings', () => {
-    const state = testDevice('library', { zscore: zscoreRule, connection: { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 }, seasonal: { fields: ['usage'], config: seasonalConfig } });
+    const state = testDevice('library', { zscore: zscoreRule, connection: { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 }, seasonal: { config: seasonalConfig }, judging: { usage: ['zscore', 'seasonal-iforest'] } });
     const published = input.readings
       .flatMap(({ reading }, offset) => anomaliesOf(state, { source: { topic: 'usage', partition: 0, offset }, reading }))
       .filter((event) => event.detector === 'seasonal-iforest');
@@ -253,7 +254,7 @@ describe('bin/vigil score', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('timestamp,value,anomaly_score,n,mean,stdev,z,anomalous,event,skipped');
     expect(lines).toHaveLength(9);
-    expect(lines[5]).toBe('2024-01-01T00:04:00.000Z,30,14.330038380967443,4,11.5,1.2909944487358056,14.330038380967443,true,raised,');
+    expect(lines[5]).toBe('2024-01-01T00:04:00.000Z,30,0.826890169885906,4,11.5,1.2909944487358056,14.330038380967443,true,raised,');
   });
 
   it('reports rejected rows by line, still writes the rest, and exits non-zero', () => {

@@ -6,9 +6,9 @@ import { usageFormat } from '../../src/formats/usage';
 import { generateUsageSample, USAGE_SAMPLE_TIME_ZONE } from '../../src/samples';
 import { anomaliesOf, testDevice } from '../support/reference';
 
-const never = { k: 4, minSamples: 1_000_000, direction: 'above' as const, clearAfter: 1, learnAnomalies: false };
+const never = { k: 4, minSamples: 1_000_000, direction: 'above' as const, clearAfter: 1, learnAnomalies: false, relearnAfter: null, window: null };
 const connection = { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 };
-const seasonal = { fields: ['usage'], config: seasonalIForestConfigSchema.parse({ timeZone: USAGE_SAMPLE_TIME_ZONE }) };
+const seasonal = { config: seasonalIForestConfigSchema.parse({ timeZone: USAGE_SAMPLE_TIME_ZONE }) };
 
 /** The sample's rows as the ingest makes them: through the usage format, at offsets from `first`. */
 function usageItems(first: number): SourcedItem[] {
@@ -21,7 +21,7 @@ function usageItems(first: number): SourcedItem[] {
 
 describe('seasonal Isolation Forest on a device (the meter sample)', () => {
   it('raises exactly the injected anomalies, each resolved by the next ordinary reading', () => {
-    const state = testDevice('library', { zscore: never, connection, seasonal });
+    const state = testDevice('library', { zscore: never, connection, seasonal, judging: { usage: ['seasonal-iforest'] } });
     const events = usageItems(0).flatMap((item) => anomaliesOf(state, item)).filter((e) => e.detector === 'seasonal-iforest');
     const injected = generateUsageSample().anomalies;
     expect(events.filter((e) => e.status === 'raised').map((e) => [e.ts, e.value])).toEqual(injected.map((a) => [a.epochMs, a.value]));
@@ -34,7 +34,7 @@ describe('seasonal Isolation Forest on a device (the meter sample)', () => {
   });
 
   it('keeps its history within the documented bound and leaves a replay of the same file without effect', () => {
-    const state = testDevice('library', { zscore: never, connection, seasonal });
+    const state = testDevice('library', { zscore: never, connection, seasonal, judging: { usage: ['seasonal-iforest'] } });
     const items = usageItems(0);
     for (const item of items) anomaliesOf(state, item);
     expect(JSON.stringify(state.memories['seasonal-iforest']).length).toBeLessThan(250_000);

@@ -7,7 +7,7 @@ import type { Aggregate } from '../../src/contracts/aggregates';
 
 const T0 = Date.UTC(2024, 0, 8, 9, 0, 0); // a Monday, 09:00 UTC
 const MIN = 60_000;
-const never = { k: 4, minSamples: 1_000_000, direction: 'above' as const, clearAfter: 1, learnAnomalies: false };
+const never = { k: 4, minSamples: 1_000_000, direction: 'above' as const, clearAfter: 1, learnAnomalies: false, relearnAfter: null, window: null };
 const connection = { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 };
 
 let offset = 0;

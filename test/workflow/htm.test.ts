@@ -7,7 +7,7 @@ const harness = useWorkflowHarness();
 const queue = 'wf-htm';
 const T0 = Date.UTC(2017, 0, 1);
 const STEP = 3600_000;
-const htm = { fields: ['pm25'], threshold: 0.5, checkpointEvery: 150, ranges: { pm25: { min: 0, max: 60 } } };
+const htm = { threshold: 0.5, checkpointEvery: 150, ranges: { pm25: { min: 0, max: 60 } } };
 
 /** A noisy daily pattern, hourly, with one value far outside everything seen. */
 function series(count: number, spikeAt: number): number[] {
@@ -21,7 +21,7 @@ describe('HTM on a device workflow', () => {
     const values = series(420, 400);
     await harness.withWorker(queue, async () => {
       for (let start = 0; start < 200; start += 50) {
-        await harness.deliver(queue, deviceId, values.slice(start, start + 50).map((v, k) => item(deviceId, start + k, v)), { htm });
+        await harness.deliver(queue, deviceId, values.slice(start, start + 50).map((v, k) => item(deviceId, start + k, v)), { htm, judging: { pm25: ['htm'] } });
         await harness.waitForApplied(deviceId, start + 50);
       }
     });
@@ -29,7 +29,7 @@ describe('HTM on a device workflow', () => {
     await harness.restartScorer();
     await harness.withWorker(queue, async () => {
       for (let start = 200; start < values.length; start += 70) {
-        await harness.deliver(queue, deviceId, values.slice(start, start + 70).map((v, k) => item(deviceId, start + k, v)), { htm });
+        await harness.deliver(queue, deviceId, values.slice(start, start + 70).map((v, k) => item(deviceId, start + k, v)), { htm, judging: { pm25: ['htm'] } });
         await harness.waitForApplied(deviceId, Math.min(values.length, start + 70));
       }
       const state = await harness.waitForApplied(deviceId, values.length);

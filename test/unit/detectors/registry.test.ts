@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { anomalyEventSchema } from '../../../src/contracts/anomalies';
 import { detectorNames, detectors, detectorSettingsSchema, emptyMemories } from '../../../src/detectors/registry';
 import { loadConfig } from '../../../src/config';
+import { defaultDeviceSettings } from '../../../src/device/settings';
 
 describe('the detector registry', () => {
   it('lists each detector once, in the order they judge a field', () => {
@@ -12,7 +13,7 @@ describe('the detector registry', () => {
     const settings = detectorSettingsSchema.parse({});
     expect(Object.keys(settings)).toEqual(detectorNames);
     for (const detector of detectors) expect(detector.settingsSchema.parse({}), detector.name).toEqual(settings[detector.name]);
-    expect(settings.zscore.defaults).toEqual({ k: 4, minSamples: 30, direction: 'above', clearAfter: 1, learnAnomalies: false });
+    expect(settings.zscore.defaults).toEqual({ k: 4, minSamples: 30, direction: 'both', clearAfter: 1, learnAnomalies: false, relearnAfter: 10, window: 200 });
     expect(emptyMemories()).toEqual({ zscore: {}, threshold: {}, 'seasonal-iforest': {}, flatline: {}, htm: {} });
   });
 
@@ -30,12 +31,15 @@ describe('the detector registry', () => {
 
 describe('the configuration of a new device', () => {
   it('maps the environment onto the detectors’ settings, leaving the rest at their defaults', () => {
-    const config = loadConfig({ VIGIL_ZSCORE_K: '3', VIGIL_ZSCORE_DIRECTION: 'both', VIGIL_SEASONAL_FIELDS: 'usage,load', VIGIL_USAGE_TIME_ZONE: 'Europe/Berlin', VIGIL_HTM_FIELDS: '', VIGIL_HTM_RANGES: 'pm25:0:60', VIGIL_DISCONNECT_AFTER_MS: '5000' });
-    const { detectors: settings, connection, eventTime } = config.device;
-    expect(settings.zscore.defaults).toEqual({ k: 3, minSamples: 30, direction: 'both', clearAfter: 1, learnAnomalies: false });
-    expect(settings['seasonal-iforest'].fields).toEqual(['usage', 'load']);
+    const config = loadConfig({
+      VIGIL_ZSCORE_K: '3', VIGIL_ZSCORE_DIRECTION: 'both', VIGIL_ZSCORE_WINDOW: 'off', VIGIL_DETECTORS: '*=zscore,flatline; load=seasonal-iforest',
+      VIGIL_USAGE_TIME_ZONE: 'Europe/Berlin', VIGIL_HTM_RANGES: 'pm25:0:60', VIGIL_DISCONNECT_AFTER_MS: '5000',
+    });
+    const { detectors: settings, connection, eventTime, judging } = config.device;
+    expect(settings.zscore.defaults).toEqual({ ...defaultDeviceSettings().detectors.zscore.defaults, k: 3, direction: 'both', window: null });
+    expect(judging).toEqual({ defaults: { '*': ['zscore', 'flatline'], load: ['seasonal-iforest'] }, fields: {} });
     expect(settings['seasonal-iforest'].config.timeZone, 'the usage format’s zone by default').toBe('Europe/Berlin');
-    expect(settings.htm).toEqual({ fields: [], threshold: 0.5, checkpointEvery: 1000, ranges: { pm25: { min: 0, max: 60 } } });
+    expect(settings.htm).toEqual({ threshold: 0.5, checkpointEvery: 1000, ranges: { pm25: { min: 0, max: 60 } } });
     expect(settings.threshold).toEqual({ defaults: {}, own: {} });
     expect(connection).toEqual({ disconnectAfterMs: 5000, retireAfterMs: 86_400_000 });
     expect(eventTime).toEqual({ allowedLatenessMs: 3_600_000, updateEveryMs: 5000 });
@@ -45,5 +49,6 @@ describe('the configuration of a new device', () => {
     expect(() => loadConfig({ VIGIL_ZSCORE_K: 'four' })).toThrow(/device\.detectors\.zscore\.defaults\.k/);
     expect(() => loadConfig({ VIGIL_ZSCORE_DIRECTION: 'sideways' })).toThrow(/direction/);
     expect(() => loadConfig({ VIGIL_SEASONAL_TIME_ZONE: 'Mars/Olympus' })).toThrow(/timeZone/);
+    expect(() => loadConfig({ VIGIL_DETECTORS: '*=zscore,astrology' })).toThrow(/judging/);
   });
 });

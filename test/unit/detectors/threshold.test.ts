@@ -15,7 +15,7 @@ import { decodeMessage, formats } from '../../../src/formats';
 /** Seed 001's first host record: 2018-10-29T16:03:42+0700. */
 const T0 = Date.UTC(2018, 9, 29, 9, 3, 42);
 /** A z-score rule that never judges, so only the threshold detector speaks. */
-const silentZ: ZScoreRule = { k: 3, minSamples: 1_000_000, direction: 'both', clearAfter: 1, learnAnomalies: false };
+const silentZ: ZScoreRule = { k: 3, minSamples: 1_000_000, direction: 'both', clearAfter: 1, learnAnomalies: false, relearnAfter: null, window: null };
 const connection = { disconnectAfterMs: 60_000, retireAfterMs: 86_400_000 };
 const rule = (input: ThresholdRuleInput) => thresholdRuleSchema.parse(input);
 

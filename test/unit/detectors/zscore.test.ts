@@ -5,7 +5,7 @@ import { judgeZScore, type ZScoreRule } from '../../../src/detectors/zscore';
 /** 40 values alternating 9 and 11: mean 10, m2 40, sample stdev sqrt(40/39). */
 const model: M2 = { n: 40, mean: 10, m2: 40 };
 const sd = Math.sqrt(40 / 39);
-const rule = (direction: ZScoreRule['direction'], k = 3, minSamples = 30): ZScoreRule => ({ k, minSamples, direction, clearAfter: 1, learnAnomalies: false });
+const rule = (direction: ZScoreRule['direction'], k = 3, minSamples = 30): ZScoreRule => ({ k, minSamples, direction, clearAfter: 1, learnAnomalies: false, relearnAfter: null, window: null });
 
 describe('judgeZScore', () => {
   it('uses a model equal to folding 9, 11, 9, 11, … (n = 40)', () => {
