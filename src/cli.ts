@@ -176,16 +176,17 @@ program
   .command('thresholds')
   .description('Threshold files (host,field,low,high)')
   .command('apply <file>')
-  .description('Validate a thresholds CSV and apply it: each device named (started if new), `*` to every device')
+  .description('Validate a thresholds CSV and apply it: each device named (started if new), `*` to every device. A row without a rule is `each`; a row with both bounds empty removes the threshold')
+  .option('--replace', 'the file is the whole truth for the devices it names and for `*`: their rules the file does not name are removed')
   .addOption(byOption())
   .addOption(reasonOption())
-  .action(async (file: string, options: { by: string; reason?: string }) => {
+  .action(async (file: string, options: { by: string; reason?: string; replace?: boolean }) => {
     const { rows, errors } = parseThresholdsCsv(fs.readFileSync(file, 'utf8'));
     if (errors.length > 0) {
       for (const { line, reason } of errors) process.stderr.write(`line ${line}: ${reason}\n`);
       throw new Error(`${errors.length} invalid row(s); nothing was applied`);
     }
-    const outcomes = await withClient((client, config) => applyThresholdRows(client, config, rows, options.by, options.reason));
+    const outcomes = await withClient((client, config) => applyThresholdRows(client, config, rows, options.by, options.reason, options.replace ?? false));
     for (const o of outcomes) say(`${o.applied ? 'applied ' : 'rejected'} ${o.device}${o.applied ? '' : `: ${o.message}`}`);
     const rejected = outcomes.filter((o) => !o.applied).length;
     if (rejected > 0) throw new Error(`${rejected} of ${outcomes.length} device(s) rejected the change`);

@@ -7,6 +7,11 @@ import { parseOrReject } from '../validate';
  * The thresholds file format, `host,field,low,high` with no header (the host-rules format), and
  * Vigil's optional further columns, which a header row may name. `*` as the host is the fleet's
  * default device. The same row may come as a control-topic message.
+ *
+ * - A row without a `rule` gets the rule `each` (every violating reading is anomalous), `n` 3,
+ *   a 60-second window and `clearAfter` 1.
+ * - An empty bound is unbounded (`*,temp,,100`: above 100); a row with both bounds empty and
+ *   nothing else (`host-0001,cpu,,`) removes the field's threshold (of the fleet, for `*`).
  */
 export const thresholdColumns = ['host', 'field', 'low', 'high', 'rule', 'n', 'windowSeconds', 'clearBelow', 'clearAbove', 'clearAfter'] as const;
 
@@ -23,6 +28,8 @@ const number = (text: string | undefined) => (text === undefined || text.trim() 
 export function thresholdRowFrom(cells: Partial<Record<(typeof thresholdColumns)[number], string>>, line: number): ThresholdRow {
   const device = (cells.host ?? '').trim();
   if (device !== '*') parseOrReject(deviceIdSchema, device, `host on line ${line}`);
+  const given = thresholdColumns.filter((column) => column !== 'host' && column !== 'field' && (cells[column] ?? '').trim() !== '');
+  if (given.length === 0) return { line, device, change: parseOrReject(thresholdChangeSchema, { field: (cells.field ?? '').trim(), rule: null }, `threshold on line ${line}`) };
   const windowSeconds = number(cells.windowSeconds);
   const change = parseOrReject(
     thresholdChangeSchema,

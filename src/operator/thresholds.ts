@@ -16,9 +16,11 @@ export interface ApplyOutcome {
 /**
  * Applies threshold rows as validated Updates. A named device gets its own rows, started if it
  * has not reported yet (update-with-start). `*` rows become the fleet defaults that new devices
- * start with, and are pushed to every running device as its `defaults` layer.
+ * start with, and are pushed to every running device as its `defaults` layer. With `replace`,
+ * the rows are the whole truth for each device they name and for `*` (when they name it): rules
+ * they do not name are removed; devices they do not name keep theirs.
  */
-export async function applyThresholdRows(client: Client, config: Config, rows: ThresholdRow[], by: string, reason?: string): Promise<ApplyOutcome[]> {
+export async function applyThresholdRows(client: Client, config: Config, rows: ThresholdRow[], by: string, reason?: string, replace = false): Promise<ApplyOutcome[]> {
   const byDevice = new Map<string, ThresholdChange[]>();
   for (const { device, change } of rows) byDevice.set(device, [...(byDevice.get(device) ?? []), change]);
   const outcomes: ApplyOutcome[] = [];
@@ -40,7 +42,7 @@ export async function applyThresholdRows(client: Client, config: Config, rows: T
   if (defaults) {
     await attempt('*', () =>
       client.workflow.executeUpdateWithStart(setDefaultThresholdsUpdate, {
-        args: [{ changes: defaults, by, reason }],
+        args: [{ changes: defaults, replace, by, reason }],
         startWorkflowOperation: new WithStartWorkflowOperation<typeof fleetWorkflow>('fleetWorkflow', {
           workflowId: fleetWorkflowId(config.temporal.taskQueue),
           taskQueue: config.temporal.taskQueue,
@@ -53,7 +55,7 @@ export async function applyThresholdRows(client: Client, config: Config, rows: T
     const running = client.workflow.list({ query: runningDevicesQuery(config) });
     for await (const run of running) {
       await attempt(`${run.workflowId.replace(/^device:/, '')} (*)`, () =>
-        client.workflow.getHandle(run.workflowId).executeUpdate(setThresholdsUpdate, { args: [{ layer: 'defaults', changes: defaults, by, reason }] }),
+        client.workflow.getHandle(run.workflowId).executeUpdate(setThresholdsUpdate, { args: [{ layer: 'defaults', changes: defaults, replace, by, reason }] }),
       );
     }
   }
@@ -61,7 +63,7 @@ export async function applyThresholdRows(client: Client, config: Config, rows: T
     if (device === '*') continue;
     await attempt(device, () =>
       client.workflow.executeUpdateWithStart(setThresholdsUpdate, {
-        args: [{ layer: 'own', changes, by, reason }],
+        args: [{ layer: 'own', changes, replace, by, reason }],
         startWorkflowOperation: startDevice(device),
       }),
     );

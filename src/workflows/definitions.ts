@@ -39,6 +39,8 @@ export const thresholdsUpdateSchema = z
     /** `own`: this device's rows; `defaults`: the `*` rows as this device sees them. */
     layer: z.enum(['own', 'defaults']),
     changes: z.array(thresholdChangeSchema).min(1),
+    /** The changes are the whole layer: rules they do not name are removed. */
+    replace: z.boolean().optional(),
   })
   .extend(changeAuthorSchema.shape)
   .strict();
@@ -53,7 +55,10 @@ export type ModelReset = z.input<typeof modelResetSchema>;
 export const modelPushSchema = z.object({ field: fieldNameSchema, model: m2Schema }).extend(changeAuthorSchema.shape).strict();
 export type ModelPush = z.input<typeof modelPushSchema>;
 
-export const defaultThresholdsUpdateSchema = z.object({ changes: z.array(thresholdChangeSchema).min(1) }).extend(changeAuthorSchema.shape).strict();
+export const defaultThresholdsUpdateSchema = z
+  .object({ changes: z.array(thresholdChangeSchema).min(1), /** The changes are all the defaults. */ replace: z.boolean().optional() })
+  .extend(changeAuthorSchema.shape)
+  .strict();
 export type DefaultThresholdsUpdate = z.input<typeof defaultThresholdsUpdateSchema>;
 
 export const deviceWorkflowInputSchema = z.object({

@@ -85,10 +85,10 @@ export class DeviceEntity {
   }
 
   setThresholds(update: unknown) {
-    const { layer, changes, by } = parseOrReject(thresholdsUpdateSchema, update, 'thresholds');
+    const { layer, changes, replace, by } = parseOrReject(thresholdsUpdateSchema, update, 'thresholds');
     const thresholds = this.state.settings.detectors.threshold;
-    thresholds[layer] = withThresholdChanges(thresholds[layer], changes);
-    log.info('thresholds changed', { layer, changes, by });
+    thresholds[layer] = withThresholdChanges(replace ? {} : thresholds[layer], changes);
+    log.info('thresholds changed', { layer, changes, replace, by });
     this.summary.publish(this.state, { force: true });
     return thresholds;
   }

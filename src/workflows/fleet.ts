@@ -16,8 +16,8 @@ export async function fleetWorkflow(input: { defaults?: ThresholdLayer } = {}): 
   setHandler(
     setDefaultThresholdsUpdate,
     (update) => {
-      const { changes } = parseOrReject(defaultThresholdsUpdateSchema, update, 'default thresholds');
-      defaults = withThresholdChanges(defaults, changes);
+      const { changes, replace } = parseOrReject(defaultThresholdsUpdateSchema, update, 'default thresholds');
+      defaults = withThresholdChanges(replace ? {} : defaults, changes);
       upsertMemo({ defaults });
       return defaults;
     },

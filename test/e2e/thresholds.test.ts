@@ -67,7 +67,7 @@ describe('thresholds, control topic and connection state on the local Temporal a
     expect(p.anomalies[0]?.explanation).toMatchObject({ kind: 'threshold', rule: 'N-consecutive', consecutive: 3 });
   });
 
-  it('applies control-topic thresholds and seed-000 model pushes in order with the readings', async () => {
+  it('applies control-topic thresholds, detector choices and seed-000 model pushes in order with the readings', async () => {
     const p = newPipeline('e2e-control');
     await p.setUp();
     await p.start('worker');
@@ -81,17 +81,20 @@ describe('thresholds, control topic and connection state on the local Temporal a
         { key: id, value: `${id},temp,,50` }, // seed 001's row format on the control topic
         { key: id, value: JSON.stringify({ id, m2: { n: 100, mean: 20, m2: 99 } }) }, // seed 000's model topic record
         { key: id, value: JSON.stringify({ type: 'thresholds', deviceId: id, changes: [{ field: 'temp', rule: { low: 0, high: 10 } }] }) },
+        // A field with a threshold is judged by it alone unless z-score is asked for too.
+        { key: id, value: JSON.stringify({ type: 'detectors', deviceId: id, field: 'temp', detectors: ['zscore'] }) },
         { key: id, value: '{"type": "thresholds", "deviceId": "x"}' },
       ],
       p.config.kafka.topics.control,
     );
-    await waitFor('controls applied', async () => (await p.deviceState(id)).counters.controlsApplied === 3 && p.deadLetters.length === 1, 60_000);
+    await waitFor('controls applied', async () => (await p.deviceState(id)).counters.controlsApplied === 4 && p.deadLetters.length === 1, 60_000);
     await p.send([sensor(3, 30)], p.topicFor('sensor'));
     await waitFor('anomalies for 30', () => p.anomalies.length >= 2, 60_000);
 
     const state = await p.deviceState(id);
     expect(state.memories.zscore.temp?.model).toEqual({ n: 100, mean: 20, m2: 99 }); // pushed; 30 is anomalous, so not learnt
     expect(state.settings.detectors.threshold.own.temp).toMatchObject({ low: 0, high: 10 }); // the later change won
+    expect(state.settings.judging.fields).toEqual({ temp: ['zscore'] });
     // 60 was no anomaly before any threshold; 30 is, against the pushed model and the last threshold.
     expect(p.anomalies.map((a) => [a.detector, a.status, a.value]).sort()).toEqual([['threshold', 'raised', 30], ['zscore', 'raised', 30]]);
     expect(p.deadLetters[0]?.headers['vigil.dlq.reason']).toBe('invalid-schema');

@@ -114,9 +114,25 @@ describe('decodeControl: rejections', () => {
   });
 
   it('rejects a bad CSV row as invalid-schema', () => {
-    for (const text of ['host-0001,cpu,abc,80', 'host-0001,cpu,,', 'host-0001,cpu,0,80,sometimes', ',cpu,0,80', 'host-0001,bad field,0,80']) {
+    for (const text of ['host-0001,cpu,abc,80', 'host-0001,cpu,,,sometimes', 'host-0001,cpu,0,80,sometimes', ',cpu,0,80', 'host-0001,bad field,0,80']) {
       expect(codeOf(text, 'host-0001'), text).toBe('invalid-schema');
     }
+  });
+
+  it('reads a row with both bounds empty as the removal of the threshold', () => {
+    expect(decodeControl(Buffer.from('host-0001,cpu,,'), { key: 'host-0001', timestamp: 0 }, 1024)).toEqual({
+      kind: 'device',
+      control: { type: 'thresholds', deviceId: 'host-0001', changes: [{ field: 'cpu', rule: null }], by: 'control-topic' },
+    });
+    expect(decodeControl(Buffer.from('*,temp,,'), { key: '*', timestamp: 0 }, 1024)).toMatchObject({ kind: 'fleet', row: { device: '*', change: { field: 'temp', rule: null } } });
+  });
+
+  it('reads a choice of detectors for a field, and null for the defaults again', () => {
+    expect(decodeControl(Buffer.from('{"type":"detectors","deviceId":"h","field":"cpu","detectors":["threshold","zscore"]}'), { key: 'h', timestamp: 0 }, 1024)).toEqual({
+      kind: 'device',
+      control: { type: 'detectors', deviceId: 'h', field: 'cpu', detectors: ['threshold', 'zscore'], by: 'control-topic' },
+    });
+    expect(codeOf('{"type":"detectors","deviceId":"h","field":"cpu","detectors":["astrology"]}', 'h')).toBe('invalid-schema');
   });
 
   it('rejects an unknown type or a malformed control as invalid-schema', () => {

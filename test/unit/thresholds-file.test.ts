@@ -35,6 +35,18 @@ describe('parseThresholdsCsv', () => {
     });
   });
 
+  it('reads a row with both bounds empty as the removal of the threshold, of a device or of the fleet', () => {
+    expect(parseThresholdsCsv('host-0001,cpu,,\n*,temp,,\n')).toStrictEqual({
+      rows: [
+        { line: 1, device: 'host-0001', change: { field: 'cpu', rule: null } },
+        { line: 2, device: '*', change: { field: 'temp', rule: null } },
+      ],
+      errors: [],
+    });
+    // A rule with no bound at all is no removal but a mistake.
+    expect(parseThresholdsCsv('host,field,low,high,rule\nh1,cpu,,,N-consecutive\n').errors).toEqual([{ line: 2, reason: expect.stringMatching(/a threshold needs a low or a high bound/) }]);
+  });
+
   it('keeps a zero bound (not unbounded) and an empty high', () => {
     expect(parseThresholdsCsv('h1,cpu,0,\nh1,mem,-5,0').rows.map((r) => [r.change.rule?.low, r.change.rule?.high])).toEqual([
       [0, null],
@@ -95,15 +107,17 @@ describe('parseThresholdsCsv', () => {
       '# a comment', // 8 skipped, still counted
       '*,temp,,100', // 9 good
       `${'h'.repeat(201)},cpu,0,1`, // 10 host id too long
-      'host-0000,cpu,,', // 11 no bound at all
+      'host-0000,cpu,,', // 11 good: no bound at all removes the threshold
       'host-0000,bad field,0,1', // 12 field name
     ].join('\n');
     const { rows, errors } = parseThresholdsCsv(text);
     expect(rows.map((r) => [r.line, r.device, r.change.field])).toEqual([
       [1, 'host-0000', 'cpu'],
       [9, '*', 'temp'],
+      [11, 'host-0000', 'cpu'],
     ]);
-    expect(errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 6, 10, 11, 12]);
+    expect(rows[2]?.change.rule).toBeNull();
+    expect(errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 6, 10, 12]);
     const reason = (line: number) => errors.find((e) => e.line === line)?.reason;
     expect(reason(2)).toBe('invalid threshold on line 2: rule: low must not be greater than high');
     expect(reason(3)).toMatch(/^invalid threshold on line 3: rule\.low: /);
@@ -111,7 +125,6 @@ describe('parseThresholdsCsv', () => {
     expect(reason(5)).toBe('line 5: expected at least host,field,low,high');
     expect(reason(6)).toBe('invalid host on line 6: host on line 6: device id is empty');
     expect(reason(10)).toBe('invalid host on line 10: host on line 10: device id is longer than 200 characters');
-    expect(reason(11)).toBe('invalid threshold on line 11: rule: a threshold needs a low or a high bound');
     expect(reason(12)).toMatch(/^invalid threshold on line 12: field: /);
   });
 

@@ -1,7 +1,7 @@
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { ThresholdRuleInput } from '../../src/detectors/threshold';
-import { workflowIdFor, fleetWorkflowId, pushModelUpdate, setDefaultThresholdsUpdate, setThresholdsUpdate, stateQuery } from '../../src/workflows/definitions';
+import { workflowIdFor, fleetWorkflowId, pushModelUpdate, setDefaultThresholdsUpdate, setDetectorsUpdate, setThresholdsUpdate, stateQuery } from '../../src/workflows/definitions';
 import type { deviceWorkflow } from '../../src/workflows/device';
 import type { fleetWorkflow } from '../../src/workflows/fleet';
 import { fieldReadings, useWorkflowHarness } from '../support/workflow-harness';
@@ -75,6 +75,47 @@ describe('thresholds on a running device workflow', () => {
     });
     // 95 and 99 passed under high 100; the same 95 is an anomaly under high 90.
     expect(thresholdEvents(deviceId)).toEqual([['raised', 95]]);
+  });
+
+  it('makes the changes the whole layer with replace, and removes a threshold with a null rule', async () => {
+    const deviceId = 'wf-replace';
+    await harness.withWorker(queue, async () => {
+      await setThresholds(deviceId, 'cpu', { low: 0, high: 80 });
+      await setThresholds(deviceId, 'mem', { low: 0, high: 70 });
+      const handle = harness.env.client.workflow.getHandle(workflowIdFor(deviceId));
+      const replaced = await handle.executeUpdate(setThresholdsUpdate, { args: [{ layer: 'own', changes: [{ field: 'cpu', rule: { low: 0, high: 90 } }], replace: true, by: 'test' }] });
+      expect(Object.keys(replaced.own)).toEqual(['cpu']);
+      expect(replaced.own.cpu?.high).toBe(90);
+      const removed = await handle.executeUpdate(setThresholdsUpdate, { args: [{ layer: 'own', changes: [{ field: 'cpu', rule: null }], by: 'test' }] });
+      expect(removed.own).toEqual({});
+    });
+  });
+
+  it('changes which detectors judge a field by Update, and rejects an unknown detector unchanged', async () => {
+    const deviceId = 'wf-detectors';
+    await harness.withWorker(queue, async () => {
+      await setThresholds(deviceId, 'cpu', { low: 0, high: 80 });
+      const handle = harness.env.client.workflow.getHandle(workflowIdFor(deviceId));
+      // 30 readings around 50 teach z-score nothing while the threshold alone judges cpu.
+      const calm = Array.from({ length: 30 }, (_, i) => 50 + (i % 2));
+      await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'cpu', calm));
+      await harness.waitForApplied(deviceId, calm.length);
+      await expect(handle.executeUpdate(setDetectorsUpdate, { args: [{ field: 'cpu', detectors: ['astrology' as never], by: 'test' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      const judging = await handle.executeUpdate(setDetectorsUpdate, { args: [{ field: 'cpu', detectors: ['zscore'], by: 'test', reason: 'watch cpu for drift too' }] });
+      expect(judging.fields).toEqual({ cpu: ['zscore'] });
+      const calmAgain = Array.from({ length: 30 }, (_, i) => 50 + (i % 2));
+      await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'cpu', [...calmAgain, 70], calm.length));
+      await harness.waitForApplied(deviceId, calm.length + calmAgain.length + 1);
+      await handle.executeUpdate(setDetectorsUpdate, { args: [{ field: 'cpu', detectors: null, by: 'test' }] });
+      await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'cpu', [90], calm.length * 2 + 1));
+      await harness.waitForApplied(deviceId, calm.length * 2 + 2);
+    });
+    // 70 is far from 50 ± 0.5 but under the threshold: z-score, once asked for, raises it; the
+    // threshold alone again, 90 raises a threshold anomaly only.
+    expect(harness.eventsOf(deviceId).filter((e) => e.status === 'raised').map((e) => [e.detector, e.value])).toEqual([
+      ['zscore', 70],
+      ['threshold', 90],
+    ]);
   });
 
   it('replaces the z-score baseline when a model is pushed', async () => {
