@@ -88,11 +88,11 @@ export interface Detector<Name extends string, Settings, Memory, Explanation ext
   configuredFor?(settings: Settings, field: string): boolean;
   judge(memory: Memory | undefined, reading: FieldReading<Evidence>, context: JudgeContext<Settings>): Judgement<Memory, Explanation, Observation>;
   /**
-   * When the detector stops judging a field while its anomaly there is open: the explanation
-   * of the step that resolves it (its memory of the field is forgotten). Without it the
-   * anomaly stays open until the detector judges the field again.
+   * When the detector stops judging a field while its anomaly there is open (a threshold
+   * removed, another choice of detectors): the explanation of the step that resolves it, with
+   * `reason: 'released'`. Its memory of the field is forgotten.
    */
-  release?(settings: Settings, field: string): Explanation;
+  release(settings: Settings, memory: Memory | undefined, field: string): Explanation;
   /**
    * True when the evidence is computed outside the device workflow (HTM's models are megabytes
    * and score on worker threads): applying a reading queues it, and `judge` runs when the

@@ -67,6 +67,8 @@ export const flatlineExplanationSchema = z.object({
   repeatRate: z.number(),
   minReadings: z.number().int(),
   epsilon: z.number(),
+  /** On the step that resolves an anomaly because the check no longer judges the field. */
+  reason: z.literal('released').optional(),
 });
 
 export interface FlatlineObservation {
@@ -136,6 +138,10 @@ export const flatlineDetector = defineDetector({
       },
     };
   },
+  release: (settings, memory) => ({
+    kind: 'flatline', value: memory?.value ?? 0, since: memory?.since ?? 0, readings: memory?.readings ?? 0, repeatRate: memory?.repeatRate ?? 0,
+    minReadings: settings.minReadings, epsilon: settings.epsilon, reason: 'released',
+  }),
   explain: (e) => `stuck at ${e.value} since ${new Date(e.since).toISOString()}, ${e.readings} readings (it repeated ${Math.round(e.repeatRate * 100)} % of readings before)`,
   summary(settings, memory) {
     const run = memory?.readings ?? 0;

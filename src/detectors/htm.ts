@@ -56,6 +56,8 @@ export const htmExplanationSchema = z.object({
   /** The value left the range seen so far by more than 5 % of it (NAB's spatial anomaly). */
   spatialAnomaly: z.boolean(),
   prediction: z.number().nullable(),
+  /** On the step that resolves an anomaly because HTM no longer judges the field. */
+  reason: z.literal('released').optional(),
 });
 export type HtmExplanation = z.infer<typeof htmExplanationSchema>;
 
@@ -81,6 +83,7 @@ export const htmDetector = defineDetector({
       },
     };
   },
+  release: (settings) => ({ kind: 'htm', score: 0, threshold: settings.threshold, rawScore: null, likelihood: 0, logLikelihood: 0, spatialAnomaly: false, prediction: null, reason: 'released' }),
   explain: (e) => `HTM score ${e.score.toFixed(3)} ≥ ${e.threshold} (likelihood ${e.likelihood.toFixed(5)}, raw ${e.rawScore?.toFixed(2) ?? '—'}${e.spatialAnomaly ? ', outside the range seen' : ''})`,
   summary(settings, memory, field) {
     const ref = memory ?? emptyHtmModelRef();

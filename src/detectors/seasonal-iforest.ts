@@ -32,6 +32,8 @@ export const seasonalIForestExplanationSchema = z.object({
   comparablesMax: z.number(),
   comparablesMean: z.number(),
   historyDays: z.number(),
+  /** On the step that resolves an anomaly because the forest no longer judges the field. */
+  reason: z.literal('released').optional(),
 });
 export type SeasonalIForestExplanation = z.infer<typeof seasonalIForestExplanationSchema>;
 
@@ -61,6 +63,9 @@ export const seasonalIForestDetector = defineDetector({
       },
     };
   },
+  release: (settings, _memory, field) => ({
+    kind: 'seasonal-iforest', score: 0, slot: '', comparables: 0, comparablesMin: 0, comparablesMax: 0, comparablesMean: 0, historyDays: settings.config.historyDays, reason: 'released',
+  }),
   explain: (e) => `isolation score ${e.score.toFixed(3)} against ${e.comparables} readings of ${e.slot} (${e.comparablesMin} … ${e.comparablesMax})`,
   summary(settings, memory) {
     const { historyDays, minComparables, timeZone } = settings.config;

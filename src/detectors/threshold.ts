@@ -91,6 +91,8 @@ export const thresholdExplanationSchema = z.object({
   windowMs: z.number(),
   violationsInWindow: z.number(),
   consecutive: z.number(),
+  /** On the step that resolves an anomaly because the field is no longer judged by a threshold. */
+  reason: z.literal('released').optional(),
 });
 export type ThresholdExplanation = z.infer<typeof thresholdExplanationSchema>;
 
@@ -169,7 +171,7 @@ export const thresholdDetector = defineDetector({
     };
   },
   // Its rule was removed: the open anomaly resolves instead of staying open for ever.
-  release: () => ({ kind: 'threshold', low: null, high: null, rule: 'each' as const, n: 0, windowMs: 0, violationsInWindow: 0, consecutive: 0 }),
+  release: () => ({ kind: 'threshold', low: null, high: null, rule: 'each' as const, n: 0, windowMs: 0, violationsInWindow: 0, consecutive: 0, reason: 'released' as const }),
   explain: (e) => `threshold ${e.low ?? '−∞'} … ${e.high ?? '∞'}, ${e.rule}${e.rule === 'each' ? '' : `: ${e.violationsInWindow} in window, ${e.consecutive} in a row`}`,
   configuredFields: (settings) => [...Object.keys(settings.own), ...Object.keys(settings.defaults)],
   summary(settings, _memory, field) {

@@ -90,8 +90,8 @@ export const zscoreExplanationSchema = z.object({
   direction: directionSchema,
   lower: z.number(),
   upper: z.number(),
-  /** On the step that resolves an anomaly because the values settled at a new level. */
-  reason: z.literal('level-shift').optional(),
+  /** On a resolving step: the values settled at a new level, or z-score no longer judges the field. */
+  reason: z.enum(['level-shift', 'released']).optional(),
 });
 export type ZScoreExplanation = z.infer<typeof zscoreExplanationSchema>;
 
@@ -201,13 +201,20 @@ export const zscoreDetector = defineDetector({
       finding: { verdict: { firing: true, violated: true, clears: false, side: value > verdict.mean ? 'high' : 'low' }, explanation },
     };
   },
+  release(settings, memory, field) {
+    const rule = zscoreRuleFor(settings, field);
+    const model = memory?.model ?? emptyM2();
+    const sd = stdev(model) ?? 0;
+    return { kind: 'zscore', n: model.n, mean: model.mean, stdev: sd, z: null, k: rule.k, direction: rule.direction, lower: model.mean - rule.k * sd, upper: model.mean + rule.k * sd, reason: 'released' as const };
+  },
   explain: (e) => `mean ${e.mean.toFixed(2)}, stdev ${e.stdev.toFixed(2)}, z ${e.z === null ? '∞' : e.z.toFixed(1)}, k ${e.k}`,
   summary(settings, memory, field) {
     const rule = zscoreRuleFor(settings, field);
     const model = memory?.model ?? emptyM2();
     const sd = stdev(model);
     const values = { n: model.n, mean: round3(model.n > 0 ? model.mean : undefined), stdev: round3(sd) };
-    const text = `k ${rule.k} ${rule.direction}, min ${rule.minSamples}, ${rule.learnAnomalies ? 'learns' : 'gates'} anomalies; n ${model.n}${model.n > 0 ? `, mean ${values.mean}` : ''}${sd === undefined ? '' : `, stdev ${values.stdev}`}`;
+    const fading = `${rule.window === null ? 'every reading' : `last ${rule.window} readings`}${rule.relearnAfter === null ? '' : `, new level after ${rule.relearnAfter}`}`;
+    const text = `k ${rule.k} ${rule.direction}, min ${rule.minSamples}, ${fading}, ${rule.learnAnomalies ? 'learns' : 'gates'} anomalies; n ${model.n}${model.n > 0 ? `, mean ${values.mean}` : ''}${sd === undefined ? '' : `, stdev ${values.stdev}`}`;
     return { text, values };
   },
   backtest: {

@@ -158,10 +158,11 @@ function judgeField(
   const memories: Record<string, unknown> = state.memories[detector.name];
   const key = incidentKey(detector.name, field);
   if (!judges) {
-    // It no longer judges the field (a threshold removed): an open anomaly resolves.
-    if (state.incidents[key] && detector.release) {
+    // It no longer judges the field (a threshold removed, other detectors chosen): an open anomaly resolves.
+    if (state.incidents[key]) {
+      const explanation = detector.release(settings, memories[field], field);
       delete memories[field];
-      anomalies.push(...stepLifecycle(state, detector.name, reading, source, { firing: false, violated: false, clears: true, side: null }, detector.release(settings, field)));
+      anomalies.push(...stepLifecycle(state, detector.name, reading, source, { firing: false, violated: false, clears: true, side: null }, explanation));
     }
     return;
   }

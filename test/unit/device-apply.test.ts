@@ -356,6 +356,17 @@ describe('threshold layers', () => {
     expect(steps(anomaliesOf(state, reading(3, { temp: 99, hum: 50 })))).toEqual([['threshold', 'temp', 'resolved', 99]]);
   });
 
+  it('resolves an open anomaly of a detector that no longer judges the field, as released', () => {
+    const state = warmedUp();
+    expect(steps(anomaliesOf(state, reading(10, { temp: 30, hum: 45 })))).toEqual([['zscore', 'temp', 'raised', 30]]);
+    anomaliesOf(state, control(0, { type: 'detectors', deviceId: 'dev-1', field: 'temp', detectors: ['flatline'], by: 'alice' }));
+    const released = anomaliesOf(state, reading(11, { temp: 31, hum: 45 }));
+    expect(steps(released)).toEqual([['zscore', 'temp', 'resolved', 31]]);
+    expect(released[0]?.explanation).toMatchObject({ kind: 'zscore', z: null, reason: 'released' });
+    expect(state.incidents).toEqual({});
+    expect(state.memories.zscore.temp, 'its model of the field is forgotten').toBeUndefined();
+  });
+
   it('judges a field with a threshold by the threshold alone', () => {
     const state = warmedUp();
     state.settings.detectors.threshold.own.temp = rule({ low: null, high: 25 });

@@ -77,6 +77,11 @@ describe('the labelled evaluation set', () => {
     expect(device.memories.zscore.value?.model.mean).toBeGreaterThan(19);
   });
 
+  it('gives the seasonal Isolation Forest its measured results: blind outside seasonal data, and noisy within', () => {
+    const counts = evaluate(['seasonal-iforest']).map((r) => [r.case, r.detected, r.falseAlarms]);
+    expect(counts).toEqual(Object.keys(expected).map((name) => (name === 'daily-seasonality' ? [name, 2, 409] : [name, 0, 0])));
+  });
+
   it('finds the frozen sensor and nothing else with the stuck-sensor check', () => {
     const stuck = evaluateCase('flatline', evaluationCases().find((c) => c.name === 'stuck')!);
     expect([stuck.detected, stuck.falseAlarms, stuck.delays]).toEqual([1, 0, [18]]);
