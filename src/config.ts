@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DetectorName } from './detectors/registry';
 import { defaultJudging, parseJudging } from './device/judging';
 import { type DeviceSettings, deviceSettingsSchema } from './device/settings';
+import { type DropInSettings, dropInOutputs, dropInOutputSchema, dropInTopicsSchema } from './contracts/drop-in';
 import { formatNameSchema, formatSettingsSchema } from './formats';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -39,6 +40,11 @@ export const configSchema = z.object({
       control: z.string().min(1),
     }),
   }),
+  /**
+   * Drop-in outputs: the topics and tables the users of the systems Vigil replaces consume, in
+   * their shapes (contracts/drop-in): on by default, each switchable off, topics renamable.
+   */
+  dropIn: z.object({ outputs: z.array(dropInOutputSchema), topics: dropInTopicsSchema }),
   ingest: z.object({
     /** Most readings carried by one signal: keeps payloads far below Temporal's 2 MB limit. */
     maxReadingsPerSignal: positiveInt,
@@ -108,6 +114,14 @@ function parseInputs(spec: string) {
       const [topic, format] = entry.split('=');
       return { topic, format };
     });
+}
+
+/** `true` (or unset): every drop-in output; `false`/`none`: none; else a list such as `sensor,csv3`. */
+function parseDropInOutputs(spec: string | undefined): string[] {
+  const value = (spec ?? 'true').trim();
+  if (value === 'true' || value === 'all') return [...dropInOutputs];
+  if (value === 'false' || value === 'none' || value === '') return [];
+  return value.split(',').map((name) => name.trim()).filter(Boolean);
 }
 
 /** `field:min:max,…`, e.g. `sampleMeasurement:0:0.12`; a malformed entry fails validation. */
@@ -197,16 +211,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       readingsPartitions: env.VIGIL_READINGS_PARTITIONS ?? 8,
       inputs: parseInputs(
         env.VIGIL_INPUTS ??
-          `${topic('readings')}=reading,${topic('sensor-raw')}=sensor,${topic('host-metrics')}=host,${topic('sensor-csv')}=csv3,${topic('usage')}=usage,${topic('epa-raw')}=epa`,
+          [
+            `${env.VIGIL_READINGS_TOPIC ?? topic('readings')}=reading`,
+            `${env.VIGIL_SENSOR_TOPIC ?? topic('sensor-raw')}=sensor`,
+            `${env.VIGIL_HOST_TOPIC ?? topic('host-metrics')}=host`,
+            `${env.VIGIL_CSV3_TOPIC ?? topic('sensor-csv')}=csv3`,
+            `${env.VIGIL_USAGE_TOPIC ?? topic('usage')}=usage`,
+            `${env.VIGIL_EPA_TOPIC ?? topic('epa-raw')}=epa`,
+          ].join(','),
       ),
       topics: {
         readings: env.VIGIL_READINGS_TOPIC ?? topic('readings'),
         dlq: env.VIGIL_DLQ_TOPIC ?? topic('readings.dlq'),
         anomalies: env.VIGIL_ANOMALIES_TOPIC ?? topic('anomalies'),
-        enriched: topic('readings.enriched'),
+        enriched: env.VIGIL_ENRICHED_TOPIC ?? topic('readings.enriched'),
         deviceEvents: topic('device-events'),
         aggregates: topic('aggregates'),
         control: topic('control'),
+      },
+    },
+    dropIn: {
+      outputs: parseDropInOutputs(env.VIGIL_COMPAT_OUTPUTS),
+      topics: {
+        sensorAnomalies: env.VIGIL_SENSOR_ANOMALY_TOPIC ?? topic('anomalyTopic'),
+        meterAnomalies: env.VIGIL_METER_ANOMALY_TOPIC ?? topic('anomaly'),
+        monitoringRecords: env.VIGIL_MONITORING_ENRICHED_TOPIC ?? topic('monitoringEnriched2'),
       },
     },
     ingest: {
@@ -238,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     htmCacheSize: env.VIGIL_HTM_CACHE_SIZE ?? 64,
     formats: {
       usage: { timeZone: usageTimeZoneOf(env), deviceId: env.VIGIL_USAGE_DEVICE_ID },
+      csv3: { tempAbove: env.VIGIL_CSV3_TEMP_ABOVE === 'none' ? null : optionalNumber(env.VIGIL_CSV3_TEMP_ABOVE) },
     },
     board: { port: env.VIGIL_BOARD_PORT ?? 8090 },
     chromiumPath: env.CHROMIUM_PATH,
@@ -254,4 +284,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
   }
   return parsed.data as Config;
+}
+
+/** What the drop-in outputs need to know: which are on, their topics, and each input topic's format. */
+export function dropInSettingsOf(config: Config): DropInSettings {
+  return {
+    outputs: config.dropIn.outputs,
+    topics: config.dropIn.topics,
+    usageTimeZone: config.formats.usage.timeZone,
+    formatOfTopic: new Map(config.kafka.inputs.map((input) => [input.topic, input.format])),
+  };
 }

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { Producer } from 'kafkajs';
+import { dropInEnrichedMessages, type DropInSettings } from '../contracts/drop-in';
 import { enrichedContract, type EnrichedReading } from '../contracts/enriched';
 import type { HtmEvidence } from '../detectors/htm';
 import type { HtmScoreInput, HtmScorer } from '../htm-runtime';
@@ -10,6 +11,8 @@ import type { Source } from '../reading';
 export type HtmScoreRequest = Omit<HtmScoreInput, 'newCount'> & {
   /** One per new reading (the last `sources.length` of `readings`): the enriched record's identity. */
   sources: Source[];
+  /** One per new reading: its attributes (null when it has none), for the drop-in records that give the input record back. */
+  attrs?: Array<Record<string, string> | null>;
 };
 
 export interface HtmScoreReply {
@@ -25,14 +28,15 @@ const HEARTBEAT_EVERY_MS = 2_000;
  * Scores a device field's new readings with its HTM model, off the event loop (worker threads,
  * one live model per device and field), and publishes the enriched records. The model is
  * rebuilt from the named checkpoint plus the readings since whenever this worker does not hold
- * it at exactly that point, so a retry, a crash or another worker gives the same scores.
+ * it at exactly that point, so a retry, a crash or another worker gives the same scores. The
+ * EPA format's readings also go out as the enriched `MonitoringRecord`s its users consume.
  */
-export function createHtmActivities(producer: Producer, scorer: HtmScorer, enrichedTopic: string) {
+export function createHtmActivities(producer: Producer, scorer: HtmScorer, enrichedTopic: string, dropIn: DropInSettings) {
   // (device, field) pairs whose model, when this worker last scored it, still learnt its range.
   const warmingUp = new Set<string>();
   return {
     async scoreHtm(request: HtmScoreRequest): Promise<HtmScoreReply> {
-      const { sources, ...input } = request;
+      const { sources, attrs, ...input } = request;
       const newCount = sources.length;
       const beating = setInterval(() => Context.current().heartbeat(), HEARTBEAT_EVERY_MS);
       const output = await scorer.score({ ...input, newCount }).finally(() => clearInterval(beating));
@@ -53,7 +57,8 @@ export function createHtmActivities(producer: Producer, scorer: HtmScorer, enric
         score: result.score,
         source: sources[i]!,
       }));
-      await producer.send({ topic: enrichedTopic, acks: -1, messages: enriched.map(enrichedContract.encode) });
+      const dropInMessages = dropInEnrichedMessages(enriched.map((record, i) => ({ record, attrs: attrs?.[i] ?? undefined })), dropIn);
+      await producer.sendBatch({ acks: -1, topicMessages: [{ topic: enrichedTopic, messages: enriched.map((record) => enrichedContract.encode(record)) }, ...dropInMessages] });
       workerMetrics.htmReadings.inc(newCount);
       const model = JSON.stringify([input.deviceId, input.field]);
       if (output.results.at(-1)?.learningRange) warmingUp.add(model);

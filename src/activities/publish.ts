@@ -3,6 +3,7 @@ import { type Aggregate, aggregatesContract } from '../contracts/aggregates';
 import { anomaliesContract, type AnomalyEvent } from '../contracts/anomalies';
 import { lateReadingRecord } from '../contracts/dead-letters';
 import { type DeviceEvent, deviceEventsContract } from '../contracts/device-events';
+import { dropInAnomalyMessages, type DropInSettings } from '../contracts/drop-in';
 import { workerMetrics } from '../metrics';
 import type { SourcedReading } from '../reading';
 
@@ -23,20 +24,24 @@ export interface Publication {
 
 type PublishTopics = { anomalies: string; deviceEvents: string; aggregates: string; dlq: string };
 
-/** Publishes a device's outputs through each topic's contract, keyed by device (aggregates by window). */
-export function createPublishActivities(producer: Producer, topics: PublishTopics) {
+/**
+ * Publishes a device's outputs through each topic's contract, keyed by device (aggregates by
+ * window), and the drop-in records of its anomalies (the sensor format's `{id, ts, temp}`, …).
+ */
+export function createPublishActivities(producer: Producer, topics: PublishTopics, dropIn: DropInSettings) {
   return {
     /**
-     * A batch's anomalies, window results, connection events and late readings, in one produce
-     * request, then the counters. Late readings go to the DLQ with reason `late`: the original
+     * A batch's anomalies (with their drop-in records), window results, connection events and
+     * late readings, in one produce request, then the counters. Late readings go to the DLQ with reason `late`: the original
      * bytes stay in the input topic at the offset named in the headers; the value is the reading as read.
      */
     async publishBatch({ anomalies, aggregates, deviceEvents, late }: Publication): Promise<void> {
       const topicMessages = [
-        { topic: topics.anomalies, messages: anomalies.map(anomaliesContract.encode) },
-        { topic: topics.aggregates, messages: aggregates.map(aggregatesContract.encode) },
-        { topic: topics.deviceEvents, messages: deviceEvents.map(deviceEventsContract.encode) },
+        { topic: topics.anomalies, messages: anomalies.map((record) => anomaliesContract.encode(record)) },
+        { topic: topics.aggregates, messages: aggregates.map((record) => aggregatesContract.encode(record)) },
+        { topic: topics.deviceEvents, messages: deviceEvents.map((record) => deviceEventsContract.encode(record)) },
         { topic: topics.dlq, messages: (late?.late ?? []).map(({ reading, source }) => lateReadingRecord(reading, source, late!.watermark, late!.allowedLatenessMs)) },
+        ...dropInAnomalyMessages(anomalies, dropIn),
       ].filter((t) => t.messages.length > 0);
       if (topicMessages.length > 0) await producer.sendBatch({ acks: -1, topicMessages });
       for (const a of anomalies) workerMetrics.anomalies.inc({ detector: a.detector, status: a.status });

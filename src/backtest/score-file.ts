@@ -101,7 +101,7 @@ function backtestDevice(config: Config, options: ScoreFileOptions, overrides: Ov
   const device = JSON.parse(JSON.stringify(config.device)) as DeviceSettings;
   const { detectors } = device;
   detectors.zscore = { defaults: overrides.zscore, fields: {} };
-  detectors.threshold = { defaults: {}, own: overrides.threshold ? { [field]: overrides.threshold } : {} };
+  detectors.threshold = { format: {}, defaults: {}, own: overrides.threshold ? { [field]: overrides.threshold } : {} };
   detectors.htm.ranges = options.min !== undefined && options.max !== undefined ? { [field]: { min: options.min, max: options.max } } : {};
   return device;
 }
@@ -141,7 +141,7 @@ export function scoreFile(config: Config, file: string, options: ScoreFileOption
     if (options.format === 'csv3') throw new Error('csv3 rows carry no time of their own (the broker stamps them when sent): there is no history to score');
     // Usage rows are wall times: --time-zone reads them in another zone than VIGIL_USAGE_TIME_ZONE.
     const usage = { ...config.formats.usage, timeZone: options.timeZone ?? config.formats.usage.timeZone };
-    const format = configuredFormats({ usage })[options.format];
+    const format = configuredFormats({ ...config.formats, usage })[options.format];
     // Rows that name no device (usage) belong to --device; the id changes no score.
     const key = format.deviceIdFromKey ? (options.device ?? config.formats.usage.deviceId ?? BACKTEST_DEVICE) : undefined;
     input = decodeFormatRows(fileRows(fs.readFileSync(file, 'utf8'), isCsvFile(file), options.format), format, key);

@@ -5,8 +5,9 @@ import { jsonContract } from './contract';
  * `aggregates` (compacted; key `aggregateKey`): a window's result per device and field.
  * `hourly`: one per device, field and hour of event time, re-published as late readings arrive
  * while the window is open, then once more with `final: true`.
- * `last-minute`: the device's readings and anomalies of a field over the minute of event time
- * ending at its newest reading, re-published as it changes.
+ * `last-minute`: the device's readings of a field over the minute of event time ending at its
+ * newest reading, re-published as it changes: with `anomalousReadings` and `anomalousMax`, the
+ * anomaly report of a minute (how many readings were anomalous, and the largest of them).
  */
 export const aggregateSchema = z.object({
   deviceId: z.string(),
@@ -21,8 +22,10 @@ export const aggregateSchema = z.object({
   avg: z.number().nullable(),
   min: z.number().nullable(),
   max: z.number().nullable(),
-  /** Anomalies raised on this field within the window. */
-  anomalies: z.number().int().nonnegative(),
+  /** Readings of the window a detector found anomalous (each raised or updated an anomaly): a run of ten counts ten. */
+  anomalousReadings: z.number().int().nonnegative(),
+  /** The largest anomalous reading; null when there is none. */
+  anomalousMax: z.number().nullable(),
   final: z.boolean(),
 });
 export type Aggregate = z.infer<typeof aggregateSchema>;

@@ -22,6 +22,8 @@ export const anomalyEventSchema = z.object({
   /** What the detector judged the value against; `kind` is the detector. */
   explanation: explanationSchema,
   source: sourceSchema,
+  /** The reading's attributes, when it has any (a csv3 line's status, an EPA record's columns). */
+  attrs: z.record(z.string(), z.string()).optional(),
 });
 export type AnomalyEvent = z.infer<typeof anomalyEventSchema>;
 
@@ -41,11 +43,15 @@ export function anomalyEvent(step: {
   value: number;
   explanation: Explanation;
   source: Source;
+  attrs?: Record<string, string> | undefined;
 }): AnomalyEvent {
-  const { anomalyId, status, source } = step;
+  const { anomalyId, status, source, attrs } = step;
   // A raise happens once per anomaly; later steps are told apart by the reading that caused them.
   const eventId = status === 'raised' ? `${anomalyId}/raised` : `${anomalyId}/${status}/${source.topic}/${source.partition}/${source.offset}`;
-  return { eventId, anomalyId, status, deviceId: step.deviceId, detector: step.detector, field: step.field, ts: step.ts, value: step.value, explanation: step.explanation, source };
+  return {
+    eventId, anomalyId, status, deviceId: step.deviceId, detector: step.detector, field: step.field, ts: step.ts, value: step.value, explanation: step.explanation, source,
+    ...(attrs === undefined ? {} : { attrs }),
+  };
 }
 
 export const anomaliesContract = jsonContract('anomalies', anomalyEventSchema, (event) => event.deviceId, (event) => event.eventId);

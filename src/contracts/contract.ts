@@ -17,17 +17,25 @@ export interface TopicContract<T> {
   /** What the topic is called by default (before any prefix), for messages. */
   topic: string;
   schema: z.ZodType<T>;
-  encode(record: T): KafkaRecord;
+  /** The record as a message; `key` is for topics whose records do not name their key. */
+  encode(record: T, key?: string): KafkaRecord;
   /** The record in a message's value; throws a readable error for anything else. */
   decode(value: Buffer | string | null | undefined): T;
 }
 
-/** A JSON topic whose records are keyed and maybe carry their id in a header for consumers that de-duplicate. */
-export function jsonContract<T>(topic: string, schema: z.ZodType<T>, key: (record: T) => string, id?: (record: T) => string): TopicContract<T> {
+/**
+ * A JSON topic whose records are keyed (by `key`, or by the caller when the record does not name
+ * its key: `key` null) and maybe carry their id in a header for consumers that de-duplicate.
+ */
+export function jsonContract<T>(topic: string, schema: z.ZodType<T>, key: ((record: T) => string) | null, id?: (record: T) => string): TopicContract<T> {
   return {
     topic,
     schema,
-    encode: (record) => ({ key: key(record), value: JSON.stringify(record), ...(id ? { headers: { 'vigil.event-id': id(record) } } : {}) }),
+    encode(record, given) {
+      const recordKey = given ?? key?.(record);
+      if (recordKey === undefined) throw new Error(`a ${topic} record does not name its key: the publisher gives it`);
+      return { key: recordKey, value: JSON.stringify(record), ...(id ? { headers: { 'vigil.event-id': id(record) } } : {}) };
+    },
     decode(value) {
       const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : value.toString('utf8');
       let json: unknown;

@@ -10,7 +10,8 @@ import { defineDetector, type Side } from './detector';
  * - `latest-in-window`: open while the last `windowMs` of event time hold a violation;
  * - `at-least-N-in-window`: open once the window holds `n` violations;
  * - `N-consecutive`: open once the last `n` readings all violated.
- * A device has two layers of rules: the fleet's `*` defaults and its own, which win.
+ * A device has three layers of rules, each winning over the one before: its input format's
+ * (the csv3 format's temp above 100), the fleet's `*` defaults, and its own.
  */
 
 export const thresholdRuleKinds = ['each', 'latest-in-window', 'at-least-N-in-window', 'N-consecutive'] as const;
@@ -50,6 +51,8 @@ const thresholdLayerSchema = z.record(fieldNameSchema, thresholdRuleSchema);
 export type ThresholdLayer = z.infer<typeof thresholdLayerSchema>;
 
 export const thresholdSettingsSchema = z.object({
+  /** The rules its input format comes with (csv3: temp above 100), for fields neither layer below names. */
+  format: thresholdLayerSchema.default({}),
   /** The `*` rows: thresholds of every device that has none of its own for the field. */
   defaults: thresholdLayerSchema.default({}),
   /** This device's own rows, which win over the defaults. */
@@ -58,7 +61,12 @@ export const thresholdSettingsSchema = z.object({
 export type ThresholdSettings = z.infer<typeof thresholdSettingsSchema>;
 
 export function thresholdFor(settings: ThresholdSettings, field: string): ThresholdRule | undefined {
-  return settings.own[field] ?? settings.defaults[field];
+  return settings.own[field] ?? settings.defaults[field] ?? settings.format[field];
+}
+
+/** Which layer a field's rule comes from: `own`, `*` (the fleet's) or `format`. */
+export function thresholdLayerOf(settings: ThresholdSettings, field: string): 'own' | '*' | 'format' | undefined {
+  return settings.own[field] ? 'own' : settings.defaults[field] ? '*' : settings.format[field] ? 'format' : undefined;
 }
 
 /** Applies threshold changes to one layer; `null` removes a field's rule. */
@@ -173,10 +181,10 @@ export const thresholdDetector = defineDetector({
   // Its rule was removed: the open anomaly resolves instead of staying open for ever.
   release: () => ({ kind: 'threshold', low: null, high: null, rule: 'each' as const, n: 0, windowMs: 0, violationsInWindow: 0, consecutive: 0, reason: 'released' as const }),
   explain: (e) => `threshold ${e.low ?? '−∞'} … ${e.high ?? '∞'}, ${e.rule}${e.rule === 'each' ? '' : `: ${e.violationsInWindow} in window, ${e.consecutive} in a row`}`,
-  configuredFields: (settings) => [...Object.keys(settings.own), ...Object.keys(settings.defaults)],
+  configuredFields: (settings) => [...new Set([...Object.keys(settings.own), ...Object.keys(settings.defaults), ...Object.keys(settings.format)])],
   summary(settings, _memory, field) {
     const rule = thresholdFor(settings, field)!;
-    const layer = settings.own[field] ? 'own' : '*';
+    const layer = thresholdLayerOf(settings, field)!;
     return { text: `${describeThresholdRule(rule)} (${layer})`, values: { low: rule.low, high: rule.high, rule: rule.rule, layer } };
   },
   backtest: {

@@ -30,6 +30,8 @@ export interface DeferredReading {
   ts: number;
   value: number;
   source: Source;
+  /** The reading's attributes, for the outputs that carry them (the EPA record's columns). */
+  attrs?: Record<string, string>;
 }
 
 /** What applying items caused, besides the state's change. */
@@ -115,15 +117,16 @@ function applyReading(state: DeviceState, reading: Reading, source: Source, { ob
     const judging = detectorsJudging(state.settings.judging, state.settings.detectors, field);
     for (const detector of inline) {
       if (only !== undefined && detector.name !== only) continue;
-      judgeField(state, detector, judging.includes(detector.name), { field, ts: reading.ts, value, activeTs, evidence: undefined }, source, observe, outcome.anomalies);
+      judgeField(state, detector, judging.includes(detector.name), { field, ts: reading.ts, value, activeTs, evidence: undefined, attrs: reading.attrs }, source, observe, outcome.anomalies);
     }
     for (const detector of deferred) {
       if (only !== undefined && detector.name !== only) continue;
-      if (judging.includes(detector.name)) outcome.deferred.push({ detector: detector.name, field, ts: reading.ts, value, source });
+      if (judging.includes(detector.name)) outcome.deferred.push({ detector: detector.name, field, ts: reading.ts, value, source, ...(reading.attrs ? { attrs: reading.attrs } : {}) });
     }
     state.lastValues[field] = value;
-    const raised = outcome.anomalies.slice(raisedBefore).some((e) => e.status === 'raised');
-    addToWindows(state.windows, field, reading.ts, value, raised);
+    // Anomalous: some detector raised or updated an anomaly with it (the last-minute report counts readings, not anomalies).
+    const anomalous = outcome.anomalies.slice(raisedBefore).some((e) => e.status !== 'resolved');
+    addToWindows(state.windows, field, reading.ts, value, anomalous);
   }
   counters.readingsApplied += 1;
   clock.watermark = Math.max(clock.watermark ?? reading.ts, reading.ts);
@@ -138,7 +141,7 @@ export function applyEvidence(state: DeviceState, name: DetectorName, scored: Re
   const anomalies: AnomalyEvent[] = [];
   for (const { reading, evidence } of scored) {
     // activeTs serves window rules, which a deferred detector does not have.
-    judgeField(state, detector, true, { field: reading.field, ts: reading.ts, value: reading.value, activeTs: reading.ts, evidence }, reading.source, observe, anomalies);
+    judgeField(state, detector, true, { field: reading.field, ts: reading.ts, value: reading.value, activeTs: reading.ts, evidence, attrs: reading.attrs }, reading.source, observe, anomalies);
   }
   return anomalies;
 }
@@ -148,7 +151,7 @@ function judgeField(
   state: DeviceState,
   detector: AnyDetector,
   judges: boolean,
-  reading: { field: string; ts: number; value: number; activeTs: number; evidence: unknown },
+  reading: { field: string; ts: number; value: number; activeTs: number; evidence: unknown; attrs: Record<string, string> | undefined },
   source: Source,
   observe: DetectorObserver | undefined,
   anomalies: AnomalyEvent[],
@@ -179,7 +182,7 @@ export const incidentKey = (detector: DetectorName, field: string) => `${detecto
 function stepLifecycle(
   state: DeviceState,
   detector: DetectorName,
-  { field, ts, value }: { field: string; ts: number; value: number },
+  { field, ts, value, attrs }: { field: string; ts: number; value: number; attrs: Record<string, string> | undefined },
   source: Source,
   verdict: Verdict,
   explanation: Explanation,
@@ -191,5 +194,5 @@ function stepLifecycle(
   else delete state.incidents[key];
   if (step.status === 'raised') state.counters.anomalyCount += 1;
   if (!step.status || !open) return [];
-  return [anomalyEvent({ anomalyId: open.anomalyId, status: step.status, deviceId: state.deviceId, detector, field, ts, value, explanation, source })];
+  return [anomalyEvent({ anomalyId: open.anomalyId, status: step.status, deviceId: state.deviceId, detector, field, ts, value, explanation, source, attrs })];
 }

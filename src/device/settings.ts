@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type DetectorName, type DetectorSettings, detectorSettingsSchema } from '../detectors/registry';
+import type { ThresholdLayer } from '../detectors/threshold';
 import { defaultJudging, type Judging, judgingSchema } from './judging';
 
 /** Silence: DISCONNECTED after `disconnectAfterMs` without data, retired after `retireAfterMs`. */
@@ -34,13 +35,25 @@ export type DeviceSettingsInput = z.input<typeof deviceSettingsSchema>;
 
 export const defaultDeviceSettings = (): DeviceSettings => deviceSettingsSchema.parse({});
 
+/** What an input format brings to its devices (see formats/format.ts). */
+export interface FormatDefaults {
+  judging?: Readonly<Record<string, readonly DetectorName[]>>;
+  thresholds?: Readonly<ThresholdLayer>;
+}
+
 /**
  * A new device's settings when its readings come in a format with its own choice of detectors
- * per field (the usage format's `usage` → the seasonal forest): the format's choice fills in
- * where the configuration names no detectors for the field.
+ * per field (the usage format's `usage` → the seasonal forest) or its own threshold rules (csv3's
+ * temp above 100): the format's choice fills in where the configuration names no detectors for
+ * the field, and its rules are the lowest layer of thresholds.
  */
-export function withFormatJudging(settings: DeviceSettings, formatJudging: Readonly<Record<string, readonly DetectorName[]>> | undefined): DeviceSettings {
-  if (!formatJudging) return settings;
-  const format = Object.fromEntries(Object.entries(formatJudging).map(([field, names]) => [field, [...names]]));
-  return { ...settings, judging: { ...settings.judging, defaults: { ...format, ...settings.judging.defaults } } };
+export function withFormatDefaults(settings: DeviceSettings, format: FormatDefaults | undefined): DeviceSettings {
+  if (!format?.judging && !format?.thresholds) return settings;
+  const judging = Object.fromEntries(Object.entries(format.judging ?? {}).map(([field, names]) => [field, [...names]]));
+  const threshold = settings.detectors.threshold;
+  return {
+    ...settings,
+    judging: { ...settings.judging, defaults: { ...judging, ...settings.judging.defaults } },
+    detectors: { ...settings.detectors, threshold: { ...threshold, format: { ...threshold.format, ...format.thresholds } } },
+  };
 }

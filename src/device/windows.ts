@@ -12,12 +12,14 @@ const hourlyWindowSchema = z.object({
   sum: z.number(),
   min: z.number(),
   max: z.number(),
-  anomalies: z.number().int().nonnegative(),
+  /** Readings a detector found anomalous (raised or updated an anomaly), and the largest of them. */
+  anomalous: z.number().int().nonnegative(),
+  anomalousMax: z.number().nullable(),
 });
 type HourlyWindow = z.infer<typeof hourlyWindowSchema>;
 
-/** One second of a field's recent readings: [second start, count, sum, min, max, anomalies raised]. */
-const secondBucketSchema = z.tuple([z.number(), z.number().int().positive(), z.number(), z.number(), z.number(), z.number().int().nonnegative()]);
+/** One second of a field's recent readings: [second start, count, sum, min, max, anomalous readings, their max]. */
+const secondBucketSchema = z.tuple([z.number(), z.number().int().positive(), z.number(), z.number(), z.number(), z.number().int().nonnegative(), z.number().nullable()]);
 type SecondBucket = z.infer<typeof secondBucketSchema>;
 
 /** A device's event-time windows, per field: open hours and the seconds of the last minute. */
@@ -39,13 +41,16 @@ function markChanged(list: string[], key: string): void {
   if (!list.includes(key)) list.push(key);
 }
 
-/** Adds a reading's value to its hour and its second; `anomalous` when it raised an anomaly. */
+/** The largest of the anomalous values so far and this one, when it is anomalous. */
+const anomalousMaxOf = (max: number | null, value: number, anomalous: boolean) => (anomalous ? Math.max(max ?? value, value) : max);
+
+/** Adds a reading's value to its hour and its second; `anomalous` when a detector found it so (raised or updated an anomaly). */
 export function addToWindows(windows: WindowsState, field: string, ts: number, value: number, anomalous: boolean): void {
   const hours = (windows.hourly[field] ??= []);
   const start = hourOf(ts);
   let hour = hours.find((w) => w.start === start);
   if (!hour) {
-    hour = { start, count: 0, sum: 0, min: value, max: value, anomalies: 0 };
+    hour = { start, count: 0, sum: 0, min: value, max: value, anomalous: 0, anomalousMax: null };
     hours.push(hour);
     hours.sort((a, b) => a.start - b.start);
   }
@@ -53,7 +58,8 @@ export function addToWindows(windows: WindowsState, field: string, ts: number, v
   hour.sum += value;
   hour.min = Math.min(hour.min, value);
   hour.max = Math.max(hour.max, value);
-  if (anomalous) hour.anomalies += 1;
+  if (anomalous) hour.anomalous += 1;
+  hour.anomalousMax = anomalousMaxOf(hour.anomalousMax, value, anomalous);
   markChanged(windows.changedHours, `${field}|${start}`);
 
   const seconds = (windows.recent[field] ??= []);
@@ -65,8 +71,9 @@ export function addToWindows(windows: WindowsState, field: string, ts: number, v
     bucket[3] = Math.min(bucket[3], value);
     bucket[4] = Math.max(bucket[4], value);
     if (anomalous) bucket[5] += 1;
+    bucket[6] = anomalousMaxOf(bucket[6], value, anomalous);
   } else {
-    seconds.push([second, 1, value, value, value, anomalous ? 1 : 0]);
+    seconds.push([second, 1, value, value, value, anomalous ? 1 : 0, anomalous ? value : null]);
     seconds.sort((a, b) => a[0] - b[0]);
   }
   markChanged(windows.changedFields, field);
@@ -75,7 +82,7 @@ export function addToWindows(windows: WindowsState, field: string, ts: number, v
 function hourlyAggregate(deviceId: string, field: string, hour: HourlyWindow, final: boolean): Aggregate {
   return {
     deviceId, field, kind: 'hourly', windowMs: HOUR_MS, windowStart: hour.start, windowEnd: hour.start + HOUR_MS,
-    count: hour.count, avg: hour.sum / hour.count, min: hour.min, max: hour.max, anomalies: hour.anomalies, final,
+    count: hour.count, avg: hour.sum / hour.count, min: hour.min, max: hour.max, anomalousReadings: hour.anomalous, anomalousMax: hour.anomalousMax, final,
   };
 }
 
@@ -113,7 +120,8 @@ export function flushWindows(windows: WindowsState, deviceId: string, watermark:
       avg: any ? kept.reduce((sum, b) => sum + b[2], 0) / count : null,
       min: any ? Math.min(...kept.map((b) => b[3])) : null,
       max: any ? Math.max(...kept.map((b) => b[4])) : null,
-      anomalies: kept.reduce((n, b) => n + b[5], 0),
+      anomalousReadings: kept.reduce((n, b) => n + b[5], 0),
+      anomalousMax: kept.reduce<number | null>((max, b) => (b[6] === null ? max : Math.max(max ?? b[6], b[6])), null),
       final: false,
     });
   }

@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { deviceIdSchema } from '../reading';
 import type { InputFormat } from './format';
 
+/** Settings of the csv3 format. */
+export const csv3SettingsSchema = z.object({
+  /** The rule csv3 devices come with: temp above this is an anomaly (null: none). */
+  tempAbove: z.number().refine(Number.isFinite, 'not a finite number').nullable().default(100),
+});
+export type Csv3Settings = z.infer<typeof csv3SettingsSchema>;
+export const defaultCsv3Settings: Csv3Settings = { tempAbove: 100 };
+
 /** A `name,temp,status` line (a sensor's CSV record); the time is the Kafka message's, the status an attribute. */
 export const csv3Schema = z.object({
   name: deviceIdSchema,
@@ -9,7 +17,8 @@ export const csv3Schema = z.object({
   status: z.string().max(100),
 });
 
-export const csv3Format: InputFormat<typeof csv3Schema> = {
+/** csv3 lines, whose devices are judged by temp above `tempAbove` (each reading) unless configured otherwise. */
+export const csv3Format = (settings: Csv3Settings): InputFormat<typeof csv3Schema> => ({
   name: 'csv3',
   wire: 'line',
   parseText: (text) => {
@@ -22,4 +31,5 @@ export const csv3Format: InputFormat<typeof csv3Schema> = {
   wireSchema: csv3Schema,
   toReading: ({ name, temp, status }, meta) => ({ deviceId: name, ts: meta.timestamp, values: { temp }, attrs: { status }, clock: 'broker' }),
   fromCsvRow: (row) => row,
-};
+  ...(settings.tempAbove === null ? {} : { thresholds: { temp: { low: null, high: settings.tempAbove, rule: 'each', n: 3, windowMs: 60_000, clearAfter: 1 } } }),
+});

@@ -70,34 +70,47 @@ const decimalText = z
   .regex(/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/, 'Sample Measurement is not a number')
   .transform(Number);
 
+/** The columns kept as the reading's attributes, as text: every column but the ids, times and value the reading carries. */
+const descriptiveProperties = [
+  'latitude', 'longitude', 'datum', 'parameterName', 'dateLocal', 'timeLocal', 'unitsOfMeasure', 'mdl', 'uncertainty',
+  'qualifier', 'methodType', 'methodCode', 'methodName', 'stateName', 'countyName', 'dateOfLastChange',
+] as const satisfies readonly EpaProperty[];
+
 /**
- * The fields of an EPA record that make the reading, by `MonitoringRecord` property; the other
- * columns are accepted and not kept.
+ * An EPA record by `MonitoringRecord` property: the ids, time and value make the reading, the
+ * other columns its attributes (so outputs can give the whole record back).
  */
-export const epaSchema = z
-  .object({
-    stateCode: idPart('State Code', 2),
-    countyCode: idPart('County Code', 3),
-    siteNum: idPart('Site Num', 4),
-    parameterCode: idPart('Parameter Code', 5),
-    poc: idPart('POC', 1),
-    dateGMT: z.string().trim(),
-    timeGMT: z.string().trim(),
-    sampleMeasurement: z.union([z.number(), decimalText]).refine(Number.isFinite, 'Sample Measurement is not a finite number'),
-    parameterName: optionalText,
-    unitsOfMeasure: optionalText,
-  })
-  .transform((record, context) => {
-    // AQS writes GMT as a date and an HH:MM time; together they are one UTC instant.
-    const ts = /^\d{4}-\d{2}-\d{2}$/.test(record.dateGMT) && /^\d{2}:\d{2}$/.test(record.timeGMT) ? parseIsoWithOffset(`${record.dateGMT}T${record.timeGMT}:00Z`) : undefined;
-    if (ts === undefined) {
-      context.addIssue({ code: 'custom', path: ['dateGMT'], message: `Date GMT + Time GMT must be YYYY-MM-DD + HH:MM, not ${JSON.stringify(`${record.dateGMT} ${record.timeGMT}`)}` });
-      return z.NEVER;
-    }
-    return { ...record, ts };
-  });
+export const epaSchema = z.preprocess(
+  // The measurement's text as the record wrote it ("0.030"), kept beside its number for outputs that give the record back.
+  (record) => (record !== null && typeof record === 'object' && !Array.isArray(record) ? { ...record, sampleMeasurementText: (record as Record<string, unknown>).sampleMeasurement } : record),
+    z
+    .object({
+      stateCode: idPart('State Code', 2),
+      countyCode: idPart('County Code', 3),
+      siteNum: idPart('Site Num', 4),
+      parameterCode: idPart('Parameter Code', 5),
+      poc: idPart('POC', 1),
+      dateGMT: z.string().trim(),
+      timeGMT: z.string().trim(),
+      sampleMeasurement: z.union([z.number(), decimalText]).refine(Number.isFinite, 'Sample Measurement is not a finite number'),
+      sampleMeasurementText: optionalText,
+      ...Object.fromEntries(descriptiveProperties.map((property) => [property, optionalText])),
+    })
+    .transform((record, context) => {
+      // AQS writes GMT as a date and an HH:MM time; together they are one UTC instant.
+      const ts = /^\d{4}-\d{2}-\d{2}$/.test(record.dateGMT) && /^\d{2}:\d{2}$/.test(record.timeGMT) ? parseIsoWithOffset(`${record.dateGMT}T${record.timeGMT}:00Z`) : undefined;
+      if (ts === undefined) {
+        context.addIssue({ code: 'custom', path: ['dateGMT'], message: `Date GMT + Time GMT must be YYYY-MM-DD + HH:MM, not ${JSON.stringify(`${record.dateGMT} ${record.timeGMT}`)}` });
+        return z.NEVER;
+      }
+      return { ...record, ts };
+    }),
+);
 
 export type EpaRecord = z.output<typeof epaSchema>;
+
+/** The columns whose codes make the device id. */
+const epaIdProperties = ['stateCode', 'countyCode', 'siteNum', 'parameterCode', 'poc'] as const;
 
 /** `State-County-Site-Parameter-POC`, e.g. `06-037-1103-44201-1`: one series of one monitor. */
 export function epaDeviceId(record: Pick<EpaRecord, 'stateCode' | 'countyCode' | 'siteNum' | 'parameterCode' | 'poc'>): string {
@@ -150,11 +163,10 @@ export const epaFormat: InputFormat<typeof epaSchema> = {
   // One HTM model per monitor, as the air-quality pipeline this format comes from runs.
   judging: { [EPA_FIELD]: ['htm'] },
   toReading: (record) => {
-    const attrs = Object.fromEntries(
-      Object.entries({ parameterName: record.parameterName, unitsOfMeasure: record.unitsOfMeasure }).filter(
-        (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
-      ),
-    );
+    // The ids and GMT time are the device id and ts: kept too, as the record wrote them, for the MonitoringRecord output.
+    const kept = [...epaIdProperties, 'dateGMT', 'timeGMT', ...descriptiveProperties] as const;
+    const texts: Record<string, unknown> = { ...Object.fromEntries(kept.map((property) => [property, (record as Record<string, unknown>)[property]])), sampleMeasurement: record.sampleMeasurementText };
+    const attrs = Object.fromEntries(Object.entries(texts).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== ''));
     return {
       deviceId: epaDeviceId(record),
       ts: record.ts,

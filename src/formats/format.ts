@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { DetectorName } from '../detectors/registry';
+import type { ThresholdLayer } from '../detectors/threshold';
 import type { Reading } from '../reading';
 
 /** An input format: the wire schema of one Kafka message and its mapping to the canonical reading. */
@@ -18,6 +19,11 @@ export interface InputFormat<Schema extends z.ZodType = z.ZodType> {
    * the configuration chooses for the field): a meter's usage wants the seasonal forest.
    */
   judging?: Readonly<Record<string, readonly DetectorName[]>>;
+  /**
+   * The threshold rules a device of this format comes with, below the fleet's `*` rows and its
+   * own: the csv3 format's temp above 100, the rule its users ran.
+   */
+  thresholds?: Readonly<ThresholdLayer>;
   /**
    * Only for formats whose records name no device (the usage format's rows): the device of a
    * message is its key, or a configured default when it has none; throws a `missing-key`

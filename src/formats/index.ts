@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { csv3Format } from './csv3';
+import { csv3Format, csv3SettingsSchema, defaultCsv3Settings } from './csv3';
 import { epaFormat } from './epa';
 import type { InputFormat } from './format';
 import { hostFormat } from './host';
@@ -24,18 +24,18 @@ export const formats: Record<FormatName, InputFormat> = {
   reading: readingFormat,
   sensor: sensorFormat,
   host: hostFormat,
-  csv3: csv3Format,
+  csv3: csv3Format(defaultCsv3Settings),
   usage: usageFormat(defaultUsageSettings),
   epa: epaFormat,
 };
 
 /** Settings of the formats that have any (config `formats`). */
-export const formatSettingsSchema = z.object({ usage: usageSettingsSchema });
+export const formatSettingsSchema = z.object({ usage: usageSettingsSchema, csv3: csv3SettingsSchema.prefault({}) });
 export type FormatSettings = z.infer<typeof formatSettingsSchema>;
 
-/** The formats with the configured settings applied: usage's time zone and default device. */
+/** The formats with the configured settings applied: usage's time zone and default device, csv3's rule. */
 export function configuredFormats(settings: FormatSettings): Record<FormatName, InputFormat> {
-  return { ...formats, usage: usageFormat(settings.usage) };
+  return { ...formats, usage: usageFormat(settings.usage), csv3: csv3Format(settings.csv3) };
 }
 
 /** Each input topic's format (config `kafka.inputs` and `formats`): what the ingest, the sink and the board read with. */

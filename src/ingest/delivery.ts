@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { withFormatJudging } from '../device/settings';
+import { withFormatDefaults } from '../device/settings';
 import { formatsByTopic } from '../formats';
 import { applyThresholdRows } from '../operator/thresholds';
 import { type DeliveryBatch, deliverSignal, deviceIdAttribute, deviceStart } from '../workflows/definitions';
@@ -12,14 +12,14 @@ const log = logger.child({ component: 'ingest' });
 
 /**
  * Delivery by signalWithStart: the device's workflow gets the items, and is started if it does
- * not run, with the configuration's settings and its input format's choice of detectors.
+ * not run, with the configuration's settings and its input format's choice of detectors and rules.
  */
 export function temporalDelivery(client: Client, config: Config): Deliver {
   const formatOf = formatsByTopic(config.kafka.inputs, config.formats);
   return async (deviceId, items) => {
     const format = formatOf.get(items[0]?.source.topic ?? '');
     await client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
-      ...deviceStart(deviceId, withFormatJudging(config.device, format?.judging), config.temporal.taskQueue),
+      ...deviceStart(deviceId, withFormatDefaults(config.device, format), config.temporal.taskQueue),
       signal: deliverSignal,
       signalArgs: [{ items }],
       typedSearchAttributes: [{ key: deviceIdAttribute, value: deviceId }],

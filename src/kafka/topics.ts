@@ -10,6 +10,13 @@ export const INPUT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 export function topicSpecs(config: Config) {
   const { topics, readingsPartitions, inputs } = config.kafka;
+  const { outputs, topics: dropIn } = config.dropIn;
+  // The drop-in topics, each for the outputs that are on, with one partition as their users made them.
+  const dropInTopics = [
+    ...(outputs.includes('sensor') ? [dropIn.sensorAnomalies] : []),
+    ...(outputs.includes('usage') ? [dropIn.meterAnomalies] : []),
+    ...(outputs.includes('epa') ? [dropIn.monitoringRecords] : []),
+  ];
   const inputTopics = new Set([topics.readings, ...inputs.map((input) => input.topic)]);
   const inputConfig = [{ name: 'max.message.bytes', value: String(INPUT_MAX_MESSAGE_BYTES) }];
   return [
@@ -20,6 +27,7 @@ export function topicSpecs(config: Config) {
     { topic: topics.deviceEvents, numPartitions: 1 },
     { topic: topics.aggregates, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     { topic: topics.control, numPartitions: 1 },
+    ...dropInTopics.map((topic) => ({ topic, numPartitions: 1 })),
   ];
 }
 

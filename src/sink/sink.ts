@@ -11,30 +11,37 @@ import { logger } from '../logger';
 import { sinkMetrics } from '../metrics';
 import type { Reading, Source } from '../reading';
 import { migrate } from './migrate';
-import { anomalyRows, hourlyAggregateRows, readingRows, writeTables } from './tables';
+import { dataAnomalyRows, dataDumpRows, ensureHourlyUsageView } from './drop-in-tables';
+import { anomalyRows, hourlyAggregateRows, readingRows, type TableWrite, writeTables } from './tables';
 
 const log = logger.child({ component: 'sink' });
 
 /**
- * The SQL sink: reads `anomalies`, `aggregates` and (when enabled) the input topics, and writes
- * them to PostgreSQL in batches, one transaction per Kafka batch. Offsets are committed only
- * after the transaction, and every write is idempotent, so a crash or rebalance re-writes
- * nothing twice: effectively once.
+ * The SQL sink: reads `anomalies`, `aggregates` and the input topics whose readings it keeps
+ * (csv3's for the drop-in `data_dump`; every one with VIGIL_SINK_STORE_READINGS), and writes them
+ * to PostgreSQL in batches, one transaction per Kafka batch. Offsets are committed only after
+ * the transaction, and every write is idempotent, so a crash or rebalance re-writes nothing
+ * twice: effectively once.
  */
 export class Sink {
   private readonly consumer: Consumer;
   private readonly pool: Pool;
+  /** The input topics read, with their formats. */
   private readonly formatOf: Map<string, InputFormat>;
+  private readonly csv3Tables: boolean;
 
   constructor(private readonly config: Config) {
     this.pool = new Pool({ connectionString: config.postgres.url, max: 4 });
     this.pool.on('error', (error) => log.warn({ err: error }, 'idle database connection failed'));
-    this.formatOf = config.sink.storeReadings ? formatsByTopic(config.kafka.inputs, config.formats) : new Map();
+    this.csv3Tables = config.dropIn.outputs.includes('csv3');
+    const inputs = formatsByTopic(config.kafka.inputs, config.formats);
+    this.formatOf = new Map([...inputs].filter(([, format]) => config.sink.storeReadings || (this.csv3Tables && format.name === 'csv3')));
     this.consumer = createKafka(config, 'sink').consumer({ groupId: config.sink.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
   }
 
   async start(): Promise<void> {
     await migrate(this.config);
+    if (this.config.dropIn.outputs.includes('usage')) await ensureHourlyUsageView(this.pool, this.config.formats.usage.timeZone);
     const { anomalies, aggregates } = this.config.kafka.topics;
     await runConsumer(this.consumer, [{ topics: [anomalies, aggregates, ...this.formatOf.keys()], fromBeginning: true }], { eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) }, 'sink');
     log.info({ readings: this.config.sink.storeReadings }, 'sink running');
@@ -49,19 +56,22 @@ export class Sink {
   private async onBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
     if (messages.length === 0) return;
-    const write = this.rowsOf(topic, partition, messages);
+    const writes = this.rowsOf(topic, partition, messages);
     // A failed write throws: kafkajs retries the batch from its first offset, nothing is skipped.
-    const changed = await writeTables(this.pool, [write], this.config.sink.batchRows);
+    const changed = await writeTables(this.pool, writes, this.config.sink.batchRows);
     for (const [table, rows] of Object.entries(changed)) sinkMetrics.rows.inc({ table }, rows);
     resolveOffset(messages[messages.length - 1]!.offset);
     await commitOffsetsIfNecessary();
     await heartbeat();
   }
 
-  private rowsOf(topic: string, partition: number, messages: KafkaMessage[]) {
+  private rowsOf(topic: string, partition: number, messages: KafkaMessage[]): TableWrite[] {
     const { anomalies, aggregates } = this.config.kafka.topics;
-    if (topic === anomalies) return anomalyRows(this.decodeAll(topic, partition, messages, anomaliesContract));
-    if (topic === aggregates) return hourlyAggregateRows(this.decodeAll(topic, partition, messages, aggregatesContract));
+    if (topic === anomalies) {
+      const events = this.decodeAll(topic, partition, messages, anomaliesContract);
+      return [anomalyRows(events), ...(this.csv3Tables ? [dataAnomalyRows(events, (source) => this.formatOf.get(source)?.name === 'csv3')] : [])];
+    }
+    if (topic === aggregates) return [hourlyAggregateRows(this.decodeAll(topic, partition, messages, aggregatesContract))];
     const format = this.formatOf.get(topic);
     if (!format) throw new Error(`the sink does not read ${topic}`);
     const readings: Array<{ reading: Reading; source: Source }> = [];
@@ -74,7 +84,10 @@ export class Sink {
         sinkMetrics.skipped.inc({ topic });
       }
     }
-    return readingRows(readings);
+    return [
+      ...(this.config.sink.storeReadings ? [readingRows(readings)] : []),
+      ...(this.csv3Tables && format.name === 'csv3' ? [dataDumpRows(readings)] : []),
+    ];
   }
 
   /** Vigil writes these topics itself; a record that does not decode is counted and logged, not fatal. */

@@ -4,7 +4,7 @@ import type { AnomalyEvent } from '../contracts/anomalies';
 import type { Reading, Source } from '../reading';
 
 /** One table's write: columns in order, a row per record, and what to do on a key conflict. */
-interface TableWrite {
+export interface TableWrite {
   table: string;
   columns: string[];
   rows: unknown[][];

@@ -218,6 +218,7 @@ export class DeviceEntity {
         checkpointVersion: ref.checkpointVersion,
         readings,
         sources: fresh.map((q) => q.source),
+        ...(fresh.some((q) => q.attrs) ? { attrs: fresh.map((q) => q.attrs ?? null) } : {}),
         checkpointEvery: htm.checkpointEvery,
       });
       const checkpointed = reply.checkpointVersion !== ref.checkpointVersion;

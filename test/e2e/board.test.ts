@@ -77,7 +77,7 @@ describe('the Anomaly Board in a real browser', () => {
     expect(await page.locator('img').count()).toBe(0);
 
     // A device page: its series, its anomaly, its window aggregates, a link to its workflow.
-    const hourly = { deviceId: plain, field: 'temp', kind: 'hourly', windowMs: 3_600_000, windowStart: 1_789_999_200_000, windowEnd: 1_790_002_800_000, count: 41, avg: 20.61, min: 19, max: 45, anomalies: 1, final: false };
+    const hourly = { deviceId: plain, field: 'temp', kind: 'hourly', windowMs: 3_600_000, windowStart: 1_789_999_200_000, windowEnd: 1_790_002_800_000, count: 41, avg: 20.61, min: 19, max: 45, anomalousReadings: 1, anomalousMax: 45, final: false };
     await p.send([{ key: `${plain}|temp|${hourly.windowStart}`, value: JSON.stringify(hourly) }], p.config.kafka.topics.aggregates);
     await page.goto(`${url}#device=${encodeURIComponent(plain)}`);
     await page.getByTestId('anomalies').getByText('raised zscore temp = 45').waitFor({ timeout: 5_000 });

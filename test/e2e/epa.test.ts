@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type EnrichedReading, enrichedReadingSchema } from '../../src/contracts/enriched';
 import { formats, parseText, toCanonical } from '../../src/formats';
-import { EPA_FIELD } from '../../src/formats/epa';
+import { type MonitoringRecord, monitoringRecordSchema } from '../../src/contracts/drop-in';
+import { EPA_FIELD, epaColumns } from '../../src/formats/epa';
 import { HtmModel, type HtmResult } from '../../src/htm';
 import { epaCsvLine, epaSampleCsv, generateEpaSample } from '../../src/samples';
 import { artifactsDir, type Pipeline, usePipeline, waitFor } from '../support/pipeline';
@@ -19,7 +20,7 @@ function sampleFor(p: Pipeline) {
   const file = path.join(artifactsDir, `${p.runName}-epa.csv`);
   fs.mkdirSync(artifactsDir, { recursive: true });
   fs.writeFileSync(file, epaSampleCsv({ rows, spikes: [] }));
-  return { file, readings, devices: [...new Set(readings.map((r) => r.deviceId))] };
+  return { file, rows, readings, devices: [...new Set(readings.map((r) => r.deviceId))] };
 }
 
 /** One uninterrupted HTM model per monitor, fed in order: what the pipeline must publish. */
@@ -69,6 +70,8 @@ describe('HTM end to end on the real services (seed 002)', () => {
     const p = newPipeline('e2e-epa');
     await p.setUp();
     const records = await collectEnriched(p);
+    const monitoringRecords: Array<{ key: string | undefined; record: MonitoringRecord }> = [];
+    await p.follow(p.config.dropIn.topics.monitoringRecords, (value, key) => monitoringRecords.push({ key, record: monitoringRecordSchema.parse(JSON.parse(value)) }));
     const sample = sampleFor(p);
     await p.start('worker');
     await p.start('ingest');
@@ -84,6 +87,21 @@ describe('HTM end to end on the real services (seed 002)', () => {
       await waitFor('the HTM anomaly steps', () => p.anomalies.filter((a) => a.deviceId === device && a.detector === 'htm' && a.status !== 'resolved').length >= anomalous.length, 30_000);
       expect(p.anomalies.filter((a) => a.deviceId === device && a.detector === 'htm' && a.status !== 'resolved').map((a) => a.ts)).toEqual(anomalous);
     }
+
+    // The drop-in `monitoringEnriched2`: each input record with all its columns, and the template's enrichment.
+    await waitFor('every MonitoringRecord', () => monitoringRecords.length >= sample.readings.length, 30_000, () => `${monitoringRecords.length} of ${sample.readings.length}`);
+    const next = new Map(sample.devices.map((device) => [device, 0]));
+    const want = sample.rows.map((row, i) => {
+      const reading = sample.readings[i]!;
+      const index = next.get(reading.deviceId)!;
+      next.set(reading.deviceId, index + 1);
+      const scored = expected.get(reading.deviceId)![index]!;
+      const value = reading.values[EPA_FIELD]!;
+      const columns = Object.fromEntries(epaColumns.map(([column, property]) => [property, row[column]]));
+      return { key: reading.deviceId, record: { ...columns, prediction: scored.prediction, error: scored.prediction === null ? null : Math.abs(scored.prediction - value), anomaly: scored.rawScore, predictionNext: scored.predictionNext } };
+    });
+    const byDevice = (list: Array<{ key: string | undefined; record: unknown }>) => sample.devices.map((device) => list.filter((m) => m.key === device));
+    expect(byDevice(monitoringRecords)).toEqual(byDevice(want));
   });
 
   it('gives the same enriched output when the worker is killed with SIGKILL mid-stream and restarted', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { usePipeline } from '../support/pipeline';
+import { usePipeline, waitFor } from '../support/pipeline';
 import {
   DEVICES,
   expectExactlyTheSpikes,
@@ -20,6 +20,8 @@ describe('pipeline on the local Temporal and Kafka', () => {
   it('turns 20 devices × 500 readings into exactly the injected anomalies, once each, in device order, and dead-letters 100 bad records', async () => {
     const p = newPipeline('e2e-flow');
     await p.setUp();
+    const reports: Array<{ key: string | undefined; value: string }> = [];
+    await p.follow(p.config.dropIn.topics.sensorAnomalies, (value, key) => reports.push({ key, value }));
     const sample = sampleFor(p);
     const malformed = malformedMessages(`${p.runName}-dev-1`);
     const messages = messagesOf(sample, malformed);
@@ -39,6 +41,15 @@ describe('pipeline on the local Temporal and Kafka', () => {
     expect(raised.filter((a) => !resolved.has(a.anomalyId)).every((a) => sample.spikes.some((s) => s.id === a.deviceId && s.ts === lastTs))).toBe(true);
     expectPerDeviceOrder(p.anomalies);
     expectModelsEqualReference(states, sample);
+
+    // The drop-in `anomalyTopic`: exactly the spikes, as `{id, ts, temp}` keyed by device, in each device's order.
+    await waitFor('every spike on anomalyTopic', () => reports.length >= sample.spikes.length, 30_000, () => `${reports.length} reports`);
+    const firstReports = [...new Map(reports.map((r) => [r.value, r])).values()]; // a retried activity may publish again
+    expect(firstReports.map((r) => `${r.key}|${r.value}`).sort()).toEqual(sample.spikes.map((s) => `${s.id}|${JSON.stringify({ id: s.id, ts: s.ts, temp: s.temp })}`).sort());
+    for (const id of new Set(sample.spikes.map((s) => s.id))) {
+      const times = firstReports.filter((r) => r.key === id).map((r) => (JSON.parse(r.value) as { ts: number }).ts);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+    }
 
     // In = processed + dead-lettered, and every dead letter says why and where from.
     const processed = readingsAppliedIn(states);

@@ -2,9 +2,40 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/samples';
-import { artifactsDir, usePipeline, waitFor } from '../support/pipeline';
+import { Client as PgClient } from 'pg';
+import { artifactsDir, type Pipeline, usePipeline, waitFor } from '../support/pipeline';
 
 const newPipeline = usePipeline();
+
+/** The csv3 format's Kinesis generator: 8 sensors, 400 lines of name, a temperature from 10 to 550, a status. */
+function csv3Lines(runName: string): Array<{ key: string; value: string }> {
+  const random = seededRandom(4);
+  const statuses = ['OK', 'FAIL', 'WARN'];
+  const names = Array.from({ length: 8 }, (_, i) => `${runName}-sensor-${i}`);
+  return Array.from({ length: 400 }, (_, i) => {
+    const name = names[i % names.length] as string;
+    return { key: name, value: `${name},${10 + Math.floor(random() * 541)},${statuses[Math.floor(random() * 3)]}` };
+  });
+}
+
+/** Waits until a consumer group has committed every partition of the topics up to their end. */
+async function waitUntilConsumed(p: Pipeline, groupId: string, topics: string[]): Promise<void> {
+  const admin = p.kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(`${groupId} to reach the end of ${topics.join(', ')}`, async () => {
+      for (const topic of topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const at = new Map(committed?.partitions.map((c) => [c.partition, Number(c.offset)]) ?? []);
+        if (!ends.every((end) => Number(end.high) === 0 || at.get(end.partition) === Number(end.high))) return false;
+      }
+      return true;
+    }, 60_000);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 function writeFile(name: string, text: string): string {
   fs.mkdirSync(artifactsDir, { recursive: true });
@@ -14,34 +45,65 @@ function writeFile(name: string, text: string): string {
 }
 
 describe('thresholds, control topic and connection state on the local Temporal and Kafka', () => {
-  it('flags exactly the seed-004 records above 100 once `*,temp,,100` is applied', async () => {
-    const p = newPipeline('e2e-seed004');
+  it('keeps every csv3 record in data_dump and exactly those above 100 in data_anomaly, with no setting switched on, and re-reading changes nothing', async () => {
+    const p = newPipeline('e2e-csv3');
+    await p.setUp();
+    const db = new PgClient({ connectionString: p.config.postgres.url });
+    await db.connect();
+    try {
+      await p.start('worker');
+      await p.start('ingest');
+      await p.start('sink');
+      const lines = csv3Lines(p.runName);
+      await p.send(lines, p.topicFor('csv3'));
+      const hot = lines.filter((l) => Number(l.value.split(',')[1]) > 100);
+
+      await waitFor('every hot record flagged', async () => p.anomalies.filter((a) => a.status !== 'resolved').length >= hot.length, 120_000);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const flagged = p.anomalies.filter((a) => a.detector === 'threshold' && a.status !== 'resolved');
+      // Raised or updated: each record above 100 is one step of an open anomaly, nothing else is.
+      expect(flagged.map((a) => `${a.deviceId}=${a.value}`).sort()).toEqual(hot.map((l) => `${l.key}=${l.value.split(',')[1]}`).sort());
+      // The field has its format's rule: it is judged by it alone, not by z-score or the stuck-sensor check.
+      expect(p.anomalies.filter((a) => a.detector !== 'threshold')).toEqual([]);
+      const states = await p.statesOf([...new Set(lines.map((l) => l.key))]);
+      expect([...states.values()].every((s) => s.settings.detectors.threshold.format.temp?.high === 100 && s.counters.readingsApplied === 50)).toBe(true);
+
+      const rows = async (table: 'data_dump' | 'data_anomaly') =>
+        (await db.query(`SELECT id, current_temp, status, ts, source_offset FROM ${table} WHERE source_topic = $1 ORDER BY source_partition, source_offset`, [p.topicFor('csv3')])).rows as Array<{ id: string; current_temp: number; status: string; ts: Date; source_offset: string }>;
+      const asLine = (r: { id: string; current_temp: number; status: string }) => `${r.id},${r.current_temp},${r.status}`;
+      await waitFor('the sink to store every record and every anomalous one', async () => (await rows('data_dump')).length === lines.length && (await rows('data_anomaly')).length === hot.length, 60_000);
+      const dump = await rows('data_dump');
+      const anomalous = await rows('data_anomaly');
+      expect(dump.map(asLine).sort()).toEqual(lines.map((l) => l.value).sort());
+      expect(anomalous.map(asLine).sort()).toEqual(hot.map((l) => l.value).sort());
+      // An anomalous row is its dump row: same message, same broker time.
+      const dumped = new Map(dump.map((r) => [`${r.id}|${r.source_offset}|${r.ts.getTime()}`, r]));
+      expect(anomalous.every((r) => dumped.has(`${r.id}|${r.source_offset}|${r.ts.getTime()}`))).toBe(true);
+
+      // A second sink (a new consumer group) re-reads every topic from the start: no table changes.
+      p.env.VIGIL_SINK_GROUP_ID = `${p.runName}.sink-again`;
+      await p.start('sink');
+      await waitUntilConsumed(p, p.env.VIGIL_SINK_GROUP_ID, [p.topicFor('csv3'), p.config.kafka.topics.anomalies]);
+      expect(await rows('data_dump')).toEqual(dump);
+      expect(await rows('data_anomaly')).toEqual(anomalous);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('lets the fleet give csv3 devices another rule than their format\'s temp above 100', async () => {
+    const p = newPipeline('e2e-csv3-rule');
     await p.setUp();
     await p.start('worker');
     await p.start('ingest');
-    const applied = await p.vigil(['thresholds', 'apply', writeFile(`${p.runName}-thresholds.csv`, '*,temp,,100\n'), '--by', 'e2e']);
-    expect(applied.stdout).toContain('applied  *');
-    expect(applied.code).toBe(0);
-
-    // Seed 004's Kinesis generator: name, a temperature from 10 to 550, a status.
-    const random = seededRandom(4);
-    const statuses = ['OK', 'FAIL', 'WARN'];
-    const names = Array.from({ length: 8 }, (_, i) => `${p.runName}-sensor-${i}`);
-    const lines = Array.from({ length: 400 }, (_, i) => {
-      const name = names[i % names.length] as string;
-      return { key: name, value: `${name},${10 + Math.floor(random() * 541)},${statuses[Math.floor(random() * 3)]}` };
-    });
+    const applied = await p.vigil(['thresholds', 'apply', writeFile(`${p.runName}-thresholds.csv`, '*,temp,,300\n'), '--by', 'e2e']);
+    expect(applied.code, applied.stderr).toBe(0);
+    const lines = csv3Lines(p.runName);
     await p.send(lines, p.topicFor('csv3'));
-    const hot = lines.filter((l) => Number(l.value.split(',')[1]) > 100);
-
-    await waitFor('every hot record flagged', async () => p.anomalies.filter((a) => a.status !== 'resolved').length >= hot.length, 120_000);
+    const hot = lines.filter((l) => Number(l.value.split(',')[1]) > 300);
+    await waitFor('every record above 300 flagged', async () => p.anomalies.filter((a) => a.status !== 'resolved').length >= hot.length, 120_000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const flagged = p.anomalies.filter((a) => a.detector === 'threshold' && a.status !== 'resolved');
-    // Raised or updated: each record above 100 is one step of an open anomaly, nothing else is.
-    expect(flagged.map((a) => `${a.deviceId}=${a.value}`).sort()).toEqual(hot.map((l) => `${l.key}=${l.value.split(',')[1]}`).sort());
-    expect(p.anomalies.filter((a) => a.detector === 'zscore')).toEqual([]); // 50 readings per device: still warming up
-    const states = await p.statesOf(names);
-    expect([...states.values()].every((s) => s.settings.detectors.threshold.defaults.temp?.high === 100 && s.counters.readingsApplied === 50)).toBe(true);
+    expect(p.anomalies.filter((a) => a.status !== 'resolved').map((a) => `${a.deviceId}=${a.value}`).sort()).toEqual(hot.map((l) => `${l.key}=${l.value.split(',')[1]}`).sort());
   });
 
   it('keeps violation counters across a worker SIGKILL', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../src/device/windows';
-import { parseWallTime, wallTimeToEpochMs } from '../../src/time/wall-time';
+import { formatWallTime, parseWallTime, wallClockAt, wallTimeToEpochMs } from '../../src/time/wall-time';
 import { generateUsageSample, USAGE_SAMPLE_TIME_ZONE, usageSampleCsv } from '../../src/samples';
 import { artifactsDir, Pipeline, waitFor } from '../support/pipeline';
 
@@ -18,6 +18,8 @@ const deviceId = `${p.runName}-library`;
 const readings = sample.rows.map((row) => row.usageKw);
 let db: PgClient;
 let file: string;
+/** The drop-in `anomaly` topic, as its consumers read it. */
+const meterRecords: Array<{ key: string | undefined; value: string }> = [];
 
 /** A row's event time as the usage format reads it: its start, a wall time in the sample's zone. */
 const times = sample.rows.map((row) => wallTimeToEpochMs(parseWallTime(row.start)!, USAGE_SAMPLE_TIME_ZONE)!);
@@ -40,8 +42,16 @@ async function tables() {
   const anomalies = await db.query('SELECT event_id, status, ts, value FROM anomalies WHERE device_id = $1 ORDER BY event_id', [deviceId]);
   const hours = await db.query('SELECT window_start, count, avg, min, max, final, updated_at FROM hourly_aggregates WHERE device_id = $1 ORDER BY window_start', [deviceId]);
   const dump = await db.query(`SELECT count(*)::int AS rows, sum((values->>'usage')::float8) AS total FROM readings WHERE device_id = $1`, [deviceId]);
-  return { anomalies: anomalies.rows, hours: hours.rows, dump: dump.rows[0] as { rows: number; total: number | null } };
+  // The drop-in view, its times as text: node-pg would read a timestamp without zone in the process's zone.
+  const usage = await db.query(
+    `SELECT device, to_char(start, 'YYYY-MM-DD HH24:MI:SS') AS start, to_char("end", 'YYYY-MM-DD HH24:MI:SS') AS "end", avg_usage FROM hourly_usage WHERE device = $1 ORDER BY start`,
+    [deviceId],
+  );
+  return { anomalies: anomalies.rows, hours: hours.rows, dump: dump.rows[0] as { rows: number; total: number | null }, usage: usage.rows };
 }
+
+/** The view's rows as arrays: device, start, end, avg_usage. */
+const tablesUsage = ({ usage }: { usage: Array<{ device: string; start: string; end: string; avg_usage: number }> }) => usage.map((r) => [r.device, r.start, r.end, r.avg_usage]);
 
 const lateLetters = () => p.deadLetters.filter((l) => l.key === deviceId && l.headers['vigil.dlq.reason'] === 'late');
 
@@ -49,6 +59,7 @@ beforeAll(async () => {
   await p.setUp();
   db = new PgClient({ connectionString: p.config.postgres.url });
   await db.connect();
+  await p.follow(p.config.dropIn.topics.meterAnomalies, (value, key) => meterRecords.push({ key, value }));
   await p.start('worker');
   await p.start('ingest');
   p.env.VIGIL_SINK_STORE_READINGS = 'true'; // seed 004's data_dump as well
@@ -100,6 +111,13 @@ describe('seasonal Isolation Forest, hourly windows and the PostgreSQL sink (see
       expect(row.count).toBe(hour.count);
       expect(row.avg).toBeCloseTo(hour.sum / hour.count, 9);
     }
+
+    // The drop-ins: `anomaly` holds `{ts, usage}` of exactly the injected anomalies, ts as the rows wrote it;
+    // `hourly_usage` holds each hour as `start, end, avg_usage` in the meter's wall clock.
+    await waitFor('the anomalies on the drop-in topic', () => meterRecords.length >= sample.anomalies.length, 30_000);
+    expect(meterRecords.map((r) => [r.key, r.value])).toEqual(sample.anomalies.map((a) => [deviceId, JSON.stringify({ ts: a.ts, usage: a.value })]));
+    const wall = (epochMs: number) => formatWallTime(wallClockAt(epochMs, USAGE_SAMPLE_TIME_ZONE));
+    expect(tablesUsage(await tables())).toEqual([...expected.entries()].map(([start, hour]) => [deviceId, wall(start), wall(start + HOUR_MS), hour.sum / hour.count]));
   });
 
   it('leaves the tables unchanged when the same file is replayed again', async () => {
@@ -114,6 +132,7 @@ describe('seasonal Isolation Forest, hourly windows and the PostgreSQL sink (see
     expect([state.counters.readingsApplied, state.counters.lateDropped]).toEqual([readings.length, readings.length - resent]);
     await new Promise((resolve) => setTimeout(resolve, 2000)); // anything the sink would write, it has written by now
     expect(await tables()).toEqual(before);
+    expect(meterRecords).toHaveLength(sample.anomalies.length);
   });
 
   it('lets a reading within the hour of lateness update its average, and dead-letters a later one', async () => {

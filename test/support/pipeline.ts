@@ -95,9 +95,9 @@ export class Pipeline {
     this.collectors.push(consumer);
   }
 
-  /** Collects another topic's values, once per partition and offset, as they arrive. */
-  async follow(topic: string, onValue: (value: string) => void): Promise<void> {
-    await this.collect(topic, (message) => onValue(message.value?.toString('utf8') ?? ''));
+  /** Collects another topic's values (and keys), once per partition and offset, as they arrive. */
+  async follow(topic: string, onValue: (value: string, key: string | undefined) => void): Promise<void> {
+    await this.collect(topic, (message) => onValue(message.value?.toString('utf8') ?? '', message.key?.toString('utf8')));
   }
 
   /** Starts `vigil <command>` as its own process and waits for its ready line. */

@@ -29,7 +29,7 @@ export interface TestDeviceOptions {
 export function testSettings(options: TestDeviceOptions = {}): DeviceSettings {
   const settings = defaultDeviceSettings();
   settings.detectors.zscore = { defaults: { ...(options.zscore ?? defaultRule) }, fields: {} };
-  settings.detectors.threshold = { defaults: { ...options.thresholdDefaults }, own: {} };
+  settings.detectors.threshold = { format: {}, defaults: { ...options.thresholdDefaults }, own: {} };
   if (options.seasonal) settings.detectors['seasonal-iforest'] = options.seasonal;
   settings.detectors.htm = { ...settings.detectors.htm, ...options.htm };
   settings.judging.defaults = { ...settings.judging.defaults, ...options.judging };

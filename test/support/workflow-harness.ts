@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Producer, ProducerRecord } from 'kafkajs';
+import type { Producer, ProducerBatch, ProducerRecord } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import type { createActivities } from '../../src/activities';
 import { createFleetActivities } from '../../src/activities/fleet';
@@ -13,6 +13,7 @@ import type { SourcedReading } from '../../src/reading';
 import type { Aggregate } from '../../src/contracts/aggregates';
 import type { AnomalyEvent } from '../../src/contracts/anomalies';
 import type { DeviceEvent } from '../../src/contracts/device-events';
+import type { DropInSettings } from '../../src/contracts/drop-in';
 import { type EnrichedReading, enrichedReadingSchema } from '../../src/contracts/enriched';
 import { createHtmActivities } from '../../src/activities/htm';
 import { HtmScorer } from '../../src/htm-runtime';
@@ -24,13 +25,20 @@ import { createLocalTemporal, workflowsPath } from './temporal';
 export type StartOptions = TestDeviceOptions & { continueAsNewAfterEvents?: number };
 
 /** A Kafka producer stand-in that hands each message's value to `record`. */
-function recordingProducer(record: (value: string) => void): Producer {
-  const send = async ({ messages }: ProducerRecord) => {
-    for (const message of messages) record(String(message.value));
+function recordingProducer(record: (topic: string, value: string) => void): Producer {
+  const send = async ({ topic, messages }: ProducerRecord) => {
+    for (const message of messages) record(topic, String(message.value));
     return [];
   };
-  return { send } as unknown as Producer;
+  const sendBatch = async ({ topicMessages = [] }: ProducerBatch) => {
+    for (const batch of topicMessages) await send(batch);
+    return [];
+  };
+  return { send, sendBatch } as unknown as Producer;
 }
+
+/** The harness's drop-in settings: none on, as the workflow tests look at Vigil's own outputs. */
+const noDropIns: DropInSettings = { outputs: [], topics: { sensorAnomalies: 'a', meterAnomalies: 'b', monitoringRecords: 'c' }, usageTimeZone: 'UTC', formatOfTopic: new Map() };
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -64,7 +72,12 @@ export function useWorkflowHarness() {
           harness.lateLetters.push(...(late?.late ?? []));
         },
         // The real scorer (threads, model store); its enriched records go to an array, not Kafka.
-        ...createHtmActivities(recordingProducer((value) => harness.enriched.push(enrichedReadingSchema.parse(JSON.parse(value)))), harness.scorer, 'enriched'),
+        ...createHtmActivities(
+          recordingProducer((topic, value) => topic === 'enriched' && harness.enriched.push(enrichedReadingSchema.parse(JSON.parse(value)))),
+          harness.scorer,
+          'enriched',
+          noDropIns,
+        ),
         ...createFleetActivities(harness.env.client),
       };
       const worker = await Worker.create({ connection: harness.env.nativeConnection, taskQueue, workflowBundle: harness.bundle, activities });

@@ -61,7 +61,7 @@ describe('BoardModel aggregates', () => {
   it('keeps the latest version of each window, newest window first', () => {
     const model = new BoardModel();
     const hour = 3_600_000;
-    const base = { deviceId: 'd', field: 'usage', kind: 'hourly' as const, windowMs: hour, min: 1, max: 5, anomalies: 0 };
+    const base = { deviceId: 'd', field: 'usage', kind: 'hourly' as const, windowMs: hour, min: 1, max: 5, anomalousReadings: 0, anomalousMax: null };
     model.addAggregate({ ...base, windowStart: 0, windowEnd: hour, count: 10, avg: 1.5, final: false });
     model.addAggregate({ ...base, windowStart: hour, windowEnd: 2 * hour, count: 3, avg: 2, final: false });
     model.addAggregate({ ...base, windowStart: 0, windowEnd: hour, count: 12, avg: 1.75, final: true }); // the late update

@@ -63,7 +63,7 @@ describe('initialDeviceState', () => {
 
   it('takes the fleet defaults as its defaults layer', () => {
     const temp = rule({ low: null, high: 100 });
-    expect(testDevice('d', { zscore: defaults, connection, thresholdDefaults: { temp } }).settings.detectors.threshold).toEqual({ defaults: { temp }, own: {} });
+    expect(testDevice('d', { zscore: defaults, connection, thresholdDefaults: { temp } }).settings.detectors.threshold).toEqual({ format: {}, defaults: { temp }, own: {} });
   });
 });
 

@@ -145,7 +145,7 @@ describe('EPA sample (seed 002 shape)', () => {
       const deviceId = `${row['State Code']}-${row['County Code']}-${row['Site Num']}-${row['Parameter Code']}-${row.POC}`;
       return decodeMessage(formats.epa, Buffer.from(epaCsvLine(row)), { key: deviceId, timestamp: 0 }, 4096);
     });
-    expect(readings[0]).toStrictEqual({ deviceId: OZONE, ts: Date.UTC(2017, 0, 1), values: { sampleMeasurement: Number(sample.rows[0]?.['Sample Measurement']) }, attrs: { parameterName: 'Ozone', unitsOfMeasure: 'Parts per million' } });
+    expect(readings[0]).toStrictEqual({ deviceId: OZONE, ts: Date.UTC(2017, 0, 1), values: { sampleMeasurement: Number(sample.rows[0]?.['Sample Measurement']) }, attrs: expect.objectContaining({ parameterName: 'Ozone', unitsOfMeasure: 'Parts per million', siteNum: '1103', sampleMeasurement: sample.rows[0]?.['Sample Measurement'] }) });
     expect(readings[1]?.deviceId).toBe(PM25);
     // Local time is AQS's local standard time, 8 hours behind GMT in Los Angeles.
     expect(sample.rows[0]).toMatchObject({ 'Date Local': '2016-12-31', 'Time Local': '16:00', 'Date GMT': '2017-01-01', 'Time GMT': '00:00' });

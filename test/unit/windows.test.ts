@@ -43,18 +43,25 @@ describe('hourly windows in event time', () => {
   });
 });
 
-describe("seed 000's last-minute report", () => {
-  it('counts readings and anomalies and takes the max over the minute ending at the newest reading', () => {
+describe('the last-minute anomaly report', () => {
+  it('counts the anomalous readings and takes their max over the minute ending at the newest reading, beside all readings', () => {
     const w = emptyWindows();
     addToWindows(w, 'temp', T0, 20, false);
     addToWindows(w, 'temp', T0 + 30_000, 45, true);
+    addToWindows(w, 'temp', T0 + 30_500, 47, true); // the same second
+    addToWindows(w, 'temp', T0 + 40_000, 44, true);
+    addToWindows(w, 'temp', T0 + 50_000, 60, false); // the largest reading is not an anomalous one
     addToWindows(w, 'temp', T0 + 59_000, 21, false);
     const [report] = flushWindows(w, 'sensor-1', T0 + 59_000, HOUR_MS).filter((a) => a.kind === 'last-minute');
-    expect(report).toMatchObject({ field: 'temp', windowStart: T0 - 1000, windowEnd: T0 + 59_000, count: 3, max: 45, min: 20, anomalies: 1 });
+    expect(report).toMatchObject({ field: 'temp', windowStart: T0 - 1000, windowEnd: T0 + 59_000, count: 6, max: 60, min: 20, anomalousReadings: 3, anomalousMax: 47 });
 
     addToWindows(w, 'temp', T0 + 95_000, 22, false); // the minute now starts at T0 + 35 s
     const [later] = flushWindows(w, 'sensor-1', T0 + 95_000, HOUR_MS).filter((a) => a.kind === 'last-minute');
-    expect(later).toMatchObject({ count: 2, max: 22, anomalies: 0 });
+    expect(later).toMatchObject({ count: 4, max: 60, anomalousReadings: 1, anomalousMax: 44 });
+
+    addToWindows(w, 'temp', T0 + 150_000, 23, false);
+    const [quiet] = flushWindows(w, 'sensor-1', T0 + 150_000, HOUR_MS).filter((a) => a.kind === 'last-minute');
+    expect(quiet).toMatchObject({ count: 2, anomalousReadings: 0, anomalousMax: null });
     expect(w.recent.temp).toHaveLength(2); // older seconds are dropped: the state stays bounded
   });
 });
@@ -76,13 +83,13 @@ describe('lateness through applyItem', () => {
     expect(state.counters.duplicatesSkipped).toBe(1);
   });
 
-  it('marks the hour of a reading that raised an anomaly', () => {
+  it('counts every reading that raised or updated an anomaly in its hour, not the one it resolved with', () => {
     const state = testDevice('meter', { zscore: { ...never, minSamples: 5, k: 3 }, connection });
     for (let i = 0; i < 10; i += 1) anomaliesOf(state, reading(T0 + i * MIN, i % 2 === 0 ? 9 : 11));
-    const raised = anomaliesOf(state, reading(T0 + 10 * MIN, 100));
-    expect(raised.map((e) => e.status)).toEqual(['raised']);
-    const [hour] = flushWindows(state.windows, 'meter', T0 + 10 * MIN, HOUR_MS).filter((a) => a.kind === 'hourly');
-    expect(hour).toMatchObject({ count: 11, anomalies: 1, max: 100 });
+    const steps = [100, 120, 90, 10].map((value, i) => anomaliesOf(state, reading(T0 + (10 + i) * MIN, value)).map((e) => e.status));
+    expect(steps).toEqual([['raised'], ['updated'], ['updated'], ['resolved']]);
+    const [hour] = flushWindows(state.windows, 'meter', T0 + 13 * MIN, HOUR_MS).filter((a) => a.kind === 'hourly');
+    expect(hour).toMatchObject({ count: 14, anomalousReadings: 3, anomalousMax: 120, max: 120 });
   });
 });
 

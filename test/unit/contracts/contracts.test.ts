@@ -46,7 +46,7 @@ describe('the other output contracts', () => {
   });
 
   it('aggregates: keyed for compaction, one key per hour and one sliding key per field', () => {
-    const hour: Aggregate = { deviceId: 'm', field: 'usage', kind: 'hourly', windowMs: 3_600_000, windowStart: 7_200_000, windowEnd: 10_800_000, count: 12, avg: 3, min: 1, max: 5, anomalies: 0, final: false };
+    const hour: Aggregate = { deviceId: 'm', field: 'usage', kind: 'hourly', windowMs: 3_600_000, windowStart: 7_200_000, windowEnd: 10_800_000, count: 12, avg: 3, min: 1, max: 5, anomalousReadings: 0, anomalousMax: null, final: false };
     const minute: Aggregate = { ...hour, kind: 'last-minute', windowMs: 60_000, windowStart: 9_000_000, windowEnd: 9_060_000 };
     expect(aggregatesContract.encode(hour).key).toBe('m|usage|7200000');
     expect(aggregatesContract.encode(minute).key).toBe('m|usage|last-minute');

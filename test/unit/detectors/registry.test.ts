@@ -40,7 +40,7 @@ describe('the configuration of a new device', () => {
     expect(judging).toEqual({ defaults: { '*': ['zscore', 'flatline'], load: ['seasonal-iforest'] }, fields: {} });
     expect(settings['seasonal-iforest'].config.timeZone, 'the usage format’s zone by default').toBe('Europe/Berlin');
     expect(settings.htm).toEqual({ threshold: 0.5, checkpointEvery: 1000, ranges: { pm25: { min: 0, max: 60 } } });
-    expect(settings.threshold).toEqual({ defaults: {}, own: {} });
+    expect(settings.threshold).toEqual({ format: {}, defaults: {}, own: {} });
     expect(connection).toEqual({ disconnectAfterMs: 5000, retireAfterMs: 86_400_000 });
     expect(eventTime).toEqual({ allowedLatenessMs: 3_600_000, updateEveryMs: 5000 });
   });

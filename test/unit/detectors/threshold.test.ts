@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   emptyThresholdMemory,
   judgeThreshold,
+  thresholdFor,
+  thresholdLayerOf,
   type ThresholdMemory,
   type ThresholdRuleInput,
   thresholdRuleSchema,
@@ -11,6 +13,9 @@ import type { DeviceState } from '../../../src/device/state';
 import { anomaliesOf, testDevice } from '../../support/reference';
 import type { AnomalyEvent } from '../../../src/contracts/anomalies';
 import { decodeMessage, formats } from '../../../src/formats';
+import { csv3Format } from '../../../src/formats/csv3';
+import { detectorsJudging } from '../../../src/device/judging';
+import { withFormatDefaults } from '../../../src/device/settings';
 
 /** Seed 001's first host record: 2018-10-29T16:03:42+0700. */
 const T0 = Date.UTC(2018, 9, 29, 9, 3, 42);
@@ -382,22 +387,55 @@ describe('hysteresis through applyItem', () => {
   });
 });
 
-describe('seed 004: name,temp,status with anomalies temp > 100', () => {
-  it('flags exactly the temps above 100 decoded from csv3 lines', () => {
-    const state = testDevice('sensor-1', { zscore: silentZ, connection, thresholdDefaults: { temp: rule({ low: null, high: 100 }) } });
-    const lines = ['sensor-1,99,OK', 'sensor-1,100,WARN', 'sensor-1,101,FAIL', 'sensor-1,550,FAIL', 'sensor-1,100,OK', 'sensor-1,10,OK'];
-    const events = lines.flatMap((line, offset) =>
+describe('csv3 lines: name,temp,status, with the format\'s rule temp > 100', () => {
+  const lines = ['sensor-1,99,OK', 'sensor-1,100,WARN', 'sensor-1,101,FAIL', 'sensor-1,550,FAIL', 'sensor-1,100,OK', 'sensor-1,10,OK'];
+  const feedLines = (state: DeviceState) =>
+    lines.flatMap((line, offset) =>
       anomaliesOf(state, {
         source: { topic: 'sensor-csv', partition: 0, offset },
         reading: decodeMessage(formats.csv3, Buffer.from(line), { key: 'sensor-1', timestamp: T0 + offset * 1000 }, 1024),
       }),
     );
+  /** A csv3 device as the ingest starts one: the configuration's settings with its format's defaults. */
+  const csv3Device = () => {
+    const state = testDevice('sensor-1', { zscore: silentZ, connection });
+    state.settings = withFormatDefaults(state.settings, formats.csv3);
+    return state;
+  };
+
+  it('flags exactly the temps above 100, each step carrying the line\'s status', () => {
+    const state = csv3Device();
+    const events = feedLines(state);
     expect(steps(events)).toEqual([
       ['raised', 101, 2],
       ['updated', 550, 3],
       ['resolved', 100, 4],
     ]);
     expect(events.map((e) => e.ts)).toEqual([T0 + 2000, T0 + 3000, T0 + 4000]);
+    expect(events.map((e) => e.attrs)).toEqual([{ status: 'FAIL' }, { status: 'FAIL' }, { status: 'OK' }]);
     expect(events[0]?.explanation).toMatchObject({ low: null, high: 100 });
+    // Judged by its rule alone: the stuck-sensor check and z-score stay off the field.
+    expect(detectorsJudging(state.settings.judging, state.settings.detectors, 'temp')).toEqual(['threshold']);
+  });
+
+  it('gives way to the fleet\'s `*` rule and the device\'s own, and comes back when they are removed', () => {
+    const state = csv3Device();
+    const threshold = state.settings.detectors.threshold;
+    threshold.defaults.temp = rule({ low: null, high: 500 });
+    expect(thresholdLayerOf(threshold, 'temp')).toBe('*');
+    threshold.own.temp = rule({ low: null, high: 99 });
+    expect(thresholdLayerOf(threshold, 'temp')).toBe('own');
+    expect(thresholdFor(threshold, 'temp')?.high).toBe(99);
+    delete threshold.own.temp;
+    expect(steps(feedLines(state))).toEqual([['raised', 550, 3], ['resolved', 100, 4]]);
+    delete threshold.defaults.temp;
+    expect([thresholdLayerOf(threshold, 'temp'), thresholdFor(threshold, 'temp')?.high]).toEqual(['format', 100]);
+  });
+
+  it('has no rule when the configuration says none, and then the default detectors judge temp', () => {
+    const state = testDevice('sensor-1', { zscore: silentZ, connection });
+    state.settings = withFormatDefaults(state.settings, csv3Format({ tempAbove: null }));
+    expect(state.settings.detectors.threshold.format).toEqual({});
+    expect(detectorsJudging(state.settings.judging, state.settings.detectors, 'temp')).toEqual(['zscore', 'flatline']);
   });
 });

@@ -11,11 +11,19 @@ const DEVICE = '06-037-1103-44201-1';
 const AQS_LINE =
   '"06","037","1103","44201",1,34.06659,-118.22688,"WGS84","Ozone","2017-01-01","00:00","2017-01-01","08:00",0.023,"Parts per million",0.005,,"","FEM","087","INSTRUMENTAL - ULTRA VIOLET ABSORPTION","California","Los Angeles","2017-04-28"';
 
+/** Every column of the record as its text, empty ones left out: what the MonitoringRecord output gives back. */
+const EXPECTED_ATTRS: Record<string, string> = {
+  stateCode: '06', countyCode: '037', siteNum: '1103', parameterCode: '44201', poc: '1', latitude: '34.06659', longitude: '-118.22688',
+  datum: 'WGS84', parameterName: 'Ozone', dateLocal: '2017-01-01', timeLocal: '00:00', dateGMT: '2017-01-01', timeGMT: '08:00',
+  sampleMeasurement: '0.023', unitsOfMeasure: 'Parts per million', mdl: '0.005', methodType: 'FEM', methodCode: '087',
+  methodName: 'INSTRUMENTAL - ULTRA VIOLET ABSORPTION', stateName: 'California', countyName: 'Los Angeles', dateOfLastChange: '2017-04-28',
+};
+
 const EXPECTED = {
   deviceId: DEVICE,
   ts: Date.UTC(2017, 0, 1, 8, 0),
   values: { sampleMeasurement: 0.023 },
-  attrs: { parameterName: 'Ozone', unitsOfMeasure: 'Parts per million' },
+  attrs: EXPECTED_ATTRS,
 };
 
 /** Seed 002's MonitoringRecord as Jackson writes it: every column a string, plus its enrichment. */
@@ -83,7 +91,7 @@ describe('epa format (seed 002: EPA AQS hourly rows)', () => {
   it('maps a JSON object keyed by the AQS column names to the same reading', () => {
     const cells = ['06', '037', '1103', '44201', 1, 34.06659, -118.22688, 'WGS84', 'Ozone', '2017-01-01', '00:00', '2017-01-01', '08:00', 0.023, 'Parts per million', 0.005, '', '', 'FEM', '087', 'x', 'California', 'Los Angeles', '2017-04-28'];
     const byColumn = Object.fromEntries(epaColumns.map(([column], index) => [column, cells[index]]));
-    expect(decode(JSON.stringify(byColumn))).toStrictEqual(EXPECTED);
+    expect(decode(JSON.stringify(byColumn))).toStrictEqual({ ...EXPECTED, attrs: { ...EXPECTED_ATTRS, methodName: 'x' } });
   });
 
   it('pads numeric codes, so a JSON producer sending numbers names the same device', () => {
@@ -95,20 +103,26 @@ describe('epa format (seed 002: EPA AQS hourly rows)', () => {
 
   it('honours CSV quoting: commas and doubled quotes inside quoted cells', () => {
     const line = withCell(22, '"Los Angeles, CA"').replace('"INSTRUMENTAL - ULTRA VIOLET ABSORPTION"', '"UV, ""photometric"" (O3)"');
-    expect(decode(line)).toStrictEqual(EXPECTED);
+    expect(decode(line)).toStrictEqual({ ...EXPECTED, attrs: { ...EXPECTED_ATTRS, countyName: 'Los Angeles, CA', methodName: 'UV, "photometric" (O3)' } });
     expect(parseText(epa, line)).toMatchObject({ countyName: 'Los Angeles, CA', methodName: 'UV, "photometric" (O3)' });
     // A quoted name with a comma in the attributes too.
-    expect(decode(withCell(8, '"Ozone, 8-hr"')).attrs).toStrictEqual({ parameterName: 'Ozone, 8-hr', unitsOfMeasure: 'Parts per million' });
+    expect(decode(withCell(8, '"Ozone, 8-hr"')).attrs).toStrictEqual({ ...EXPECTED_ATTRS, parameterName: 'Ozone, 8-hr' });
   });
 
   it('accepts a trailing newline and blanks around cells', () => {
     expect(decode(`${AQS_LINE.replaceAll(',', ' , ')}\r\n`)).toStrictEqual(EXPECTED);
   });
 
+  it('keeps the measurement as the record wrote it, for the record given back', () => {
+    expect(decode(withCell(13, '0.0230')).attrs?.sampleMeasurement).toBe('0.0230');
+    expect(decode(JSON.stringify({ ...MONITORING_RECORD, sampleMeasurement: 0.023 })).attrs?.sampleMeasurement).toBe('0.023');
+  });
+
   it('keeps at most 100 characters of an attribute and leaves empty ones out', () => {
     const long = 'P'.repeat(150);
     expect(decode(JSON.stringify({ ...MONITORING_RECORD, parameterName: long })).attrs?.parameterName).toBe('P'.repeat(100));
-    expect(decode(JSON.stringify({ ...MONITORING_RECORD, parameterName: '', unitsOfMeasure: undefined }))).toStrictEqual({ deviceId: DEVICE, ts: EXPECTED.ts, values: EXPECTED.values });
+    const { parameterName: _name, unitsOfMeasure: _units, ...others } = EXPECTED_ATTRS;
+    expect(decode(JSON.stringify({ ...MONITORING_RECORD, parameterName: '', unitsOfMeasure: undefined }))).toStrictEqual({ ...EXPECTED, attrs: others });
   });
 
   it('rejects a row without the 24 columns as invalid-schema', () => {

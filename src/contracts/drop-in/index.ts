@@ -1,0 +1,77 @@
+/**
+ * Drop-in outputs: the topics the users of the systems Vigil replaces already consume, in their
+ * shapes, beside Vigil's own (see the README's table). Each is one contract here; this module
+ * says which records of a device's outputs go to them. The tables (csv3's `data_dump` and
+ * `data_anomaly`, the meter's `hourly_usage`) are the sink's.
+ */
+import { z } from 'zod';
+import type { FormatName } from '../../formats';
+import type { AnomalyEvent } from '../anomalies';
+import type { KafkaRecord } from '../contract';
+import type { EnrichedReading } from '../enriched';
+import { meterAnomaliesContract, meterAnomaly } from './meter-anomalies';
+import { monitoringRecord, monitoringRecordsContract } from './monitoring-records';
+import { sensorAnomalyReport, sensorAnomalyReportsContract } from './sensor-anomaly-reports';
+
+export { meterAnomaliesContract, meterAnomalySchema, type MeterAnomaly } from './meter-anomalies';
+export { monitoringRecordsContract, monitoringRecordSchema, type MonitoringRecord } from './monitoring-records';
+export { sensorAnomalyReportsContract, sensorAnomalyReportSchema, type SensorAnomalyReport } from './sensor-anomaly-reports';
+
+/** The drop-in outputs, by the input format whose users consume them. */
+export const dropInOutputSchema = z.enum(['sensor', 'usage', 'epa', 'csv3']);
+export type DropInOutput = z.infer<typeof dropInOutputSchema>;
+export const dropInOutputs = dropInOutputSchema.options;
+
+export const dropInTopicsSchema = z.object({
+  /** The sensor format's `{id, ts, temp}` anomalies. */
+  sensorAnomalies: z.string().min(1),
+  /** The usage format's `{ts, usage}` anomalies. */
+  meterAnomalies: z.string().min(1),
+  /** The EPA format's enriched `MonitoringRecord`s. */
+  monitoringRecords: z.string().min(1),
+});
+export type DropInTopics = z.infer<typeof dropInTopicsSchema>;
+
+export interface DropInSettings {
+  /** The outputs switched on. */
+  outputs: readonly DropInOutput[];
+  topics: DropInTopics;
+  /** The zone the usage format reads its rows' wall times in: the meter's records give them back. */
+  usageTimeZone: string;
+  /** The format of each input topic: an output serves the readings of its format only. */
+  formatOfTopic: ReadonlyMap<string, FormatName>;
+}
+
+export interface TopicMessages {
+  topic: string;
+  messages: KafkaRecord[];
+}
+
+const isOn = (settings: DropInSettings, output: DropInOutput, topic: string) => settings.outputs.includes(output) && settings.formatOfTopic.get(topic) === output;
+
+/** The drop-in records of a batch of anomaly steps, by topic (none when nothing applies). */
+export function dropInAnomalyMessages(anomalies: readonly AnomalyEvent[], settings: DropInSettings): TopicMessages[] {
+  const sensor: KafkaRecord[] = [];
+  const meter: KafkaRecord[] = [];
+  for (const event of anomalies) {
+    if (isOn(settings, 'sensor', event.source.topic)) {
+      const report = sensorAnomalyReport(event);
+      if (report) sensor.push(sensorAnomalyReportsContract.encode(report));
+    } else if (isOn(settings, 'usage', event.source.topic)) {
+      const anomaly = meterAnomaly(event, settings.usageTimeZone);
+      if (anomaly) meter.push(meterAnomaliesContract.encode(anomaly.record, anomaly.key));
+    }
+  }
+  return [
+    { topic: settings.topics.sensorAnomalies, messages: sensor },
+    { topic: settings.topics.meterAnomalies, messages: meter },
+  ].filter((t) => t.messages.length > 0);
+}
+
+/** The drop-in records of enriched readings (each with its reading's attributes), by topic. */
+export function dropInEnrichedMessages(enriched: ReadonlyArray<{ record: EnrichedReading; attrs: Readonly<Record<string, string>> | undefined }>, settings: DropInSettings): TopicMessages[] {
+  const records = enriched
+    .filter(({ record }) => isOn(settings, 'epa', record.source.topic))
+    .map(({ record, attrs }) => monitoringRecordsContract.encode(monitoringRecord(record, attrs ?? {}), record.deviceId));
+  return records.length > 0 ? [{ topic: settings.topics.monitoringRecords, messages: records }] : [];
+}
