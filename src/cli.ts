@@ -11,14 +11,16 @@ import { formatAnomaly, tailAnomalies } from './cli/tail';
 import { detectorNameSchema } from './detectors/registry';
 import { thresholdRuleKinds } from './detectors/threshold';
 import { directionSchema } from './detectors/zscore';
+import { connectionStatusSchema } from './device/state';
 import { type FormatName, formatNameSchema } from './formats';
 import { parseThresholdsCsv } from './formats/threshold-rows';
 import { runIngest } from './ingest/run';
 import { logger } from './logger';
 import { connectClient, defaultAuthor } from './operator/client';
-import { describeDevice, describeDevices } from './operator/describe';
+import { describeDevice, describeDevices, describeViolations } from './operator/describe';
 import { configureZScore, deviceState, listDevices, pushModel, resetModel, setDetectors } from './operator/devices';
 import { applyThresholdRows } from './operator/thresholds';
+import { latestViolations } from './operator/violations';
 import { describeSample, type SampleKind, sampleKindSchema } from './samples';
 import { servicesDown, servicesStatus, servicesUp } from './services';
 import { runSink } from './sink/run';
@@ -197,10 +199,18 @@ program
   .description('Devices known to Temporal')
   .command('list')
   .description('List running devices from visibility (works with no worker running)')
-  .addOption(new Option('--status <status>', 'only devices in this connection status').choices(['NEW', 'CONNECTED', 'DISCONNECTED']))
+  .addOption(new Option('--status <status>', 'only devices in this connection status').choices(connectionStatusSchema.options))
   .action(async (options: { status?: string }) => {
     const rows = await withClient((client, config) => listDevices(client, config, options.status));
     say(rows.length === 0 ? 'No devices.' : describeDevices(rows));
+  });
+
+program
+  .command('violations')
+  .description("The latest threshold violation per (device, field), as seed 001's row_number() query prints it, from the sink's PostgreSQL (needs the sink, not a worker)")
+  .action(async () => {
+    const rows = await latestViolations(configured('warn'));
+    say(rows.length === 0 ? 'No threshold violations.' : describeViolations(rows));
   });
 
 const device = program.command('device').description('One device: inspect it, change its rules, reset its model');

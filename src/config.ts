@@ -65,6 +65,12 @@ export const configSchema = z.object({
     /** False when DATABASE_URL points at a server we do not manage. */
     managed: z.boolean(),
     port: z.coerce.number().int().min(1).max(65535),
+    /**
+     * As root, the local server runs as the `postgres` user: when that user cannot enter the
+     * checkout (under a mode-700 folder such as /root), the cluster lives in a folder of its own
+     * under this one, linked from the state folder.
+     */
+    clustersDir: z.string().min(1).refine((dir) => path.isAbsolute(dir), 'must be an absolute path'),
   }),
   sink: z.object({
     groupId: z.string().min(1),
@@ -255,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: env.DATABASE_URL ?? `postgres://vigil@127.0.0.1:${env.VIGIL_POSTGRES_PORT ?? 5433}/vigil`,
       managed: env.DATABASE_URL === undefined,
       port: env.VIGIL_POSTGRES_PORT ?? 5433,
+      clustersDir: env.VIGIL_POSTGRES_CLUSTERS_DIR ?? '/var/lib/vigil/postgres',
     },
     sink: {
       groupId: env.VIGIL_SINK_GROUP_ID ?? 'vigil-sink',

@@ -1,6 +1,7 @@
 import type { DeviceState } from '../device/state';
 import { fieldSummaries } from '../device/summary';
 import type { DeviceRow } from './devices';
+import type { LatestViolation } from './violations';
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -38,5 +39,14 @@ export function describeDevices(rows: DeviceRow[]): string {
   return table(
     ['device', 'status', 'anomalies', 'last reading'],
     rows.map((r) => [r.deviceId, r.status, String(r.anomalies), r.lastReadingAt]),
+  ).join('\n');
+}
+
+/** `vigil violations`: seed 001's columns (ts, device, field, value, low, high); an unbounded side is empty, as in a thresholds file. */
+export function describeViolations(rows: LatestViolation[]): string {
+  const bound = (b: number | null) => (b === null ? '' : String(b));
+  return table(
+    ['ts', 'device', 'field', 'value', 'low', 'high'],
+    rows.map((r) => [r.ts.toISOString(), r.device, r.field, String(r.value), bound(r.low), bound(r.high)]),
   ).join('\n');
 }

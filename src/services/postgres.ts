@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { Config } from '../config';
+import { placeCluster } from './postgres-cluster';
 import { aptInstall, isRoot, type ManagedProcess, portOpen, type RunAs, runningPid, runStep, startDetached, stopProcess, waitUntil } from './processes';
 
 const DEBIAN_POSTGRES_ROOT = '/usr/lib/postgresql';
@@ -39,12 +40,14 @@ export function installPostgres(): string {
   return installed;
 }
 
+const SERVER_USER = 'postgres';
+
 /** PostgreSQL refuses to run as root: as root, the server runs as Debian's `postgres` user. */
-function serverUser(): RunAs | undefined {
+function serverUser(): (RunAs & { name: string }) | undefined {
   if (!isRoot()) return undefined;
-  const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
-  const runAs = { uid: id('-u'), gid: id('-g') };
-  if (!Number.isInteger(runAs.uid) || runAs.uid <= 0) throw new Error('running as root, but there is no `postgres` user to run PostgreSQL as');
+  const id = (flag: string) => Number(spawnSync('id', [flag, SERVER_USER], { encoding: 'utf8' }).stdout.trim());
+  const runAs = { name: SERVER_USER, uid: id('-u'), gid: id('-g') };
+  if (!Number.isInteger(runAs.uid) || runAs.uid <= 0) throw new Error(`running as root, but there is no \`${SERVER_USER}\` user to run PostgreSQL as`);
   return runAs;
 }
 
@@ -83,7 +86,8 @@ async function ensureDatabase(config: Config): Promise<void> {
 
 /**
  * Starts a private PostgreSQL on loopback (no Unix socket, trust auth for the `vigil` superuser)
- * with its data under the state folder, creating the cluster and database the first time.
+ * with its data under the state folder (or, as root where the server's user cannot reach it,
+ * linked from there: see placeCluster), creating the cluster and database the first time.
  */
 export async function startPostgres(config: Config): Promise<'started' | 'running'> {
   const paths = postgresPaths(config);
@@ -96,25 +100,26 @@ export async function startPostgres(config: Config): Promise<'started' | 'runnin
     throw new Error(`Port ${port} is taken by another process; stop it, set VIGIL_POSTGRES_PORT, or set DATABASE_URL to use that server.`);
   }
   const bin = installPostgres();
-  const runAs = serverUser();
-  fs.mkdirSync(paths.dir, { recursive: true });
-  if (!fs.existsSync(path.join(paths.data, 'PG_VERSION'))) {
-    fs.rmSync(paths.data, { recursive: true, force: true });
-    fs.mkdirSync(paths.data, { mode: 0o700 });
+  const server = serverUser();
+  const runAs = server && { uid: server.uid, gid: server.gid };
+  const place = placeCluster(config, paths.dir, paths.data, server);
+  if (!fs.existsSync(path.join(place.data, 'PG_VERSION'))) {
+    fs.rmSync(place.data, { recursive: true, force: true });
+    fs.mkdirSync(place.data, { mode: 0o700 });
     // initdb fills the (empty) data folder as the server's user; nothing else here is the server's.
-    if (runAs) fs.chownSync(paths.data, runAs.uid, runAs.gid);
+    if (runAs) fs.chownSync(place.data, runAs.uid, runAs.gid);
     const user = decodeURIComponent(new URL(config.postgres.url).username) || 'vigil';
-    runStep('Creating the PostgreSQL cluster', path.join(bin, 'initdb'), ['-D', paths.data, '-U', user, '--auth=trust', '--encoding=UTF8', '--locale=C'], paths.dir, runAs);
+    runStep('Creating the PostgreSQL cluster', path.join(bin, 'initdb'), ['-D', place.data, '-U', user, '--auth=trust', '--encoding=UTF8', '--locale=C'], place.cwd, runAs);
   }
   const args = [
-    '-D', paths.data,
+    '-D', place.data,
     '-p', String(port),
     '-c', 'listen_addresses=127.0.0.1',
     '-c', "unix_socket_directories=",
     // A sink's writes are replayable from Kafka: a lost last commit after a crash costs nothing.
     '-c', 'synchronous_commit=off',
   ];
-  startDetached(paths.process, path.join(bin, 'postgres'), args, paths.dir, runAs);
+  startDetached(paths.process, path.join(bin, 'postgres'), args, place.cwd, runAs);
   await waitUntil(paths.process, 'accepting connections', () => withClient(maintenanceUrl(config.postgres.url), async () => true), 60_000);
   await ensureDatabase(config);
   return 'started';

@@ -1,0 +1,61 @@
+import { Client } from 'pg';
+import { z } from 'zod';
+import type { Config } from '../config';
+import { redactedUrl } from '../services';
+
+/** One line of seed 001's listing: the latest reading of a (device, field) outside its threshold's bounds. */
+export const latestViolationSchema = z.object({
+  ts: z.date(),
+  device: z.string(),
+  field: z.string(),
+  value: z.number(),
+  /** The bounds in force when the reading was judged (from the anomaly's explanation); null: unbounded. */
+  low: z.number().nullable(),
+  high: z.number().nullable(),
+});
+export type LatestViolation = z.infer<typeof latestViolationSchema>;
+
+/**
+ * Seed 001's row_number() query on the sink's `anomalies` table: of the threshold detector's
+ * raised and updated steps whose value lies outside the bounds it was judged against (so not a
+ * resolution, nor a step of a removed rule), the newest per (device, field).
+ */
+export const latestViolationsSql = `
+SELECT ts, device, field, value, low, high
+FROM (
+  SELECT row_number() OVER (PARTITION BY device_id, field ORDER BY ts DESC, (source->>'offset')::bigint DESC, event_id DESC) AS row_no,
+         ts, device_id AS device, field, value,
+         (explanation->>'low')::float8 AS low, (explanation->>'high')::float8 AS high
+  FROM anomalies
+  WHERE detector = 'threshold' AND status IN ('raised', 'updated')
+    AND (value < (explanation->>'low')::float8 OR value > (explanation->>'high')::float8)
+) AS temp
+WHERE row_no = 1
+ORDER BY device, field`;
+
+/** PostgreSQL's code for a table that does not exist. */
+const UNDEFINED_TABLE = '42P01';
+
+/** `vigil violations`: reads the sink's PostgreSQL, so it needs the sink to have run (it needs no worker). */
+export async function latestViolations(config: Config): Promise<LatestViolation[]> {
+  const where = redactedUrl(config.postgres.url);
+  const client = new Client({ connectionString: config.postgres.url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(`PostgreSQL at ${where} does not answer (${oneLine(error)}): start it (bin/vigil services up) or set DATABASE_URL to the sink's database.`);
+  }
+  try {
+    const result = await client.query(latestViolationsSql);
+    return z.array(latestViolationSchema).parse(result.rows);
+  } catch (error) {
+    if ((error as { code?: string }).code === UNDEFINED_TABLE) {
+      throw new Error(`${where} has no sink tables: run bin/vigil services up (it applies the migrations) and bin/vigil sink.`);
+    }
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+const oneLine = (error: unknown) => (error instanceof Error ? error.message || error.name : String(error)).replace(/\s+/g, ' ').trim();
