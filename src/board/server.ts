@@ -1,32 +1,21 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { z } from 'zod';
 import type { Config } from '../config';
-import { aggregatesContract } from '../contracts/aggregates';
-import { anomaliesContract } from '../contracts/anomalies';
-import { deviceEventsContract } from '../contracts/device-events';
-import { enrichedContract } from '../contracts/enriched';
-import { formatsByTopic, parseText, toCanonical } from '../formats';
-import { createKafka } from '../kafka/client';
-import { runConsumer } from '../kafka/consumer';
 import { logger } from '../logger';
-import { connectClient, deviceHandle } from '../operator/client';
+import { connectClient } from '../operator/client';
+import { startFeed } from './feed';
 import { BoardModel } from './model';
+import { thresholdReader } from './thresholds';
+import { type BoardQuery, boardView, parseBoardQuery } from './view';
+import { listDeviceSnapshots } from './visibility';
 
 const log = logger.child({ component: 'board' });
 const publicDir = path.join(__dirname, 'public');
 const chartJs = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js');
-
-/** The part of a device's memo the device page shows: the thresholds in force (see device/summary.ts). */
-const memoFieldsSchema = z.object({
-  summary: z.object({
-    fields: z.record(z.string(), z.object({ threshold: z.object({ low: z.number().nullable(), high: z.number().nullable(), rule: z.string() }).optional() })),
-  }),
-});
+/** How often open pages get what changed. */
+const PUSH_EVERY_MS = 250;
 
 const staticFiles: Record<string, { file: string; type: string }> = {
   '/': { file: path.join(publicDir, 'index.html'), type: 'text/html; charset=utf-8' },
@@ -41,57 +30,36 @@ export interface Board {
   close(): Promise<void>;
 }
 
+/** An open page: what it asked for and the last view it was sent. */
+interface Stream {
+  response: http.ServerResponse;
+  query: BoardQuery;
+  sent: string;
+}
+
 /**
- * The live Anomaly Board: a page on 127.0.0.1 fed from Kafka over server-sent events. It reads
- * with a throw-away consumer group, so it never moves the ingest's offsets.
+ * The live Anomaly Board: a page on 127.0.0.1. At start it lists the running devices from
+ * Temporal visibility, then folds the Kafka topics in (feed.ts); each open page gets its own
+ * view (totals, top devices, one page of rows) over server-sent events as things change.
  */
 export async function startBoard(config: Config, options: { port: number; fromBeginning?: boolean }): Promise<Board> {
   const model = new BoardModel();
   const client = await connectClient(config);
-  const consumer = createKafka(config, 'board').consumer({ groupId: `vigil-board-${randomUUID()}`, maxWaitTimeInMs: 200 });
-  const { topics } = config.kafka;
-  const formatOf = formatsByTopic(config.kafka.inputs, config.formats);
-  const subscriptions = [
-    { topics: [topics.anomalies, topics.deviceEvents, topics.aggregates], fromBeginning: true },
-    { topics: [...formatOf.keys(), topics.enriched], fromBeginning: options.fromBeginning ?? false },
-  ];
-  await runConsumer(consumer, subscriptions, {
-    eachMessage: async ({ topic, message }) => {
-      const text = message.value?.toString('utf8') ?? '';
-      try {
-        if (topic === topics.anomalies) model.addAnomaly(anomaliesContract.decode(text));
-        else if (topic === topics.deviceEvents) model.addDeviceEvent(deviceEventsContract.decode(text));
-        else if (topic === topics.aggregates) model.addAggregate(aggregatesContract.decode(text));
-        else if (topic === topics.enriched) {
-          const score = enrichedContract.decode(text);
-          // While a model still learns its value range it has no raw score to show.
-          if (score.anomaly !== null) model.addScore(score.deviceId, { ...score, anomaly: score.anomaly });
-        } else {
-          const format = formatOf.get(topic);
-          if (format) model.addReading(toCanonical(format, parseText(format, text), { key: message.key?.toString('utf8'), timestamp: Number(message.timestamp) }));
-        }
-      } catch {
-        // The ingest dead-letters bad input; the board only shows what it can read.
-      }
-    },
-  }, 'board');
-
-  const thresholdCache = new Map<string, { at: number; fields: unknown }>();
-  async function thresholdsOf(deviceId: string): Promise<unknown> {
-    const cached = thresholdCache.get(deviceId);
-    if (cached && Date.now() - cached.at < 2000) return cached.fields;
-    let fields: unknown = {};
-    try {
-      const parsed = memoFieldsSchema.safeParse((await deviceHandle(client, deviceId).describe()).memo);
-      if (parsed.success) fields = Object.fromEntries(Object.entries(parsed.data.summary.fields).flatMap(([field, f]) => (f.threshold ? [[field, f.threshold]] : [])));
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) log.warn({ err: error, deviceId }, 'describe failed');
-    }
-    thresholdCache.set(deviceId, { at: Date.now(), fields });
-    return fields;
+  const bootstrapStarted = Date.now();
+  try {
+    const snapshots = await listDeviceSnapshots(client, config);
+    for (const snapshot of snapshots) model.applySnapshot(snapshot);
+    log.info({ devices: snapshots.length, ms: Date.now() - bootstrapStarted }, 'devices listed from visibility');
+  } catch (error) {
+    // The topics still tell most of it; the board is more use running than not.
+    log.warn({ err: error }, 'listing devices from visibility failed; the board starts from the topics alone');
   }
+  const feedStarted = Date.now();
+  const feed = await startFeed(config, model, options);
+  const thresholdsOf = thresholdReader(client);
+  const view = (query: BoardQuery) => JSON.stringify(boardView(model.summaries(), query, feed.progress.done));
 
-  const streams = new Set<http.ServerResponse>();
+  const streams = new Set<Stream>();
   const server = http.createServer((request, response) => {
     const send = (status: number, type: string, body: string | Buffer) => {
       response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
@@ -114,11 +82,16 @@ export async function startBoard(config: Config, options: { port: number; fromBe
     if (url.pathname === '/api/config') {
       return send(200, 'application/json', JSON.stringify({ temporalUiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace }));
     }
-    if (url.pathname === '/events') {
+    if (url.pathname === '/api/board' || url.pathname === '/events') {
+      const parsed = parseBoardQuery(url.searchParams);
+      if ('error' in parsed) return send(400, 'application/json', JSON.stringify({ error: parsed.error }));
+      const body = view(parsed.query);
+      if (url.pathname === '/api/board') return send(200, 'application/json', body);
       response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-      response.write(`event: snapshot\ndata: ${JSON.stringify(model.summaries())}\n\n`);
-      streams.add(response);
-      request.on('close', () => streams.delete(response));
+      response.write(`event: board\ndata: ${body}\n\n`);
+      const stream = { response, query: parsed.query, sent: body };
+      streams.add(stream);
+      request.on('close', () => streams.delete(stream));
       return undefined;
     }
     const deviceMatch = /^\/api\/devices\/(.+)$/.exec(url.pathname);
@@ -135,13 +108,23 @@ export async function startBoard(config: Config, options: { port: number; fromBe
     return send(404, 'text/plain', 'not found');
   }
 
-  let pushed = -1;
+  let pushed = { changes: -1, ready: false };
+  let ready = feed.progress.done;
   const ticker = setInterval(() => {
-    if (model.changes === pushed || streams.size === 0) return;
-    pushed = model.changes;
-    const frame = `event: snapshot\ndata: ${JSON.stringify(model.summaries())}\n\n`;
-    for (const stream of streams) stream.write(frame);
-  }, 250);
+    if (!ready && feed.progress.done) {
+      ready = true;
+      log.info({ devices: model.size, ms: Date.now() - feedStarted }, 'history read');
+    }
+    if ((model.changes === pushed.changes && ready === pushed.ready) || streams.size === 0) return;
+    pushed = { changes: model.changes, ready };
+    const summaries = model.summaries();
+    for (const stream of streams) {
+      const body = JSON.stringify(boardView(summaries, stream.query, ready));
+      if (body === stream.sent) continue;
+      stream.sent = body;
+      stream.response.write(`event: board\ndata: ${body}\n\n`);
+    }
+  }, PUSH_EVERY_MS);
 
   await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -152,13 +135,13 @@ export async function startBoard(config: Config, options: { port: number; fromBe
     model,
     async close() {
       clearInterval(ticker);
-      for (const stream of streams) stream.end();
+      for (const stream of streams) stream.response.end();
       // An open page reconnects its event stream over a kept-alive socket at once; closing only
       // the listener would wait for that browser for ever.
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();
       await closed;
-      await consumer.disconnect();
+      await feed.close();
       await client.connection.close();
     },
   };

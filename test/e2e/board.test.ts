@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { chromiumArgs, ensureChromium } from '../../src/services/chromium';
-import { artifactsDir, type Pipeline, usePipeline, waitFor } from '../support/pipeline';
+import { openBoard, startBoardProcess } from '../support/board';
+import { artifactsDir, usePipeline, waitFor } from '../support/pipeline';
 
 const newPipeline = usePipeline();
 let browser: Browser;
@@ -16,29 +17,9 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Starts the board on a free port and returns its URL (it logs `board running` with it). */
-async function startBoard(p: Pipeline): Promise<string> {
-  await p.start('board', ['--port', '0']);
-  const log = fs.readFileSync(path.join(artifactsDir, `${p.name}-board.log`), 'utf8');
-  const url = [...log.matchAll(/"url":"(http:\/\/127\.0\.0\.1:\d+\/)"/g)].at(-1)?.[1];
-  if (!url) throw new Error('the board did not say its URL');
-  return url;
-}
-
 const sensor = (id: string, i: number, temp: number) => ({ key: id, value: JSON.stringify({ id, ts: 1_790_000_000_000 + i * 1000, temp, hum: 40 }) });
 /** 40 ordinary readings (20 ± 0.5 °C): past the z-score warm-up of 30. */
 const warmup = (id: string) => Array.from({ length: 40 }, (_, i) => sensor(id, i, 20 + ((i % 3) - 1) * 0.5));
-
-async function openBoard(url: string): Promise<{ page: Page; dialogs: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const dialogs: string[] = [];
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  await page.goto(url);
-  return { page, dialogs };
-}
 
 describe('the Anomaly Board in a real browser', () => {
   it('shows injected anomalies within 5 s, opens a device, and keeps a hostile device id as text', async () => {
@@ -46,8 +27,8 @@ describe('the Anomaly Board in a real browser', () => {
     await p.setUp();
     await p.start('worker');
     await p.start('ingest');
-    const url = await startBoard(p);
-    const { page, dialogs } = await openBoard(url);
+    const url = await startBoardProcess(p);
+    const { page, dialogs } = await openBoard(browser, url);
 
     const plain = `${p.runName}-sensor`;
     const hostile = '<img src=x onerror=alert(1)>';
