@@ -47,7 +47,7 @@ export const thresholdChangeSchema = z.object({ field: fieldNameSchema, rule: th
 export type ThresholdChange = z.infer<typeof thresholdChangeSchema>;
 export type ThresholdChangeInput = z.input<typeof thresholdChangeSchema>;
 
-const thresholdLayerSchema = z.record(fieldNameSchema, thresholdRuleSchema);
+export const thresholdLayerSchema = z.record(fieldNameSchema, thresholdRuleSchema);
 export type ThresholdLayer = z.infer<typeof thresholdLayerSchema>;
 
 export const thresholdSettingsSchema = z.object({

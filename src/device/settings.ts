@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { type DetectorName, type DetectorSettings, detectorSettingsSchema } from '../detectors/registry';
-import type { ThresholdLayer } from '../detectors/threshold';
+import { type DetectorName, detectorNameSchema, type DetectorSettings, detectorSettingsSchema } from '../detectors/registry';
+import { type ThresholdLayer, thresholdLayerSchema } from '../detectors/threshold';
 import { defaultJudging, type Judging, judgingSchema } from './judging';
 
 /** Silence: DISCONNECTED after `disconnectAfterMs` without data, retired after `retireAfterMs`. */
@@ -29,31 +29,53 @@ export const deviceSettingsSchema = z.object({
   /** Which detectors judge which fields. */
   judging: judgingSchema.default(defaultJudging),
   detectors: detectorSettingsSchema.prefault({}),
+  /** The input formats whose defaults the device has taken (once each: an operator's later change stands). */
+  formats: z.array(z.string()).default([]),
 });
-export type DeviceSettings = { connection: ConnectionSettings; eventTime: EventTimeSettings; judging: Judging; detectors: DetectorSettings };
+export type DeviceSettings = { connection: ConnectionSettings; eventTime: EventTimeSettings; judging: Judging; detectors: DetectorSettings; formats: string[] };
 export type DeviceSettingsInput = z.input<typeof deviceSettingsSchema>;
 
 export const defaultDeviceSettings = (): DeviceSettings => deviceSettingsSchema.parse({});
 
-/** What an input format brings to its devices (see formats/format.ts). */
-export interface FormatDefaults {
+/** What an input format brings to its devices (see formats/format.ts); it travels with its readings. */
+export const formatDefaultsSchema = z.object({
+  name: z.string(),
+  judging: z.record(z.string(), z.array(detectorNameSchema)).optional(),
+  thresholds: thresholdLayerSchema.optional(),
+});
+export type FormatDefaults = z.infer<typeof formatDefaultsSchema>;
+
+/** An input format as far as its devices' defaults go. */
+interface FormatWithDefaults {
+  name: string;
   judging?: Readonly<Record<string, readonly DetectorName[]>>;
   thresholds?: Readonly<ThresholdLayer>;
 }
 
+/** What a format brings to its devices, when it brings anything (a format without defaults: undefined). */
+export function formatDefaultsOf(format: FormatWithDefaults | undefined): FormatDefaults | undefined {
+  if (!format?.judging && !format?.thresholds) return undefined;
+  const judging = format.judging ? Object.fromEntries(Object.entries(format.judging).map(([field, names]) => [field, [...names]])) : undefined;
+  return { name: format.name, ...(judging ? { judging } : {}), ...(format.thresholds ? { thresholds: { ...format.thresholds } } : {}) };
+}
+
 /**
- * A new device's settings when its readings come in a format with its own choice of detectors
- * per field (the usage format's `usage` → the seasonal forest) or its own threshold rules (csv3's
+ * A device's settings when its readings come in a format with its own choice of detectors per
+ * field (the usage format's `usage` → the seasonal forest) or its own threshold rules (csv3's
  * temp above 100): the format's choice fills in where the configuration names no detectors for
- * the field, and its rules are the lowest layer of thresholds.
+ * the field, and its rules are the lowest layer of thresholds. Once per format: a device
+ * started before its first reading (by `thresholds apply`) takes them with that reading, and
+ * what an operator changed afterwards stands.
  */
-export function withFormatDefaults(settings: DeviceSettings, format: FormatDefaults | undefined): DeviceSettings {
-  if (!format?.judging && !format?.thresholds) return settings;
-  const judging = Object.fromEntries(Object.entries(format.judging ?? {}).map(([field, names]) => [field, [...names]]));
+export function withFormatDefaults(settings: DeviceSettings, format: FormatWithDefaults | undefined): DeviceSettings {
+  const defaults = formatDefaultsOf(format);
+  if (!defaults || settings.formats.includes(defaults.name)) return settings;
+  const judging = defaults.judging ?? {};
   const threshold = settings.detectors.threshold;
   return {
     ...settings,
     judging: { ...settings.judging, defaults: { ...judging, ...settings.judging.defaults } },
-    detectors: { ...settings.detectors, threshold: { ...threshold, format: { ...threshold.format, ...format.thresholds } } },
+    detectors: { ...settings.detectors, threshold: { ...threshold, format: { ...threshold.format, ...defaults.thresholds } } },
+    formats: [...settings.formats, defaults.name],
   };
 }

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { withFormatDefaults } from '../device/settings';
+import { formatDefaultsOf, withFormatDefaults } from '../device/settings';
 import { formatsByTopic } from '../formats';
 import { applyThresholdRows } from '../operator/thresholds';
 import { type DeliveryBatch, deliverSignal, deviceIdAttribute, deviceStart } from '../workflows/definitions';
@@ -17,11 +17,11 @@ const log = logger.child({ component: 'ingest' });
 export function temporalDelivery(client: Client, config: Config): Deliver {
   const formatOf = formatsByTopic(config.kafka.inputs, config.formats);
   return async (deviceId, items) => {
-    const format = formatOf.get(items[0]?.source.topic ?? '');
+    const format = formatDefaultsOf(formatOf.get(items[0]?.source.topic ?? ''));
     await client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
       ...deviceStart(deviceId, withFormatDefaults(config.device, format), config.temporal.taskQueue),
       signal: deliverSignal,
-      signalArgs: [{ items }],
+      signalArgs: [{ items, ...(format ? { format } : {}) }],
       typedSearchAttributes: [{ key: deviceIdAttribute, value: deviceId }],
     });
   };

@@ -12,7 +12,7 @@ import { zscoreRuleOverrideSchema, type ZScoreSettings } from '../detectors/zsco
 import { changeAuthorSchema, judgingChangeSchema } from '../device/control';
 import type { Judging } from '../device/judging';
 import { sourcedItemSchema } from '../device/item';
-import { type DeviceSettings, deviceSettingsSchema } from '../device/settings';
+import { type DeviceSettings, deviceSettingsSchema, formatDefaultsSchema } from '../device/settings';
 import { type DeviceState, deviceStateSchema } from '../device/state';
 import { fieldNameSchema } from '../reading';
 
@@ -21,7 +21,8 @@ export function workflowIdFor(deviceId: string): string {
   return `device:${deviceId}`;
 }
 
-export const deliveryBatchSchema = z.object({ items: z.array(sourcedItemSchema) });
+/** Readings (and control items) for a device, with the defaults of their input format when it has any. */
+export const deliveryBatchSchema = z.object({ items: z.array(sourcedItemSchema), format: formatDefaultsSchema.optional() });
 export type DeliveryBatch = z.infer<typeof deliveryBatchSchema>;
 
 export const zscoreChangeSchema = z

@@ -10,6 +10,7 @@ import { applyEvidence, applyItems, type DeferredReading } from '../device/apply
 import { withJudgingChange } from '../device/judging';
 import type { SourcedItem } from '../device/item';
 import { type DeviceState, initialDeviceState } from '../device/state';
+import { withFormatDefaults } from '../device/settings';
 import { flushWindows } from '../device/windows';
 import { parseOrReject } from '../validate';
 import {
@@ -69,7 +70,9 @@ export class DeviceEntity {
 
   /* ----- message handlers ----- */
 
-  deliver({ items }: DeliveryBatch): void {
+  deliver({ items, format }: DeliveryBatch): void {
+    // A device started before its first reading (an operator's Update) takes its format's defaults now.
+    this.state.settings = withFormatDefaults(this.state.settings, format);
     this.pending.push(...items);
   }
 

@@ -17,7 +17,8 @@ import type { DropInSettings } from '../../src/contracts/drop-in';
 import { type EnrichedReading, enrichedReadingSchema } from '../../src/contracts/enriched';
 import { createHtmActivities } from '../../src/activities/htm';
 import { HtmScorer } from '../../src/htm-runtime';
-import { workflowIdFor, deliverSignal, type DeviceWorkflowInput, stateQuery } from '../../src/workflows/definitions';
+import { workflowIdFor, deliverSignal, type DeliveryBatch, type DeviceWorkflowInput, stateQuery } from '../../src/workflows/definitions';
+import type { FormatDefaults } from '../../src/device/settings';
 import type { deviceWorkflow } from '../../src/workflows/device';
 import { type TestDeviceOptions, testSettings } from './reference';
 import { createLocalTemporal, workflowsPath } from './temporal';
@@ -89,14 +90,14 @@ export function useWorkflowHarness() {
       return [{ deviceId, settings: testSettings(options), continueAsNewAfterEvents }];
     },
 
-    /** Delivers items as the ingest does: signalWithStart, starting the device if need be. */
-    deliver(taskQueue: string, deviceId: string, items: SourcedItem[], extra: StartOptions = {}) {
-      return harness.env.client.workflow.signalWithStart<typeof deviceWorkflow, [{ items: SourcedItem[] }]>('deviceWorkflow', {
+    /** Delivers items as the ingest does: signalWithStart, starting the device if need be; with their format's defaults if given. */
+    deliver(taskQueue: string, deviceId: string, items: SourcedItem[], extra: StartOptions = {}, format?: FormatDefaults) {
+      return harness.env.client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
         workflowId: workflowIdFor(deviceId),
         taskQueue,
         args: harness.startArgs(deviceId, extra),
         signal: deliverSignal,
-        signalArgs: [{ items }],
+        signalArgs: [{ items, ...(format ? { format } : {}) }],
       });
     },
 

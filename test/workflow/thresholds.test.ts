@@ -4,6 +4,8 @@ import type { ThresholdRuleInput } from '../../src/detectors/threshold';
 import { workflowIdFor, fleetWorkflowId, pushModelUpdate, setDefaultThresholdsUpdate, setDetectorsUpdate, setThresholdsUpdate, stateQuery } from '../../src/workflows/definitions';
 import type { deviceWorkflow } from '../../src/workflows/device';
 import type { fleetWorkflow } from '../../src/workflows/fleet';
+import { formatDefaultsOf } from '../../src/device/settings';
+import { formats } from '../../src/formats';
 import { fieldReadings, useWorkflowHarness } from '../support/workflow-harness';
 
 const harness = useWorkflowHarness();
@@ -155,6 +157,20 @@ describe('thresholds on a running device workflow', () => {
     });
     expect(thresholdEvents(deviceId)).toEqual([['raised', 85], ['updated', 90], ['resolved', 75], ['raised', 95], ['updated', 96], ['updated', 97], ['resolved', 60]]);
     await harness.env.client.workflow.getHandle(fleetWorkflowId(fleetQueue)).terminate('test done');
+  });
+
+  it('gives a device started by an Update its format\'s rule (csv3: temp above 100) with its first readings', async () => {
+    const deviceId = 'wf-csv3-late-format';
+    const csv3 = formatDefaultsOf(formats.csv3);
+    await harness.withWorker(queue, async () => {
+      await setThresholds(deviceId, 'hum', { low: 10, high: 90 }); // started before any reading, with no format
+      const before = await harness.env.client.workflow.getHandle(workflowIdFor(deviceId)).query(stateQuery);
+      expect([before.settings.formats, before.settings.detectors.threshold.format]).toEqual([[], {}]);
+      await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [99, 101, 550, 100, 10]), {}, csv3);
+      const state = await harness.waitForApplied(deviceId, 5);
+      expect([state.settings.formats, state.settings.detectors.threshold.format.temp?.high, state.settings.detectors.threshold.own.hum?.high]).toEqual([['csv3'], 100, 90]);
+    });
+    expect(thresholdEvents(deviceId)).toEqual([['raised', 101], ['updated', 550], ['resolved', 100]]);
   });
 
   it('reports DISCONNECTED after silence and CONNECTED again on data, then retires after long silence', async () => {

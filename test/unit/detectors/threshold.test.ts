@@ -416,6 +416,9 @@ describe('csv3 lines: name,temp,status, with the format\'s rule temp > 100', () 
     expect(events[0]?.explanation).toMatchObject({ low: null, high: 100 });
     // Judged by its rule alone: the stuck-sensor check and z-score stay off the field.
     expect(detectorsJudging(state.settings.judging, state.settings.detectors, 'temp')).toEqual(['threshold']);
+    // Taken once: the format's defaults arrive with every batch and change nothing again.
+    expect(state.settings.formats).toEqual(['csv3']);
+    expect(withFormatDefaults(state.settings, formats.csv3)).toBe(state.settings);
   });
 
   it('gives way to the fleet\'s `*` rule and the device\'s own, and comes back when they are removed', () => {
