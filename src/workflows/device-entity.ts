@@ -9,6 +9,7 @@ import { changedZScoreSettings, withPushedModel } from '../detectors/zscore';
 import { applyEvidence, applyItems, type DeferredReading } from '../device/apply';
 import { withJudgingChange } from '../device/judging';
 import type { SourcedItem } from '../device/item';
+import { unpackItems } from '../device/packed-items';
 import { type DeviceState, initialDeviceState } from '../device/state';
 import { withFormatDefaults } from '../device/settings';
 import { flushWindows } from '../device/windows';
@@ -70,10 +71,10 @@ export class DeviceEntity {
 
   /* ----- message handlers ----- */
 
-  deliver({ items, format }: DeliveryBatch): void {
+  deliver({ packed, format }: DeliveryBatch): void {
     // A device started before its first reading (an operator's Update) takes its format's defaults now.
     this.state.settings = withFormatDefaults(this.state.settings, format);
-    this.pending.push(...items);
+    this.pending.push(...unpackItems(this.state.deviceId, packed));
   }
 
   configureZScore(change: unknown) {
