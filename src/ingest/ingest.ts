@@ -60,6 +60,7 @@ export class Ingest {
       (items) => this.onSignalled(items),
       (deviceId, error) => log.debug({ deviceId, err: error }, 'signal abandoned'),
       config.ingest.maxSignalsInFlight,
+      { intervalMs: config.ingest.deviceBatchMs },
     );
   }
 
