@@ -6,16 +6,18 @@ import { Sink } from '../../sink/sink';
 import { createWorker } from '../../worker';
 import { renderClosingTable } from './closing-table';
 import type { DemoContext, PartOutcome } from './context';
+import { demoEpa, epaTitle } from './epa';
 import { demoHosts, hostsTitle } from './hosts';
 import { boardCommand } from './links';
 import { demoMeter, meterTitle } from './meter';
 import { DemoOutputs } from './outputs';
 import { demoSensors, sensorsTitle } from './sensors';
 
-/** The systems shown (so far seeds 000, 001 and 003), in the order of their documents. */
+/** The systems shown (so far seeds 000 to 003), in the order of their documents. */
 const parts: ReadonlyArray<{ title: string; run: (ctx: DemoContext) => Promise<PartOutcome> }> = [
   { title: sensorsTitle, run: demoSensors },
   { title: hostsTitle, run: demoHosts },
+  { title: epaTitle, run: demoEpa },
   { title: meterTitle, run: demoMeter },
 ];
 
