@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { renderClosingTable } from '../../src/cli/demo/closing-table';
+import { csv3Lines, tempOf } from '../../src/cli/demo/csv3-lines';
 import { hostRecordsJsonLines, hostSample, latestViolationsOf } from '../../src/cli/demo/host-sample';
 import { decodeMessage, formats } from '../../src/formats';
 import { parseThresholdsCsv } from '../../src/formats/threshold-rows';
 import { describeViolations } from '../../src/operator/describe';
 
-/** The pure parts of `vigil demo`: its closing table, the hosts' sample and seed 001's query. */
+/** The pure parts of `vigil demo`: its closing table, the hosts' sample and seed 001's query, the csv3 lines. */
 
 describe("the demo's closing table", () => {
   it('puts each cell line under the last, pads the columns to their widest line, and rules rows off', () => {
@@ -82,5 +83,34 @@ describe("the demo's hosts (seed 001)", () => {
       { ts: new Date(Date.UTC(2018, 9, 29, 10, 8, 1)), device: 'h', field: 'cpu', value: 81, low: 0, high: 80 },
     ]);
     expect(latestViolationsOf([record(1, 50)], thresholds)).toEqual([]);
+  });
+});
+
+describe("the demo's csv3 lines (seed 004)", () => {
+  const sample = csv3Lines('t1', 100);
+
+  it('are the generator of seed 004 for four sensors of the run, then 100 and 101, the same on every run', () => {
+    expect(csv3Lines('t1', 100)).toEqual(sample);
+    expect(sample.names).toEqual(['demo-csv3-t1-Ada', 'demo-csv3-t1-Bo', 'demo-csv3-t1-Cy', 'demo-csv3-t1-Di']);
+    expect(sample.lines).toHaveLength(42);
+    expect(sample.lines.slice(-2)).toEqual(['demo-csv3-t1-Ada,100,OK', 'demo-csv3-t1-Bo,101,WARN']);
+    for (const line of sample.lines) expect(line).toMatch(/^demo-csv3-t1-(Ada|Bo|Cy|Di),\d+,(OK|FAIL|WARN)$/);
+    expect(sample.lines.every((line) => tempOf(line) >= 10 && tempOf(line) <= 550)).toBe(true);
+  });
+
+  it('expect exactly the lines above 100 in data_anomaly: 101 is, 100 is not', () => {
+    expect(sample.anomalous).toEqual(sample.lines.filter((line) => tempOf(line) > 100));
+    expect(sample.anomalous).toContain('demo-csv3-t1-Bo,101,WARN');
+    expect(sample.anomalous).not.toContain('demo-csv3-t1-Ada,100,OK');
+    expect(sample.anomalous).toHaveLength(36);
+    expect(csv3Lines('t1', null).anomalous).toEqual([]);
+    expect(csv3Lines('t1', 500).anomalous.every((line) => tempOf(line) > 500)).toBe(true);
+  });
+
+  it('are csv3 wire the format reads as name, temp and status', () => {
+    const line = sample.lines[0]!;
+    const [name, temp, status] = line.split(',');
+    const reading = decodeMessage(formats.csv3, Buffer.from(line), { key: name, timestamp: 1 }, 4096);
+    expect(reading).toMatchObject({ deviceId: name, values: { temp: Number(temp) }, attrs: { status } });
   });
 });

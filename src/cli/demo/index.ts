@@ -6,6 +6,7 @@ import { Sink } from '../../sink/sink';
 import { createWorker } from '../../worker';
 import { renderClosingTable } from './closing-table';
 import type { DemoContext, PartOutcome } from './context';
+import { csv3Title, demoCsv3 } from './csv3';
 import { demoEpa, epaTitle } from './epa';
 import { demoHosts, hostsTitle } from './hosts';
 import { boardCommand } from './links';
@@ -13,17 +14,18 @@ import { demoMeter, meterTitle } from './meter';
 import { DemoOutputs } from './outputs';
 import { demoSensors, sensorsTitle } from './sensors';
 
-/** The systems shown (so far seeds 000 to 003), in the order of their documents. */
+/** The five systems, in the order of their documents. */
 const parts: ReadonlyArray<{ title: string; run: (ctx: DemoContext) => Promise<PartOutcome> }> = [
   { title: sensorsTitle, run: demoSensors },
   { title: hostsTitle, run: demoHosts },
   { title: epaTitle, run: demoEpa },
   { title: meterTitle, run: demoMeter },
+  { title: csv3Title, run: demoCsv3 },
 ];
 
 /**
  * `vigil demo`: services up; a worker, the ingest, the SQL sink and a follower of the output
- * topics in this process; each system's sample replayed one after the other, each with what
+ * topics in this process; the five systems' samples replayed one after the other, each with what
  * came out of it; a closing table. Throws one line when an outcome is missing.
  */
 export async function runDemo(config: Config, say: (line: string) => void): Promise<void> {
