@@ -15,7 +15,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Command, Option } from 'commander';
-import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../src/config';
 import { anomalyEventSchema } from '../src/contracts/anomalies';
 import { deviceState } from '../src/operator/devices';
@@ -25,16 +24,20 @@ import { servicesDown, servicesStatus, servicesUp } from '../src/services';
 import { kafkaPaths } from '../src/services/kafka';
 import { readPid } from '../src/services/processes';
 import { temporalPaths } from '../src/services/temporal';
+import { deliveryOf } from '../src/workflows/definitions';
 import { deleteTopicsWithPrefix, terminateRunningOn } from '../test/support/cleanup';
-import { fetchMetrics, freePort, sumSeries } from '../test/support/vigil-process';
+import { fetchMetrics, freePort } from '../test/support/vigil-process';
 import { type Ceiling, rawConsumeRate, signalWithStartRate } from './e2e/ceilings';
 import { spawnScript, startVigil, stopVigil, type VigilProcess } from './e2e/children';
 import { CpuMeter } from './e2e/process-cpu';
-import { baseOf, deviceIdOf, type ProducerPlan, readingMessage, SPIKE_OFFSET } from './e2e/producer';
+import { baseOf, deviceIdOf, type ProducerPlan, SPIKE_OFFSET } from './e2e/producer';
+import { AppliedCounter, startFleet } from './e2e/fleet';
+import { runFloor } from './e2e/floor';
 import { hotSpots, type HotSpot, busiestProfile } from './e2e/profile';
 import { plotTimeline, type TimelinePoint } from './e2e/plot';
 import { markdownReport } from './e2e/report';
 import { histogramMeans, percentile, scrape, serverSteps } from './e2e/scrape';
+import { cachedWorkflows, historyBytesOn, residentBytes, serverTasksPerSignal } from './e2e/temporal-costs';
 
 const resultsDir = path.join(__dirname, 'results');
 
@@ -47,6 +50,8 @@ const program = new Command('bench:e2e')
   .addOption(new Option('--partitions <n>', 'partitions of the readings topic').default(8).argParser(Number))
   .addOption(new Option('--recovery-seconds <s>', 'seconds of load after the worker is killed (0: no kill)').default(40).argParser(Number))
   .option('--no-ceilings', 'skip the kafkajs and signalWithStart ceilings')
+  .option('--no-floor', 'skip the floor run (the same fleet with a workflow that only records offsets)')
+  .addOption(new Option('--batch-ms <ms>', 'least time between two signals of one device (VIGIL_DEVICE_BATCH_MS)').argParser(Number))
   .option('--profile', 'record V8 CPU profiles of the ingest and the worker (no kill phase)')
   .option('--out <name>', 'results file name, without extension', 'e2e');
 
@@ -59,6 +64,8 @@ interface BenchOptions {
   partitions: number;
   recoverySeconds: number;
   ceilings: boolean;
+  floor: boolean;
+  batchMs?: number;
   profile?: boolean;
   out: string;
 }
@@ -92,6 +99,7 @@ async function main(): Promise<void> {
     VIGIL_WORKER_METRICS_PORT: String(workerPort),
     VIGIL_WORKER_SDK_METRICS_PORT: String(sdkPort),
     LOG_LEVEL: 'warn',
+    ...(options.batchMs === undefined ? {} : { VIGIL_DEVICE_BATCH_MS: String(options.batchMs) }),
   };
   const config = loadConfig(env);
   const wereRunning = (await servicesStatus(config)).every((s) => s.healthy);
@@ -115,15 +123,21 @@ async function main(): Promise<void> {
         source: { topic, partition: 0, offset: i },
         reading: { deviceId: 'ceiling', ts: Date.now(), values: { temp: 20.5 } },
       }));
-      signalCeiling = await signalWithStartRate(config, { workflows: options.devices, seconds: 20, concurrency: 64, payload: { items: batch }, idPrefix: `${prefix}ceiling-` });
+      signalCeiling = await signalWithStartRate(config, { workflows: options.devices, seconds: 20, concurrency: 64, payload: deliveryOf(batch), idPrefix: `${prefix}ceiling-` });
       say(`  ${signalCeiling.perSecond.toFixed(0)} signalWithStart/s (${batch.length} readings each)`);
     }
+
+    // --- The floor: the same fleet through Temporal with nothing of Vigil's (src/workflows/floor.ts).
+    const floor = options.floor ? await runFloor({ baseEnv: env, prefix, options, kafka, client, logDir, say }) : null;
+    if (floor) say(`  floor: p50 ${floor.latencyMs.p50} ms, p99 ${floor.latencyMs.p99} ms, ${floor.workflowTasksPerSignal?.toFixed(2)} workflow tasks per signal`);
 
     // --- The pipeline.
     const nodeFlags = (name: string) => (options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : []);
     let worker = await startVigil('worker', env, path.join(logDir, `${runName}-worker.log`), nodeFlags('worker'));
     const ingest = await startVigil('ingest', env, path.join(logDir, `${runName}-ingest.log`), nodeFlags('ingest'));
     children.push(worker, ingest);
+    const workerRssAtStart = residentBytes(worker.pid);
+    let workerRssAtMeasureTo: number | null = null;
 
     const latencies: LatencySample[] = [];
     const seenEvents = new Set<string>();
@@ -214,6 +228,7 @@ async function main(): Promise<void> {
         atMeasureTo = await scrape(ingestPort);
         sdkTo = await scrape(sdkPort);
         serverTo = await scrapeServer();
+        workerRssAtMeasureTo = residentBytes(worker.pid);
         cores = cpu.stop();
         say(`measured: ${JSON.stringify(cores)} cores`);
       }
@@ -248,6 +263,7 @@ async function main(): Promise<void> {
     }
 
     const drainedAt = Date.now();
+    const history = await historyBytesOn(client, config.temporal.taskQueue);
     for (const child of children) await stopVigil(child);
     await anomalyConsumer.disconnect();
 
@@ -291,6 +307,13 @@ async function main(): Promise<void> {
         },
         signalsPerSecond: signals / windowSeconds,
         meanBatchSize: signals > 0 ? batchItems / signals : null,
+        /** Completed by the server per signal sent, in the window (namespace-wide counters). */
+        ...serverTasksPerSignal(serverFrom, serverTo, signals),
+        /** Bytes of history of every run of the fleet's workflows, per reading applied. */
+        historyBytesPerReading: appliedInStates > 0 ? history.bytes / appliedInStates : null,
+        /** The worker's resident memory grown since it started, per workflow in its cache at the window's end. */
+        workerBytesPerCachedWorkflow: perCachedWorkflow(workerRssAtStart, workerRssAtMeasureTo, cachedWorkflows(sdkTo)),
+        cachedWorkflows: cachedWorkflows(sdkTo),
         cpuCores: cores,
         /** Mean seconds of each step, from the ingest's and the Temporal SDK's own histograms. */
         stepSeconds: {
@@ -315,6 +338,15 @@ async function main(): Promise<void> {
               latencyBackToP99Seconds: backUnder(afterKill, killAt, Math.max(2000, percentile(measuredLatencies, 99) ?? 0)),
             },
       coldStart,
+      /** The same fleet with the floor workflow: Temporal's own price; the ratios are Vigil's over the floor's. */
+      floor,
+      vsFloor: floor
+        ? {
+            latencyP50: ratio(percentile(measuredLatencies, 50), floor.latencyMs.p50),
+            latencyP99: ratio(percentile(measuredLatencies, 99), floor.latencyMs.p99),
+            workflowTasksPerSignal: ratio(serverTasksPerSignal(serverFrom, serverTo, signals).workflowTasksPerSignal, floor.workflowTasksPerSignal),
+          }
+        : null,
       /** Whether every reading was applied and every spike published before the drain limit. */
       drained: appliedInStates === produced.sent + coldStart.readings && latencies.length >= produced.spikes,
       counts: {
@@ -345,26 +377,6 @@ async function main(): Promise<void> {
   }
 }
 
-/**
- * Sends one normal reading per device and waits until every one is applied: the seconds a fleet
- * takes to start from nothing (workflows started, first task run, fleet defaults read).
- */
-async function startFleet(kafka: Kafka, plan: ProducerPlan, applied: AppliedCounter): Promise<{ readings: number; seconds: number }> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  const before = await applied.read();
-  const startedAt = Date.now();
-  const messages = Array.from({ length: plan.devices }, (_, device) => readingMessage(plan.devicePrefix, device, startedAt - 1000, baseOf(device)));
-  await producer.send({ topic: plan.topic, acks: 1, messages });
-  await producer.disconnect();
-  const deadline = startedAt + 300_000;
-  while ((await applied.read()) - before < plan.devices) {
-    if (Date.now() > deadline) throw new Error(`cold start: ${(await applied.read()) - before} of ${plan.devices} devices applied their first reading in 300 s`);
-    await sleep(250);
-  }
-  return { readings: plan.devices, seconds: (Date.now() - startedAt) / 1000 };
-}
-
 /** Sum of readingsApplied over the devices' workflows (queried, so a worker must be running). */
 async function appliedReadings(client: Client, plan: ProducerPlan): Promise<number> {
   let total = 0;
@@ -388,23 +400,6 @@ interface Sample {
   produced: number;
   accepted: number;
   applied: number;
-}
-
-/** The workflows' applied-readings counter, summed over series and carried across worker restarts. */
-class AppliedCounter {
-  private base = 0;
-  private last = 0;
-
-  constructor(private readonly port: number) {}
-
-  async read(): Promise<number> {
-    const metrics = await scrape(this.port).catch(() => new Map<string, number>());
-    const current = sumSeries(metrics, (series) => /^vigil_readings_applied(\{|$)/.test(series));
-    if (metrics.size === 0) return this.base + this.last; // the worker is restarting
-    if (current < this.last) this.base += this.last;
-    this.last = current;
-    return this.base + current;
-  }
 }
 
 function toIntervals(timeline: Sample[], latencies: LatencySample[], start: number): TimelinePoint[] {
@@ -433,6 +428,12 @@ function profileSummary(dir: string): Record<string, HotSpot[]> {
     if (profile) summary[name] = hotSpots(profile);
   }
   return summary;
+}
+
+const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
+
+function perCachedWorkflow(startBytes: number | null, endBytes: number | null, cached: number): number | null {
+  return startBytes === null || endBytes === null || cached === 0 ? null : (endBytes - startBytes) / cached;
 }
 
 function machineDescription() {

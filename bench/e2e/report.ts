@@ -1,10 +1,11 @@
+import type { FloorResult } from './floor';
 import type { HotSpot } from './profile';
 import type { ServerStep } from './scrape';
 
 export interface BenchResults {
   at: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
-  options: { devices: number; rate: number; warmup: number; seconds: number; spikesPerSecond: number; partitions: number; recoverySeconds: number };
+  options: { devices: number; rate: number; warmup: number; seconds: number; spikesPerSecond: number; partitions: number; recoverySeconds: number; batchMs?: number };
   sustained: {
     seconds: number;
     producedPerSecond: number;
@@ -13,6 +14,11 @@ export interface BenchResults {
     latencyMs: { anomalies: number; p50: number | null; p95: number | null; p99: number | null; max: number | null };
     signalsPerSecond: number;
     meanBatchSize: number | null;
+    workflowTasksPerSignal: number | null;
+    activitiesPerSignal: number | null;
+    historyBytesPerReading: number | null;
+    workerBytesPerCachedWorkflow: number | null;
+    cachedWorkflows: number;
     cpuCores: Record<string, number>;
     stepSeconds: Record<string, { count: number; mean: number }>;
     serverSteps: ServerStep[];
@@ -26,6 +32,8 @@ export interface BenchResults {
   } | null;
   /** One reading per device before the load: seconds until every device had applied it. */
   coldStart: { readings: number; seconds: number };
+  floor: FloorResult | null;
+  vsFloor: { latencyP50: number | null; latencyP99: number | null; workflowTasksPerSignal: number | null } | null;
   drained: boolean;
   counts: Record<string, number>;
   profile: Record<string, HotSpot[]> | null;
@@ -33,6 +41,8 @@ export interface BenchResults {
 
 const int = (x: number | null) => (x === null ? '–' : Math.round(x).toLocaleString('en-US'));
 const secs = (x: number | null) => (x === null ? '–' : `${x.toFixed(1)} s`);
+const fixed = (x: number | null | undefined, digits = 2) => (x === null || x === undefined ? '–' : x.toFixed(digits));
+const kb = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${Math.round(x / 1024).toLocaleString('en-US')} KB`);
 
 /** The results as the markdown table BENCHMARKS.md quotes. */
 export function markdownReport(r: BenchResults): string {
@@ -41,7 +51,8 @@ export function markdownReport(r: BenchResults): string {
     `### ${o.devices} devices, target ${int(o.rate)} readings/s (${r.at})`,
     '',
     `Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, ${r.machine.platform}, Node ${r.machine.node}. ` +
-      `Warm-up ${o.warmup} s, measured ${s.seconds} s, ${o.partitions} partitions, ${o.spikesPerSecond} spikes/s injected.`,
+      `Warm-up ${o.warmup} s, measured ${s.seconds} s, ${o.partitions} partitions, ${o.spikesPerSecond} spikes/s injected` +
+      `${o.batchMs === undefined ? '' : `, VIGIL_DEVICE_BATCH_MS ${o.batchMs}`}.`,
     '',
     '| figure | value |',
     '|---|---|',
@@ -52,10 +63,23 @@ export function markdownReport(r: BenchResults): string {
     `| latency append → anomaly published, p50 / p95 / p99 / max (ms) | ${int(s.latencyMs.p50)} / ${int(s.latencyMs.p95)} / ${int(s.latencyMs.p99)} / ${int(s.latencyMs.max)} (${s.latencyMs.anomalies} anomalies) |`,
     `| signals/s (signalWithStart) | ${int(s.signalsPerSecond)} |`,
     `| mean batch (readings per signal) | ${s.meanBatchSize === null ? '–' : s.meanBatchSize.toFixed(1)} |`,
+    `| workflow tasks / activities per signal (server) | ${fixed(s.workflowTasksPerSignal)} / ${fixed(s.activitiesPerSignal)} |`,
+    `| history per reading (every run of the fleet's workflows) | ${s.historyBytesPerReading === null ? '–' : `${Math.round(s.historyBytesPerReading)} bytes`} |`,
+    `| worker memory per cached workflow (resident growth / ${int(s.cachedWorkflows)} cached) | ${kb(s.workerBytesPerCachedWorkflow)} |`,
     `| CPU (cores) | ${Object.entries(s.cpuCores).map(([name, cores]) => `${name} ${cores.toFixed(2)}`).join(', ')} |`,
     `| ceiling: kafkajs consume, no processing (messages/s) | ${int(c.kafkajsConsumePerSecond)} |`,
     `| ceiling: Temporal signalWithStart alone (calls/s, ${c.signalWithStartReadingsEach} readings each) | ${int(c.signalWithStartPerSecond)} |`,
   ];
+  const f = r.floor;
+  if (f) {
+    lines.push(
+      `| **floor** (the same fleet, a workflow that only records offsets): append → applied p50 / p99 (ms) | ${int(f.latencyMs.p50)} / ${int(f.latencyMs.p99)} (${int(f.latencyMs.readings)} readings) |`,
+      `| floor: applied (readings/s), signals/s, readings per signal | ${int(f.readingsPerSecond)}, ${int(f.signalsPerSecond)}, ${fixed(f.meanBatchSize, 1)} |`,
+      `| floor: workflow tasks / activities per signal, history per reading | ${fixed(f.workflowTasksPerSignal)} / ${fixed(f.activitiesPerSignal)}, ${f.historyBytesPerReading === null ? '–' : `${Math.round(f.historyBytesPerReading)} bytes`} |`,
+      `| floor: CPU (cores) | ${Object.entries(f.cpuCores).map(([name, cores]) => `${name} ${cores.toFixed(2)}`).join(', ')} |`,
+      `| Vigil ÷ floor: latency p50, p99; workflow tasks per signal | ${fixed(r.vsFloor?.latencyP50)}, ${fixed(r.vsFloor?.latencyP99)}; ${fixed(r.vsFloor?.workflowTasksPerSignal)} |`,
+    );
+  }
   for (const [step, { count, mean }] of Object.entries(s.stepSeconds)) {
     lines.push(`| mean \`${step}\` (ms, ${int(count)} samples) | ${(mean * 1000).toFixed(1)} |`);
   }

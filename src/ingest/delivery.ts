@@ -18,7 +18,8 @@ export function temporalDelivery(client: Client, config: Config): Deliver {
   const formatOf = formatsByTopic(config.kafka.inputs, config.formats);
   return async (deviceId, items) => {
     const format = formatDefaultsOf(formatOf.get(items[0]?.source.topic ?? ''));
-    await client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
+    // The benchmark's floor workflow takes the same start and signal (it reads the device id only).
+    await client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>(config.ingest.deviceWorkflow, {
       ...deviceStart(deviceId, withFormatDefaults(config.device, format), config.temporal.taskQueue),
       signal: deliverSignal,
       signalArgs: [deliveryOf(items, format)],

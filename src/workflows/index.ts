@@ -1,2 +1,3 @@
 export { deviceWorkflow } from './device';
 export { fleetWorkflow } from './fleet';
+export { floorWorkflow } from './floor';
