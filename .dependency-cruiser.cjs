@@ -15,14 +15,14 @@
  *                   What a Temporal worker runs. Workflow code is deterministic: it imports
  *                   activities by type only, and no Node or I/O module at all.
  *   5. processes    src/kafka, src/ingest, src/sink, src/board, src/operator, src/services, src/evaluation,
- *                   src/backtest, src/worker.ts
+ *                   src/backtest, src/worker.ts, src/workflow-bundle.ts
  *   6. commands     src/cli.ts, src/cli/
  */
 const leaves = '^src/(htm|random|time|detectors)/|^src/(reading|validate)\\.ts$';
 const domain = '^src/(contracts|device|formats|samples)/';
 const support = '^src/(config|logger|metrics)\\.ts$';
 const runtime = '^src/(workflows|activities|htm-runtime|model-store)/';
-const processes = '^src/(kafka|ingest|sink|board|operator|services|backtest|evaluation)/|^src/worker\\.ts$';
+const processes = '^src/(kafka|ingest|sink|board|operator|services|backtest|evaluation)/|^src/(worker|workflow-bundle)\\.ts$';
 const commands = '^src/cli(\\.ts$|/)';
 
 /** Everything at or above a layer, as one alternation. */

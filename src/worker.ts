@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Config } from './config';
 import { HtmScorer } from './htm-runtime';
@@ -7,6 +7,7 @@ import { createIdempotentProducer, createKafka } from './kafka/client';
 import { logger } from './logger';
 import { serveMetrics, workerMetrics } from './metrics';
 import { connectClient, runningDevicesQuery } from './operator/client';
+import { sharedWorkflowModules, workflowsPath } from './workflow-bundle';
 
 const log = logger.child({ component: 'worker' });
 
@@ -26,8 +27,11 @@ function installRuntime(config: Config): void {
   });
 }
 
-/** A worker for the device workflows and their activities, with one Kafka producer for the process. */
-export async function createWorker(config: Config) {
+/**
+ * A worker for the device workflows and their activities, with one Kafka producer for the process.
+ * `overrides` are for benchmarks that compare the worker's own options.
+ */
+export async function createWorker(config: Config, overrides: Partial<WorkerOptions> = {}) {
   installRuntime(config);
   const producer = createIdempotentProducer(createKafka(config, 'worker'));
   await producer.connect();
@@ -39,11 +43,13 @@ export async function createWorker(config: Config) {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: require.resolve('./workflows'),
+    workflowsPath,
+    bundlerOptions: { preloadModules: sharedWorkflowModules },
     maxConcurrentWorkflowTaskExecutions: config.worker.workflowTasks,
     // SDK 1.24 ignores `maxConcurrentWorkflowTaskPolls` (it still type-checks): the poller behaviour is what counts.
     workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: config.worker.workflowTaskPolls },
     activities: createActivities(producer, client, config, scorer),
+    ...overrides,
   });
   const close = async () => {
     await scorer.close();

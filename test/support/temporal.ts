@@ -1,10 +1,8 @@
-import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../../src/config';
 import { temporalPaths } from '../../src/services/temporal';
 import { searchAttributeKeys } from '../../src/workflows/definitions';
 
-export const workflowsPath = path.resolve(__dirname, '../../src/workflows');
 export const temporalBinary = temporalPaths(loadConfig()).binary;
 
 /** An in-memory dev server from the `temporal` binary the project installed (no download). */

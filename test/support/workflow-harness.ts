@@ -21,7 +21,8 @@ import { workflowIdFor, deliverSignal, type DeliveryBatch, deliveryOf, type Devi
 import type { FormatDefaults } from '../../src/device/settings';
 import type { deviceWorkflow } from '../../src/workflows/device';
 import { type TestDeviceOptions, testSettings } from './reference';
-import { createLocalTemporal, workflowsPath } from './temporal';
+import { sharedWorkflowModules, workflowsPath } from '../../src/workflow-bundle';
+import { createLocalTemporal } from './temporal';
 
 export type StartOptions = TestDeviceOptions & { continueAsNewAfterEvents?: number };
 
@@ -126,7 +127,7 @@ export function useWorkflowHarness() {
   beforeAll(async () => {
     harness.scorer = new HtmScorer({ store: { kind: 'local-directory', dir: harness.modelDir }, threads: 1 });
     harness.env = await createLocalTemporal();
-    harness.bundle = await bundleWorkflowCode({ workflowsPath, logger: quiet });
+    harness.bundle = await bundleWorkflowCode({ workflowsPath, preloadModules: sharedWorkflowModules, logger: quiet });
   });
   afterAll(async () => {
     await harness.scorer?.close();
