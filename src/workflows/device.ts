@@ -16,6 +16,7 @@ import {
   stateQuery,
   thresholdsUpdateSchema,
 } from './definitions';
+import { DeadlineTimer } from './deadline-timer';
 import { DeviceEntity } from './device-entity';
 
 /**
@@ -56,10 +57,10 @@ export async function deviceWorkflow(input: DeviceWorkflowInput): Promise<Device
 
   // Handlers come first: an Update left unhandled in this activation would be rejected.
   await device.start();
+  const timer = new DeadlineTimer();
   for (;;) {
     const timeout = device.nextTimeout();
-    const wanted = () => device.hasPending || device.shouldContinueAsNew();
-    const woken = await (timeout === undefined ? condition(wanted) : condition(wanted, timeout));
+    const woken = await timer.wait(() => device.hasPending || device.shouldContinueAsNew(), timeout === undefined ? undefined : Date.now() + timeout);
     if (device.hasPending) await device.applyNextSlice();
     else if (!woken && (await device.onQuiet())) return device.state;
     if (device.shouldContinueAsNew()) {

@@ -201,6 +201,33 @@ describe('thresholds on a running device workflow', () => {
   });
 });
 
+describe('the device loop\'s timer', () => {
+  it('is started about once per disconnect period while readings keep coming, not once per batch, and still reports DISCONNECTED on silence', async () => {
+    const deviceId = 'wf-timer';
+    const connection = { disconnectAfterMs: 2000, retireAfterMs: 600_000 };
+    const handle = harness.env.client.workflow.getHandle(workflowIdFor(deviceId));
+    const batches = 12;
+    await harness.withWorker(queue, async () => {
+      for (let i = 0; i < batches; i += 1) {
+        await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [20 + (i % 2) / 10], i), { connection });
+        await harness.waitForApplied(deviceId, i + 1);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const busy = (await handle.fetchHistory()).events ?? [];
+      const timersWhileBusy = busy.filter((event) => event.timerStartedEventAttributes).length;
+      const signals = busy.filter((event) => event.workflowExecutionSignaledEventAttributes).length;
+      expect(signals).toBe(batches);
+      // Twelve batches over about four seconds: a timer per batch would be twelve; one kept is one or two, three at most.
+      expect(timersWhileBusy).toBeGreaterThanOrEqual(1);
+      expect(timersWhileBusy).toBeLessThanOrEqual(3);
+      expect((await handle.query(stateQuery)).connection.status).toBe('CONNECTED');
+      await waitUntil(async () => (await handle.query(stateQuery)).connection.status === 'DISCONNECTED', 10_000);
+    });
+    expect(harness.deviceEvents.filter((e) => e.deviceId === deviceId).map((e) => e.type)).toEqual(['CONNECTED', 'DISCONNECTED']);
+    await handle.terminate('test done');
+  });
+});
+
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
