@@ -37,7 +37,7 @@ import { hotSpots, type HotSpot, busiestProfile } from './e2e/profile';
 import { plotTimeline, type TimelinePoint } from './e2e/plot';
 import { markdownReport } from './e2e/report';
 import { histogramMeans, percentile, scrape, serverSteps } from './e2e/scrape';
-import { cachedWorkflows, historyBytesOn, residentBytes, serverTasksPerSignal } from './e2e/temporal-costs';
+import { actionsPerDeviceHour, cachedWorkflows, historyBytesOn, residentBytes, serverTasksPerSignal } from './e2e/temporal-costs';
 
 const resultsDir = path.join(__dirname, 'results');
 
@@ -309,6 +309,8 @@ async function main(): Promise<void> {
         meanBatchSize: signals > 0 ? batchItems / signals : null,
         /** Completed by the server per signal sent, in the window (namespace-wide counters). */
         ...serverTasksPerSignal(serverFrom, serverTo, signals),
+        /** Billable actions per device-hour in the window, by type (the server's `action` counter; queries left out). */
+        actionsPerDeviceHour: actionsPerDeviceHour(serverFrom, serverTo, windowSeconds, options.devices),
         /** Bytes of history of every run of the fleet's workflows, per reading applied. */
         historyBytesPerReading: appliedInStates > 0 ? history.bytes / appliedInStates : null,
         /** The worker's resident memory grown since it started, per workflow in its cache at the window's end. */

@@ -13,7 +13,7 @@ import { AppliedCounter, startFleet } from './fleet';
 import { CpuMeter } from './process-cpu';
 import { deviceIdOf, type ProducerPlan } from './producer';
 import { percentile, scrape } from './scrape';
-import { historyBytesOn, serverTasksPerSignal } from './temporal-costs';
+import { actionsPerDeviceHour, historyBytesOn, serverTasksPerSignal } from './temporal-costs';
 
 /** What the same fleet costs with a device workflow that only records the offsets it applied. */
 export interface FloorResult {
@@ -24,6 +24,7 @@ export interface FloorResult {
   meanBatchSize: number | null;
   workflowTasksPerSignal: number | null;
   activitiesPerSignal: number | null;
+  actionsPerDeviceHour: { total: number; byType: Record<string, number> } | null;
   historyBytesPerReading: number | null;
   cpuCores: Record<string, number>;
   applied: number;
@@ -119,6 +120,7 @@ export async function runFloor(run: FloorRun): Promise<FloorResult> {
       signalsPerSecond: signals / seconds,
       meanBatchSize: signals > 0 ? delta('vigil_signal_batch_size_sum') / signals : null,
       ...serverTasksPerSignal(from.server, to.server, signals),
+      actionsPerDeviceHour: actionsPerDeviceHour(from.server, to.server, seconds, options.devices),
       historyBytesPerReading: appliedTotal > 0 ? history.bytes / appliedTotal : null,
       cpuCores: cores ?? {},
       applied: appliedTotal,

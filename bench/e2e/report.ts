@@ -15,6 +15,7 @@ export interface BenchResults {
     signalsPerSecond: number;
     meanBatchSize: number | null;
     workflowTasksPerSignal: number | null;
+    actionsPerDeviceHour: { total: number; byType: Record<string, number> } | null;
     activitiesPerSignal: number | null;
     historyBytesPerReading: number | null;
     workerBytesPerCachedWorkflow: number | null;
@@ -42,6 +43,11 @@ export interface BenchResults {
 const int = (x: number | null) => (x === null ? '–' : Math.round(x).toLocaleString('en-US'));
 const secs = (x: number | null) => (x === null ? '–' : `${x.toFixed(1)} s`);
 const fixed = (x: number | null | undefined, digits = 2) => (x === null || x === undefined ? '–' : x.toFixed(digits));
+/** Actions per device-hour, in all and by type, the largest first. */
+const actions = (a: { total: number; byType: Record<string, number> } | null | undefined) =>
+  a
+    ? `${Math.round(a.total).toLocaleString('en-US')} (${Object.entries(a.byType).sort((x, y) => y[1] - x[1]).map(([type, n]) => `${type.replace(/^(command|grpc)_/, '')} ${Math.round(n).toLocaleString('en-US')}`).join(', ')})`
+    : '–';
 const kb = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${Math.round(x / 1024).toLocaleString('en-US')} KB`);
 
 /** The results as the markdown table BENCHMARKS.md quotes. */
@@ -64,6 +70,7 @@ export function markdownReport(r: BenchResults): string {
     `| signals/s (signalWithStart) | ${int(s.signalsPerSecond)} |`,
     `| mean batch (readings per signal) | ${s.meanBatchSize === null ? '–' : s.meanBatchSize.toFixed(1)} |`,
     `| workflow tasks / activities per signal (server) | ${fixed(s.workflowTasksPerSignal)} / ${fixed(s.activitiesPerSignal)} |`,
+    `| billable actions per device-hour (server's \`action\` counter, queries left out) | ${actions(s.actionsPerDeviceHour)} |`,
     `| history per reading (every run of the fleet's workflows) | ${s.historyBytesPerReading === null ? '–' : `${Math.round(s.historyBytesPerReading)} bytes`} |`,
     `| worker memory per cached workflow (resident growth / ${int(s.cachedWorkflows)} cached) | ${kb(s.workerBytesPerCachedWorkflow)} |`,
     `| CPU (cores) | ${Object.entries(s.cpuCores).map(([name, cores]) => `${name} ${cores.toFixed(2)}`).join(', ')} |`,
@@ -76,6 +83,7 @@ export function markdownReport(r: BenchResults): string {
       `| **floor** (the same fleet, a workflow that only records offsets): append → applied p50 / p99 (ms) | ${int(f.latencyMs.p50)} / ${int(f.latencyMs.p99)} (${int(f.latencyMs.readings)} readings) |`,
       `| floor: applied (readings/s), signals/s, readings per signal | ${int(f.readingsPerSecond)}, ${int(f.signalsPerSecond)}, ${fixed(f.meanBatchSize, 1)} |`,
       `| floor: workflow tasks / activities per signal, history per reading | ${fixed(f.workflowTasksPerSignal)} / ${fixed(f.activitiesPerSignal)}, ${f.historyBytesPerReading === null ? '–' : `${Math.round(f.historyBytesPerReading)} bytes`} |`,
+      `| floor: billable actions per device-hour | ${actions(f.actionsPerDeviceHour)} |`,
       `| floor: CPU (cores) | ${Object.entries(f.cpuCores).map(([name, cores]) => `${name} ${cores.toFixed(2)}`).join(', ')} |`,
       `| Vigil ÷ floor: latency p50, p99; workflow tasks per signal | ${fixed(r.vsFloor?.latencyP50)}, ${fixed(r.vsFloor?.latencyP99)}; ${fixed(r.vsFloor?.workflowTasksPerSignal)} |`,
     );

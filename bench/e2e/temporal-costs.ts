@@ -19,6 +19,23 @@ export function serverTasksPerSignal(before: Map<string, number> | undefined, af
 }
 
 /**
+ * Billable actions (as Temporal Cloud counts them, from the server's own `action` counter) per
+ * device-hour, by type, between two scrapes. Queries are left out: the benchmark's own (it reads
+ * every workflow's state), not the pipeline's.
+ */
+export function actionsPerDeviceHour(before: Map<string, number> | undefined, after: Map<string, number> | undefined, seconds: number, devices: number): { total: number; byType: Record<string, number> } | null {
+  if (!before || !after || seconds <= 0 || devices <= 0) return null;
+  const byType: Record<string, number> = {};
+  for (const [series, value] of after) {
+    const type = /^action\{.*action_type="([^"]+)"/.exec(series)?.[1];
+    if (type === undefined || type.includes('Query')) continue;
+    const delta = value - (before.get(series) ?? 0);
+    if (delta > 0) byType[type] = (byType[type] ?? 0) + (delta * 3600) / seconds / devices;
+  }
+  return { total: Object.values(byType).reduce((sum, n) => sum + n, 0), byType };
+}
+
+/**
  * Bytes of history of every run (open, closed, continued as new) of the workflows on a task
  * queue. Listing finds the runs; each is described, as the dev server's listing leaves sizes out.
  */
