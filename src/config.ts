@@ -21,10 +21,25 @@ export const configSchema = z.object({
     uiUrl: z.string().url(),
     /** The server's Prometheus endpoint; the local dev server serves it on this URL's port. */
     metricsUrl: z.string().url(),
+    /**
+     * Which server `services up` runs when managed: the dev server (SQLite), or the production
+     * server built from its Go module, on the local PostgreSQL, with TLS on its frontend.
+     */
+    backend: z.enum(['dev', 'server']),
+    /** The production server's settings (backend `server`). */
+    server: z.object({
+      /** History shards: fixed when the server first creates its database. */
+      shards: positiveInt,
+      /** The persistence connection pool of each of its services (frontend, history, matching, worker). */
+      maxConns: positiveInt,
+      maxIdleConns: positiveInt,
+    }),
   }),
   kafka: z.object({
     brokers: z.array(z.string().min(1)).min(1),
     managed: z.boolean(),
+    /** The managed broker's SASL_SSL listener (SCRAM, the local CA's certificate), beside its plaintext one. */
+    saslPort: z.coerce.number().int().min(1).max(65535),
     clientId: z.string().min(1),
     groupId: z.string().min(1),
     readingsPartitions: positiveInt,
@@ -198,7 +213,10 @@ function withoutUnset(value: unknown): unknown {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const prefix = env.VIGIL_TOPIC_PREFIX ?? '';
   const topic = (name: string) => `${prefix}${name}`;
-  const temporalAddress = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  // The managed services' ports: moved with VIGIL_*_PORT, they stay managed (an address in
+  // TEMPORAL_ADDRESS or KAFKA_BROKERS names a server someone else runs).
+  const temporalAddress = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.VIGIL_TEMPORAL_PORT ?? 7233}`;
+  const kafkaPort = Number(env.VIGIL_KAFKA_PORT ?? 9092);
   const raw = {
     home: env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil'),
     temporal: {
@@ -208,10 +226,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       managed: env.TEMPORAL_ADDRESS === undefined,
       uiUrl: env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233',
       metricsUrl: env.TEMPORAL_METRICS_URL ?? 'http://127.0.0.1:7235/metrics',
+      backend: env.VIGIL_TEMPORAL_BACKEND ?? 'dev',
+      server: {
+        shards: env.VIGIL_TEMPORAL_SHARDS ?? 8,
+        maxConns: env.VIGIL_TEMPORAL_DB_MAX_CONNS ?? 20,
+        maxIdleConns: env.VIGIL_TEMPORAL_DB_MAX_IDLE_CONNS ?? env.VIGIL_TEMPORAL_DB_MAX_CONNS ?? 20,
+      },
     },
     kafka: {
-      brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
+      brokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${kafkaPort}`).split(',').map((b) => b.trim()).filter(Boolean),
       managed: env.KAFKA_BROKERS === undefined,
+      // The plaintext port + 1 is the controller's.
+      saslPort: env.VIGIL_KAFKA_SASL_PORT ?? kafkaPort + 2,
       clientId: env.VIGIL_CLIENT_ID ?? 'vigil',
       groupId: env.VIGIL_GROUP_ID ?? 'vigil-ingest',
       readingsPartitions: env.VIGIL_READINGS_PARTITIONS ?? 8,
