@@ -80,19 +80,23 @@ const { IndexedValueType } = temporal.api.enums.v1;
 export async function ensureSearchAttributes(config: Config): Promise<string[]> {
   const connection = await Connection.connect({ address: config.temporal.address });
   try {
-    const { namespace } = config.temporal;
-    const existing = await connection.operatorService.listSearchAttributes({ namespace });
-    const known = new Set(Object.keys(existing.customAttributes ?? {}));
-    const missing = searchAttributeKeys.filter((key) => !known.has(key.name));
-    if (missing.length === 0) return [];
-    const searchAttributes = Object.fromEntries(
-      missing.map((key) => [key.name, IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}` as keyof typeof IndexedValueType]]),
-    );
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
-    return missing.map((key) => key.name);
+    return await addMissingSearchAttributes(connection, config.temporal.namespace);
   } finally {
     await connection.close();
   }
+}
+
+/** Adds those of Vigil's search attributes the namespace lacks, on an open connection; returns their names. */
+export async function addMissingSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set(Object.keys(existing.customAttributes ?? {}));
+  const missing = searchAttributeKeys.filter((key) => !known.has(key.name));
+  if (missing.length === 0) return [];
+  const searchAttributes = Object.fromEntries(
+    missing.map((key) => [key.name, IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}` as keyof typeof IndexedValueType]]),
+  );
+  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+  return missing.map((key) => key.name);
 }
 
 /** Starts the dev server on its SQLite file (WAL) with Vigil's search attributes, unless it runs already. */
