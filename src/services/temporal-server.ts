@@ -6,7 +6,7 @@ import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { Config } from '../config';
 import { certificateFiles, certificatesDir, ensureCertificates } from './certificates';
-import { type ManagedProcess, portOpen, runningPid, startDetached, stopProcess, waitUntil } from './processes';
+import { isAlive, type ManagedProcess, portOpen, runningPid, startDetached, stopProcess, waitUntil } from './processes';
 import { addMissingSearchAttributes } from './temporal';
 import {
   allPorts,
@@ -38,6 +38,7 @@ export function temporalServerPaths(config: Config) {
     /** Written after a build that succeeded: the version and toolchain it was built with. */
     built: path.join(bin, `.built-with-${GO_TOOLCHAIN}`),
     buildLog: path.join(dir, 'build.log'),
+    buildLock: path.join(dir, 'build.lock'),
     schemaLog: path.join(dir, 'schema.log'),
     goModCache: path.join(config.home, 'go', 'mod'),
     goBuildCache: path.join(config.home, 'go', 'build'),
@@ -114,7 +115,39 @@ function goVersion(): string | undefined {
 export async function installTemporalServer(config: Config, say: (line: string) => void = () => undefined): Promise<{ server: string; sqlTool: string }> {
   const paths = temporalServerPaths(config);
   const built = { server: paths.server, sqlTool: paths.sqlTool };
-  if (fs.existsSync(paths.built) && fs.existsSync(paths.server) && fs.existsSync(paths.sqlTool)) return built;
+  const done = () => fs.existsSync(paths.built) && fs.existsSync(paths.server) && fs.existsSync(paths.sqlTool);
+  if (done()) return built;
+  fs.mkdirSync(paths.dir, { recursive: true });
+  // One build at a time: another process building (a second `services up`, the test suite's
+  // early start) is waited for rather than repeated.
+  for (let waiting = false; ; ) {
+    try {
+      fs.writeFileSync(paths.buildLock, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(fs.readFileSync(paths.buildLock, 'utf8').trim());
+    if (!Number.isInteger(holder) || holder <= 0 || !isAlive(holder)) {
+      fs.rmSync(paths.buildLock, { force: true }); // left by a build that was killed
+      continue;
+    }
+    if (!waiting) say(`Waiting for the Temporal server build of process ${holder} (log: ${paths.buildLog})`);
+    waiting = true;
+    await sleep(2000);
+    if (done()) return built;
+  }
+  try {
+    if (done()) return built;
+    await build(config, say);
+    return built;
+  } finally {
+    fs.rmSync(paths.buildLock, { force: true });
+  }
+}
+
+async function build(config: Config, say: (line: string) => void): Promise<void> {
+  const paths = temporalServerPaths(config);
   const version = goVersion();
   if (version === undefined) {
     throw new Error(`Go is required to build the Temporal server ${TEMPORAL_SERVER_VERSION} (VIGIL_TEMPORAL_BACKEND=server), but \`go\` is not on PATH: install Go 1.21 or newer (Debian: apt-get install golang-go), or use the dev server (VIGIL_TEMPORAL_BACKEND=dev).`);
@@ -142,7 +175,6 @@ export async function installTemporalServer(config: Config, say: (line: string) 
   spawnSync('chmod', ['-R', 'u+w', paths.goModCache]);
   fs.writeFileSync(paths.built, `${TEMPORAL_SERVER_MODULE}@v${TEMPORAL_SERVER_VERSION} ${GO_TOOLCHAIN} ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   say(`Built the Temporal server in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  return built;
 }
 
 function runTool(tool: string, args: string[], logFile: string): Promise<void> {
