@@ -28,6 +28,12 @@ export const configSchema = z.object({
     backend: z.enum(['dev', 'server']),
     /** The production server's settings (backend `server`). */
     server: z.object({
+      /**
+       * Its database in the local PostgreSQL (visibility in `<database>_visibility`); its
+       * configuration, pid file and log are in `.vigil/temporal-server/<database>`. Two servers
+       * (the test suite's, your own) never share one.
+       */
+      database: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lowercase SQL name'),
       /** History shards: fixed when the server first creates its database. */
       shards: positiveInt,
       /** The persistence connection pool of each of its services (frontend, history, matching, worker). */
@@ -228,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsUrl: env.TEMPORAL_METRICS_URL ?? 'http://127.0.0.1:7235/metrics',
       backend: env.VIGIL_TEMPORAL_BACKEND ?? 'dev',
       server: {
+        database: env.VIGIL_TEMPORAL_DATABASE ?? 'temporal',
         shards: env.VIGIL_TEMPORAL_SHARDS ?? 8,
         maxConns: env.VIGIL_TEMPORAL_DB_MAX_CONNS ?? 20,
         maxIdleConns: env.VIGIL_TEMPORAL_DB_MAX_IDLE_CONNS ?? env.VIGIL_TEMPORAL_DB_MAX_CONNS ?? 20,

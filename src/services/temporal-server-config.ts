@@ -88,6 +88,8 @@ export function allPorts(ports: ServerPorts): number[] {
 }
 
 export interface ServerDatabase {
+  /** The database of the server's state; its visibility store is `<name>_visibility`. */
+  name: string;
   host: string;
   port: number;
   user: string;
@@ -96,8 +98,7 @@ export interface ServerDatabase {
   maxIdleConns: number;
 }
 
-export const TEMPORAL_DATABASE = 'temporal';
-export const VISIBILITY_DATABASE = 'temporal_visibility';
+export const visibilityDatabase = (database: ServerDatabase) => `${database.name}_visibility`;
 
 /** Files of the frontend's TLS: it presents the server certificate and asks clients for one the CA signed. */
 export interface ServerTls {
@@ -130,8 +131,8 @@ export function sqlToolArgs(database: ServerDatabase, name: string): string[] {
  */
 export function schemaSteps(database: ServerDatabase): Array<{ name: string; args: string[] }> {
   return [
-    { name: TEMPORAL_DATABASE, schema: 'postgresql/v12/temporal' },
-    { name: VISIBILITY_DATABASE, schema: 'postgresql/v12/visibility' },
+    { name: database.name, schema: 'postgresql/v12/temporal' },
+    { name: visibilityDatabase(database), schema: 'postgresql/v12/visibility' },
   ].flatMap(({ name, schema }) => [
     { name, args: [...sqlToolArgs(database, name), 'create-database'] },
     { name, args: [...sqlToolArgs(database, name), 'setup-schema', '-v', '0.0'] },
@@ -176,8 +177,8 @@ export function serverConfig(settings: ServerSettings): Record<string, unknown> 
       visibilityStore: 'postgres-visibility',
       numHistoryShards: settings.shards,
       datastores: {
-        'postgres-default': sqlStore(database, TEMPORAL_DATABASE, database.maxConns, database.maxIdleConns),
-        'postgres-visibility': sqlStore(database, VISIBILITY_DATABASE, Math.min(10, database.maxConns), Math.min(10, database.maxIdleConns)),
+        'postgres-default': sqlStore(database, database.name, database.maxConns, database.maxIdleConns),
+        'postgres-visibility': sqlStore(database, visibilityDatabase(database), Math.min(10, database.maxConns), Math.min(10, database.maxIdleConns)),
       },
     },
     global: {

@@ -30,8 +30,11 @@ import {
 export function temporalServerPaths(config: Config) {
   const dir = path.join(config.home, 'temporal-server');
   const bin = path.join(dir, TEMPORAL_SERVER_VERSION, 'bin');
+  /** One server's own files: each database has its own server. */
+  const instance = path.join(dir, config.temporal.server.database);
   return {
     dir,
+    instance,
     bin,
     server: path.join(bin, 'server'),
     sqlTool: path.join(bin, 'sql'),
@@ -39,13 +42,13 @@ export function temporalServerPaths(config: Config) {
     built: path.join(bin, `.built-with-${GO_TOOLCHAIN}`),
     buildLog: path.join(dir, 'build.log'),
     buildLock: path.join(dir, 'build.lock'),
-    schemaLog: path.join(dir, 'schema.log'),
+    schemaLog: path.join(instance, 'schema.log'),
     goModCache: path.join(config.home, 'go', 'mod'),
     goBuildCache: path.join(config.home, 'go', 'build'),
-    configFile: path.join(dir, 'config.yaml'),
-    dynamicConfigFile: path.join(dir, 'dynamic-config.yaml'),
+    configFile: path.join(instance, 'config.yaml'),
+    dynamicConfigFile: path.join(instance, 'dynamic-config.yaml'),
     certs: certificatesDir(config.home),
-    process: { name: 'Temporal server', pidFile: path.join(dir, 'temporal-server.pid'), logFile: path.join(dir, 'temporal-server.log') } satisfies ManagedProcess,
+    process: { name: 'Temporal server', pidFile: path.join(instance, 'temporal-server.pid'), logFile: path.join(instance, 'temporal-server.log') } satisfies ManagedProcess,
   };
 }
 
@@ -64,6 +67,7 @@ export function serverSettings(config: Config): ServerSettings {
   const files = certificateFiles(paths.certs);
   const db = new URL(config.postgres.url);
   const database: ServerDatabase = {
+    name: config.temporal.server.database,
     host: db.hostname,
     port: Number(db.port || 5432),
     user: decodeURIComponent(db.username) || 'vigil',
@@ -266,12 +270,12 @@ export async function startTemporalServer(config: Config, say: (line: string) =>
   if (taken !== undefined) {
     throw new Error(`Port ${taken} (one of the Temporal server's, around VIGIL_TEMPORAL_PORT ${settings.ports.frontend}) is taken by another process; stop it, or set VIGIL_TEMPORAL_PORT or TEMPORAL_METRICS_URL to other ports.`);
   }
-  fs.mkdirSync(paths.dir, { recursive: true });
+  fs.mkdirSync(paths.instance, { recursive: true });
   const { server, sqlTool } = await installTemporalServer(config, say);
   ensureCertificates(paths.certs);
   await prepareSchema(config, sqlTool);
   writeConfigFiles(config);
-  startDetached(paths.process, server, startArgs(paths.configFile), paths.dir);
+  startDetached(paths.process, server, startArgs(paths.configFile), paths.instance);
   await waitUntil(paths.process, 'a frontend answering over TLS', async () => {
     const connection = await Connection.connect({ ...temporalServerConnectionOptions(config), connectTimeout: 2000 });
     try {

@@ -4,7 +4,7 @@ import { loadConfig } from '../../../src/config';
 describe('the managed services\' settings', () => {
   it('by default: the dev server on 7233, Kafka on 9092 with SASL_SSL on 9094, 8 history shards for the production server', () => {
     const config = loadConfig({});
-    expect(config.temporal).toMatchObject({ address: '127.0.0.1:7233', managed: true, backend: 'dev', server: { shards: 8, maxConns: 20, maxIdleConns: 20 } });
+    expect(config.temporal).toMatchObject({ address: '127.0.0.1:7233', managed: true, backend: 'dev', server: { database: 'temporal', shards: 8, maxConns: 20, maxIdleConns: 20 } });
     expect(config.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], managed: true, saslPort: 9094 });
   });
 
@@ -27,5 +27,7 @@ describe('the managed services\' settings', () => {
     expect(config.temporal).toMatchObject({ backend: 'server', server: { shards: 4, maxConns: 40, maxIdleConns: 40 } });
     expect(() => loadConfig({ VIGIL_TEMPORAL_BACKEND: 'cloud' })).toThrow(/temporal\.backend/);
     expect(() => loadConfig({ VIGIL_TEMPORAL_SHARDS: '0' })).toThrow(/temporal\.server\.shards/);
+    expect(loadConfig({ VIGIL_TEMPORAL_DATABASE: 'temporal_test' }).temporal.server.database).toBe('temporal_test');
+    expect(() => loadConfig({ VIGIL_TEMPORAL_DATABASE: 'Temporal; drop' })).toThrow(/temporal\.server\.database/);
   });
 });

@@ -16,7 +16,7 @@ import {
 const settings: ServerSettings = {
   ports: serverPorts(27233, 27235),
   shards: 8,
-  database: { host: '127.0.0.1', port: 25433, user: 'vigil', maxConns: 20, maxIdleConns: 20 },
+  database: { name: 'temporal', host: '127.0.0.1', port: 25433, user: 'vigil', maxConns: 20, maxIdleConns: 20 },
   tls: { ca: '/s/certs/ca.crt', serverCert: '/s/certs/server.crt', serverKey: '/s/certs/server.key', clientCert: '/s/certs/client.crt', clientKey: '/s/certs/client.key', serverName: 'localhost' },
   dynamicConfigFile: '/s/temporal-server/dynamic-config.yaml',
   logLevel: 'warn',
