@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client } from 'pg';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { Config } from '../config';
 import { certificateFiles, certificatesDir, ensureCertificates } from './certificates';
@@ -11,6 +12,7 @@ import { addMissingSearchAttributes } from './temporal';
 import {
   allPorts,
   asYaml,
+  durableCommits,
   dynamicConfig,
   GO_TOOLCHAIN,
   goInstallCommand,
@@ -116,7 +118,12 @@ function goVersion(): string | undefined {
  * version; the module and build caches stay under the state folder, so a rebuild takes seconds.
  * Fails with one line when Go is missing or too old, or the build fails (its output is in build.log).
  */
-export async function installTemporalServer(config: Config, say: (line: string) => void = () => undefined): Promise<{ server: string; sqlTool: string }> {
+export async function installTemporalServer(
+  config: Config,
+  say: (line: string) => void = () => undefined,
+  /** Stops a build in progress (what it compiled stays in the build cache for the next one). */
+  signal?: AbortSignal,
+): Promise<{ server: string; sqlTool: string }> {
   const paths = temporalServerPaths(config);
   const built = { server: paths.server, sqlTool: paths.sqlTool };
   const done = () => fs.existsSync(paths.built) && fs.existsSync(paths.server) && fs.existsSync(paths.sqlTool);
@@ -143,14 +150,14 @@ export async function installTemporalServer(config: Config, say: (line: string) 
   }
   try {
     if (done()) return built;
-    await build(config, say);
+    await build(config, say, signal);
     return built;
   } finally {
     fs.rmSync(paths.buildLock, { force: true });
   }
 }
 
-async function build(config: Config, say: (line: string) => void): Promise<void> {
+async function build(config: Config, say: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const paths = temporalServerPaths(config);
   const version = goVersion();
   if (version === undefined) {
@@ -167,10 +174,20 @@ async function build(config: Config, say: (line: string) => void): Promise<void>
   const log = fs.openSync(paths.buildLog, 'w');
   fs.writeSync(log, `go ${command.args.join(' ')}\n${Object.entries(command.env).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn('go', command.args, { cwd: paths.dir, env: { ...process.env, ...command.env }, stdio: ['ignore', log, log] });
+    // In a process group of its own, so that stopping it stops its compilers too.
+    const child = spawn('go', command.args, { cwd: paths.dir, env: { ...process.env, ...command.env }, stdio: ['ignore', log, log], detached: true });
+    const stop = () => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    };
+    if (signal?.aborted) stop();
+    signal?.addEventListener('abort', stop, { once: true });
     child.once('error', reject);
-    child.once('exit', (exitCode) => resolve(exitCode));
+    child.once('exit', (exitCode) => {
+      signal?.removeEventListener('abort', stop);
+      resolve(exitCode);
+    });
   }).finally(() => fs.closeSync(log));
+  if (signal?.aborted) throw new Error('The Temporal server build was stopped');
   if (code !== 0 || !fs.existsSync(paths.server) || !fs.existsSync(paths.sqlTool)) {
     const output = fs.readFileSync(paths.buildLog, 'utf8');
     throw new Error(`Building the Temporal server (go install ${TEMPORAL_SERVER_MODULE}@v${TEMPORAL_SERVER_VERSION}) failed with exit code ${code}: ${lastWords(output)} (full output: ${paths.buildLog})`);
@@ -191,10 +208,21 @@ function runTool(tool: string, args: string[], logFile: string): Promise<void> {
   });
 }
 
-/** Creates the two databases and brings their schema to the version this server expects, with the server's own sql tool. */
+/**
+ * Creates the two databases and brings their schema to the version this server expects, with
+ * the server's own sql tool; then makes their commits durable (see durableCommits).
+ */
 async function prepareSchema(config: Config, sqlTool: string): Promise<void> {
   const paths = temporalServerPaths(config);
-  for (const step of schemaSteps(serverSettings(config).database)) await runTool(sqlTool, step.args, paths.schemaLog);
+  const { database } = serverSettings(config);
+  for (const step of schemaSteps(database)) await runTool(sqlTool, step.args, paths.schemaLog);
+  const client = new Client({ connectionString: config.postgres.url, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    for (const statement of durableCommits(database)) await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 async function firstTakenPort(ports: number[]): Promise<number | undefined> {
