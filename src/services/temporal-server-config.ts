@@ -140,6 +140,16 @@ export function schemaSteps(database: ServerDatabase): Array<{ name: string; arg
   ]);
 }
 
+/**
+ * The local cluster commits asynchronously (synchronous_commit=off: the sink's writes can be
+ * replayed from Kafka). Temporal's cannot: the ingest commits a Kafka offset once Temporal has
+ * acknowledged the signal, so a commit lost in a crash would lose readings. Its databases wait
+ * for the WAL flush.
+ */
+export function durableCommits(database: ServerDatabase): string[] {
+  return [database.name, visibilityDatabase(database)].map((name) => `alter database "${name}" set synchronous_commit = on`);
+}
+
 export function startArgs(configFile: string): string[] {
   return ['--config-file', configFile, '--allow-no-auth', 'start'];
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   allPorts,
   asYaml,
+  durableCommits,
   dynamicConfig,
   goInstallCommand,
   goIsRecentEnough,
@@ -47,6 +48,13 @@ describe('the production Temporal server: version, build and command lines', () 
       [...db, 'temporal_visibility', 'create-database'],
       [...db, 'temporal_visibility', 'setup-schema', '-v', '0.0'],
       [...db, 'temporal_visibility', 'update-schema', '--schema-name', 'postgresql/v12/visibility'],
+    ]);
+  });
+
+  it('makes its databases\' commits durable, whatever the cluster\'s default', () => {
+    expect(durableCommits(settings.database)).toEqual([
+      'alter database "temporal" set synchronous_commit = on',
+      'alter database "temporal_visibility" set synchronous_commit = on',
     ]);
   });
 
