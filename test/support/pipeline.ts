@@ -38,7 +38,8 @@ export class Pipeline {
   /** Unique per test run: device ids, topics, group and task queue all start with it. */
   readonly runName: string;
 
-  constructor(readonly name: string) {
+  /** `env`: settings of this pipeline's processes and clients beyond the shared ones (another server, credentials). */
+  constructor(readonly name: string, env: NodeJS.ProcessEnv = {}) {
     this.runName = `${name}-${Date.now().toString(36)}`;
     const prefix = `${this.runName}.`;
     this.env = {
@@ -52,6 +53,7 @@ export class Pipeline {
       VIGIL_WORKER_SDK_METRICS_PORT: '0',
       VIGIL_SINK_METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
+      ...env,
     };
     this.config = loadConfig(this.env);
     this.kafka = createKafka(this.config, `test-${name}`);
@@ -178,13 +180,13 @@ export class Pipeline {
  * A fresh Pipeline per test, torn down after the test whatever happened in it. Returns the
  * function that creates it: `const newPipeline = usePipeline();` … `const p = newPipeline('name');`.
  */
-export function usePipeline(): (name: string) => Pipeline {
+export function usePipeline(): (name: string, env?: NodeJS.ProcessEnv) => Pipeline {
   let current: Pipeline | undefined;
   afterEach(async () => {
     await current?.tearDown();
     current = undefined;
   });
-  return (name) => (current = new Pipeline(name));
+  return (name, env) => (current = new Pipeline(name, env));
 }
 
 function headerStrings(headers: IHeaders | undefined): Record<string, string> {
