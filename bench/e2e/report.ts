@@ -4,6 +4,8 @@ import type { ServerStep } from './scrape';
 export interface BenchResults {
   at: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
+  /** Which Temporal was measured. */
+  temporal?: string;
   options: { devices: number; rate: number; warmup: number; seconds: number; spikesPerSecond: number; partitions: number; recoverySeconds: number };
   sustained: {
     seconds: number;
@@ -41,7 +43,8 @@ export function markdownReport(r: BenchResults): string {
     `### ${o.devices} devices, target ${int(o.rate)} readings/s (${r.at})`,
     '',
     `Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, ${r.machine.platform}, Node ${r.machine.node}. ` +
-      `Warm-up ${o.warmup} s, measured ${s.seconds} s, ${o.partitions} partitions, ${o.spikesPerSecond} spikes/s injected.`,
+      `Warm-up ${o.warmup} s, measured ${s.seconds} s, ${o.partitions} partitions, ${o.spikesPerSecond} spikes/s injected.` +
+      (r.temporal ? ` Temporal: ${r.temporal}.` : ''),
     '',
     '| figure | value |',
     '|---|---|',
