@@ -316,7 +316,8 @@ program.command('demo').description('Run everything end to end on the local serv
   await runDemo(configured('warn'), say);
 });
 
+// One line (a connection failure names the server and the setting), never a stack, never a secret.
 program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`vigil: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`vigil: ${scrubSecrets(error instanceof Error ? error.message : String(error))}\n`);
   process.exit(1);
 });
