@@ -13,10 +13,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../src/config';
+import { connectTemporalClient } from '../src/connections/temporal';
 import { anomalyEventSchema } from '../src/contracts/anomalies';
 import { deviceState } from '../src/operator/devices';
 import { createKafka } from '../src/kafka/client';
@@ -113,8 +114,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(logDir, { recursive: true });
 
   const children: VigilProcess[] = [];
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // With the configured TLS and credentials, as every process connects.
+  const client = await connectTemporalClient(config);
+  const { connection } = client;
   try {
     // --- Ceiling 1: the Temporal server alone, before the pipeline loads it.
     let signalCeiling: Ceiling | undefined;

@@ -6,6 +6,8 @@ import { createKafka } from '../kafka/client';
 import { certificateFiles, certificatesDir, ensureCertificates } from './certificates';
 import { type BrokerSettings, brokerProperties, propertiesText, SCRAM_MECHANISMS } from './kafka-properties';
 import { alterScramArgs, ensureScramPassword, formatScramArgs, runKafkaTool, SCRAM_USER, scramConfigFile, scramLogin, scramPasswordFile } from './kafka-sasl';
+import { ConnectionFailure } from '../security/connection-failure';
+import { kafkaProblem } from '../security/kafka-problems';
 import {
   type ManagedProcess,
   portOpen,
@@ -95,16 +97,26 @@ async function ensureScramUser(config: Config, classpath: string, password: stri
   }
 }
 
+/**
+ * Whether the brokers answer (with the configured TLS and SASL) and have a controller; a broker
+ * that cannot be reached or refuses the credentials throws its one line.
+ */
 export async function kafkaHealthy(config: Config): Promise<boolean> {
   const { host, port } = brokerHostPort(config);
-  if (config.kafka.managed && !(await portOpen(host, port))) return false;
-  const admin = createKafka(config, 'health', true).admin({ retry: { retries: 0 } });
-  await admin.connect();
+  const context = { brokers: config.kafka.brokers, security: config.kafka.security, managed: config.kafka.managed };
+  if (config.kafka.managed && !(await portOpen(host, port))) {
+    throw new ConnectionFailure({ server: 'Kafka', where: context.brokers.join(','), what: 'does not answer', hint: 'start it: bin/vigil services up' });
+  }
+  const kafka = createKafka(config, 'health', true, { retry: { retries: Math.max(0, config.kafka.brokers.length - 1), initialRetryTime: 100, maxRetryTime: 500 } });
+  const admin = kafka.admin({ retry: { retries: 0 } });
   try {
+    await admin.connect();
     const cluster = await admin.describeCluster();
     return cluster.brokers.length > 0 && cluster.controller !== null;
+  } catch (error) {
+    throw new ConnectionFailure(kafkaProblem(error, context), error);
   } finally {
-    await admin.disconnect();
+    await admin.disconnect().catch(() => undefined);
   }
 }
 

@@ -1,10 +1,11 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { afterEach } from 'vitest';
 import { type Config, loadConfig } from '../../src/config';
+import { connectTemporalClient } from '../../src/connections/temporal';
 import type { DeviceState } from '../../src/device/state';
 import { type Aggregate, aggregateSchema } from '../../src/contracts/aggregates';
 import { type AnomalyEvent, anomalyEventSchema } from '../../src/contracts/anomalies';
@@ -73,8 +74,8 @@ export class Pipeline {
     await this.collect(this.config.kafka.topics.dlq, (message) => {
       this.deadLetters.push({ key: message.key?.toString('utf8'), value: message.value, headers: headerStrings(message.headers) });
     });
-    const connection = await Connection.connect({ address: this.config.temporal.address });
-    this.client = new Client({ connection, namespace: this.config.temporal.namespace });
+    // With the configured TLS and credentials, as the processes under test connect.
+    this.client = await connectTemporalClient(this.config);
   }
 
   /**
