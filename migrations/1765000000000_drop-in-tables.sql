@@ -16,17 +16,8 @@ CREATE TABLE data_dump (
 );
 CREATE INDEX data_dump_id_ts ON data_dump (id, ts);
 
-CREATE TABLE data_anomaly (
-  id                text NOT NULL,
-  current_temp      double precision NOT NULL,
-  status            text NOT NULL,
-  ts                timestamptz NOT NULL,
-  source_topic      text NOT NULL,
-  source_partition  integer NOT NULL,
-  source_offset     bigint NOT NULL,
-  PRIMARY KEY (source_topic, source_partition, source_offset)
-);
-CREATE INDEX data_anomaly_id_ts ON data_anomaly (id, ts);
+-- The same columns, key and index.
+CREATE TABLE data_anomaly (LIKE data_dump INCLUDING ALL);
 
 -- Down Migration
 DROP TABLE data_anomaly;

@@ -83,6 +83,8 @@ export const configSchema = z.object({
     maxMessageBytes: positiveInt,
     /** signalWithStart calls in flight at once, across devices: more floods the server and starves workflow tasks. */
     maxSignalsInFlight: positiveInt,
+    /** Least time between two signals of one device (a full signal goes at once): latency traded for Temporal actions. */
+    deviceBatchMs: z.coerce.number().int().nonnegative(),
   }),
   /**
    * What a new device starts with: connection and event-time settings and every detector's
@@ -306,6 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
       maxBufferedPerPartition: env.VIGIL_MAX_BUFFERED_PER_PARTITION ?? 20_000,
       maxMessageBytes: env.VIGIL_MAX_MESSAGE_BYTES ?? 64 * 1024,
       maxSignalsInFlight: env.VIGIL_MAX_SIGNALS_IN_FLIGHT ?? 16,
+      deviceBatchMs: env.VIGIL_DEVICE_BATCH_MS ?? 1000,
     },
     device: withoutUnset({
       connection: { disconnectAfterMs: optionalNumber(env.VIGIL_DISCONNECT_AFTER_MS), retireAfterMs: optionalNumber(env.VIGIL_RETIRE_AFTER_MS) },

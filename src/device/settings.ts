@@ -15,10 +15,11 @@ export const eventTimeSettingsSchema = z.object({
   allowedLatenessMs: z.number().int().positive().default(3600_000),
   /**
    * Open windows (and the search attributes' progress) are re-published at most this often, in
-   * workflow time, unless something is published anyway: one Kafka publication per device every
-   * few seconds instead of one per batch.
+   * workflow time, unless something is published anyway (an anomaly step, a connection event, a
+   * late reading, a closed hour): one Kafka publication per device a minute instead of one per
+   * batch, so most batches cost the Temporal server one workflow task and no activity.
    */
-  updateEveryMs: z.number().int().positive().default(5_000),
+  updateEveryMs: z.number().int().positive().default(60_000),
 });
 export type EventTimeSettings = z.infer<typeof eventTimeSettingsSchema>;
 

@@ -130,6 +130,11 @@ export function flushWindows(windows: WindowsState, deviceId: string, watermark:
   return aggregates;
 }
 
+/** True when some hour's lateness has run out at this watermark: it is final and must go out now. */
+export function hasHoursToClose(windows: WindowsState, watermark: number, allowedLatenessMs: number): boolean {
+  return Object.values(windows.hourly).some((hours) => hours.some((hour) => hour.start + HOUR_MS + allowedLatenessMs <= watermark));
+}
+
 /** True when a reading at `ts` is older than the watermark allows: its hour has been finalised. */
 export function isTooLate(watermark: number | null, ts: number, allowedLatenessMs: number): boolean {
   return watermark !== null && ts < watermark - allowedLatenessMs;

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import { formatDefaultsOf, withFormatDefaults } from '../device/settings';
 import { formatsByTopic } from '../formats';
 import { applyThresholdRows } from '../operator/thresholds';
-import { type DeliveryBatch, deliverSignal, deviceIdAttribute, deviceStart } from '../workflows/definitions';
+import { type DeliveryBatch, deliverSignal, deliveryOf, deviceIdAttribute, deviceStart } from '../workflows/definitions';
 import type { deviceWorkflow } from '../workflows/device';
 import type { Deliver, FleetThresholds } from './ingest';
 import { logger } from '../logger';
@@ -21,7 +21,7 @@ export function temporalDelivery(client: Client, config: Config): Deliver {
     await client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
       ...deviceStart(deviceId, withFormatDefaults(config.device, format), config.temporal.taskQueue),
       signal: deliverSignal,
-      signalArgs: [{ items, ...(format ? { format } : {}) }],
+      signalArgs: [deliveryOf(items, format)],
       typedSearchAttributes: [{ key: deviceIdAttribute, value: deviceId }],
     });
   };

@@ -8,6 +8,14 @@ interface DeviceQueue {
   inFlight: boolean;
   /** Waiting in line for one of the signal slots. */
   waiting: boolean;
+  /** Holding its items until its batch interval since its last signal has passed. */
+  paced: boolean;
+}
+
+/** The pace of each device's signals: at most one per `intervalMs` unless a full signal waits. */
+export interface Pacing {
+  intervalMs: number;
+  now?: () => number;
 }
 
 /**
@@ -17,12 +25,19 @@ interface DeviceQueue {
  * were enqueued. The global limit matters as much: a thousand devices each with a small signal in
  * flight flood the Temporal server with writes, and the devices' workflow tasks starve behind
  * them (measured by `npm run bench:e2e`). Devices get the slots in turn, first come first served.
+ *
+ * With a batch interval (`VIGIL_DEVICE_BATCH_MS`), a device's next signal also waits until that
+ * long after its last one, unless it is full: an operator trades latency for Temporal actions.
+ * A device's first signal after a quiet spell goes at once.
  */
 export class DeviceDispatcher {
   private readonly devices = new Map<string, DeviceQueue>();
   private readonly line: string[] = [];
   private idleWaiters: Array<() => void> = [];
   private inFlightCount = 0;
+  /** When each device recently sent its last signal (forgotten once its interval is over). */
+  private readonly lastSentAt = new Map<string, number>();
+  private readonly now: () => number;
 
   constructor(
     private readonly send: SendBatch,
@@ -30,12 +45,15 @@ export class DeviceDispatcher {
     private readonly onSent: (readings: SourcedItem[]) => void,
     private readonly onError: (deviceId: string, error: unknown) => void,
     private readonly maxInFlight = Number.POSITIVE_INFINITY,
-  ) {}
+    private readonly pacing: Pacing = { intervalMs: 0 },
+  ) {
+    this.now = pacing.now ?? Date.now;
+  }
 
   enqueue(deviceId: string, reading: SourcedItem): void {
     let device = this.devices.get(deviceId);
     if (!device) {
-      device = { queue: [], inFlight: false, waiting: false };
+      device = { queue: [], inFlight: false, waiting: false, paced: false };
       this.devices.set(deviceId, device);
     }
     device.queue.push(reading);
@@ -68,6 +86,21 @@ export class DeviceDispatcher {
 
   private wait(deviceId: string, device: DeviceQueue): void {
     if (device.inFlight || device.waiting || device.queue.length === 0) return;
+    const due = (this.lastSentAt.get(deviceId) ?? Number.NEGATIVE_INFINITY) + this.pacing.intervalMs;
+    const wait = due - this.now();
+    if (wait > 0 && device.queue.length < this.maxPerSignal) {
+      if (!device.paced) {
+        device.paced = true;
+        setTimeout(() => {
+          device.paced = false;
+          // The device may have been dropped (its partition revoked) and come back as another.
+          if (this.devices.get(deviceId) !== device) return;
+          this.wait(deviceId, device);
+          this.dispatch();
+        }, wait).unref();
+      }
+      return;
+    }
     device.waiting = true;
     this.line.push(deviceId);
   }
@@ -86,6 +119,7 @@ export class DeviceDispatcher {
 
   private sendNext(deviceId: string, device: DeviceQueue): void {
     const batch = device.queue.splice(0, this.maxPerSignal);
+    if (this.pacing.intervalMs > 0) this.rememberSent(deviceId);
     device.inFlight = true;
     this.inFlightCount += 1;
     this.send(deviceId, batch)
@@ -101,6 +135,17 @@ export class DeviceDispatcher {
         this.dispatch();
         this.wakeIfIdle();
       });
+  }
+
+  private rememberSent(deviceId: string): void {
+    const now = this.now();
+    this.lastSentAt.delete(deviceId); // re-inserted last: the map stays in order of sending
+    this.lastSentAt.set(deviceId, now);
+    // Devices whose interval is over are as good as never sent: the oldest go first.
+    for (const [id, at] of this.lastSentAt) {
+      if (at + this.pacing.intervalMs > now) break;
+      this.lastSentAt.delete(id);
+    }
   }
 
   private wakeIfIdle(): void {

@@ -60,6 +60,7 @@ export class Ingest {
       (items) => this.onSignalled(items),
       (deviceId, error) => log.debug({ deviceId, err: error }, 'signal abandoned'),
       config.ingest.maxSignalsInFlight,
+      { intervalMs: config.ingest.deviceBatchMs },
     );
   }
 
@@ -94,7 +95,10 @@ export class Ingest {
     } catch {
       /* not running */
     }
-    await Promise.race([this.dispatcher.idle(), new Promise((resolve) => setTimeout(resolve, drainMs))]);
+    // The drain's deadline is cleared once the work is done: a pending timer would keep the process alive for it.
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([this.dispatcher.idle(), new Promise((resolve) => (deadline = setTimeout(resolve, drainMs)))]);
+    clearTimeout(deadline);
     await this.committer.commit();
     await this.consumer.disconnect();
     await this.producer.disconnect();

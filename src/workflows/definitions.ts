@@ -11,7 +11,8 @@ import { m2Schema } from '../detectors/welford';
 import { zscoreRuleOverrideSchema, type ZScoreSettings } from '../detectors/zscore';
 import { changeAuthorSchema, judgingChangeSchema } from '../device/control';
 import type { Judging } from '../device/judging';
-import { sourcedItemSchema } from '../device/item';
+import { type SourcedItem, sourcedItemSchema } from '../device/item';
+import { packedItemsSchema, packItems } from '../device/packed-items';
 import { type DeviceSettings, deviceSettingsSchema, formatDefaultsSchema } from '../device/settings';
 import { type DeviceState, deviceStateSchema } from '../device/state';
 import { fieldNameSchema } from '../reading';
@@ -21,8 +22,8 @@ export function workflowIdFor(deviceId: string): string {
   return `device:${deviceId}`;
 }
 
-/** Readings (and control items) for a device, with the defaults of their input format when it has any. */
-export const deliveryBatchSchema = z.object({ items: z.array(sourcedItemSchema), format: formatDefaultsSchema.optional() });
+/** Readings (and control items) for a device, packed, with the defaults of their input format when it has any. */
+export const deliveryBatchSchema = z.object({ packed: packedItemsSchema, format: formatDefaultsSchema.optional() });
 export type DeliveryBatch = z.infer<typeof deliveryBatchSchema>;
 
 export const zscoreChangeSchema = z
@@ -76,6 +77,11 @@ export type DeviceWorkflowInput = z.input<typeof deviceWorkflowInputSchema>;
 
 /** Readings and control messages, in the order the ingest received them. */
 export const deliverSignal = defineSignal<[DeliveryBatch]>('deliver');
+
+/** The signal's argument for a device's items (and the defaults of their format). */
+export function deliveryOf(items: readonly SourcedItem[], format?: DeliveryBatch['format']): DeliveryBatch {
+  return { packed: packItems(items), ...(format ? { format } : {}) };
+}
 export const stateQuery = defineQuery<DeviceState>('state');
 export const configureZScoreUpdate = defineUpdate<ZScoreSettings, [ZScoreChange]>('configureZScore');
 export const setThresholdsUpdate = defineUpdate<{ defaults: ThresholdLayer; own: ThresholdLayer }, [ThresholdsUpdate]>('setThresholds');

@@ -9,9 +9,10 @@ import { changedZScoreSettings, withPushedModel } from '../detectors/zscore';
 import { applyEvidence, applyItems, type DeferredReading } from '../device/apply';
 import { withJudgingChange } from '../device/judging';
 import type { SourcedItem } from '../device/item';
+import { unpackItems } from '../device/packed-items';
 import { type DeviceState, initialDeviceState } from '../device/state';
 import { withFormatDefaults } from '../device/settings';
-import { flushWindows } from '../device/windows';
+import { flushWindows, hasHoursToClose } from '../device/windows';
 import { parseOrReject } from '../validate';
 import {
   type DeliveryBatch,
@@ -70,10 +71,10 @@ export class DeviceEntity {
 
   /* ----- message handlers ----- */
 
-  deliver({ items, format }: DeliveryBatch): void {
+  deliver({ packed, format }: DeliveryBatch): void {
     // A device started before its first reading (an operator's Update) takes its format's defaults now.
     this.state.settings = withFormatDefaults(this.state.settings, format);
-    this.pending.push(...items);
+    this.pending.push(...unpackItems(this.state.deviceId, packed));
   }
 
   configureZScore(change: unknown) {
@@ -164,9 +165,14 @@ export class DeviceEntity {
       if (statusBefore !== 'CONNECTED' && state.connection.status === 'CONNECTED') deviceEvents.push(this.connectionEvent('CONNECTED'));
     }
     const anomalies = [...outcome.anomalies, ...(await this.scoreDeferred(outcome.deferred))];
-    // Window updates ride along with anything published anyway, and are otherwise rate-limited.
-    const windowsDue = anomalies.length > 0 || deviceEvents.length > 0 || outcome.late.length > 0 || Date.now() >= this.windowsDueAt;
-    await this.publish({ anomalies, aggregates: windowsDue ? this.takeWindowUpdates() : [], deviceEvents, late: outcome.late });
+    // What must go out now: anomaly steps, connection events, late readings, closed hours. Open
+    // windows ride along with those, and otherwise go out at most every `updateEveryMs`: most
+    // batches publish nothing, and cost the server one workflow task.
+    const { watermark } = state.clock;
+    const closing = watermark !== null && hasHoursToClose(state.windows, watermark, state.settings.eventTime.allowedLatenessMs);
+    const mustPublish = anomalies.length > 0 || deviceEvents.length > 0 || outcome.late.length > 0 || closing;
+    const windowsDue = mustPublish || Date.now() >= this.windowsDueAt;
+    if (windowsDue) await this.publish({ anomalies, aggregates: this.takeWindowUpdates(), deviceEvents, late: outcome.late });
     this.summary.publish(state, { quiet: !windowsDue });
   }
 

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { BoardView } from '../../src/board/view';
-import { loadConfig } from '../../src/config';
 import { aggregatesContract } from '../../src/contracts/aggregates';
 import { anomaliesContract, anomalyEvent } from '../../src/contracts/anomalies';
 import type { KafkaRecord } from '../../src/contracts/contract';
@@ -12,8 +11,7 @@ import { deviceEvent, deviceEventsContract } from '../../src/contracts/device-ev
 import type { Explanation } from '../../src/detectors/registry';
 import { connectClient } from '../../src/operator/client';
 import { listDevices } from '../../src/operator/devices';
-import { chromiumArgs, ensureChromium } from '../../src/services/chromium';
-import { boardLog, boardTime, openBoard, startBoardProcess } from '../support/board';
+import { boardLog, boardTime, openBoard, startBoardProcess, useChromium } from '../support/board';
 import { artifactsDir, type Pipeline, usePipeline, waitFor } from '../support/pipeline';
 
 /**
@@ -25,14 +23,7 @@ import { artifactsDir, type Pipeline, usePipeline, waitFor } from '../support/pi
  */
 
 const newPipeline = usePipeline();
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: ensureChromium(loadConfig().chromiumPath), args: chromiumArgs });
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 const T0 = 1_790_000_000_000;
 const FLEET = 1000;
@@ -197,7 +188,7 @@ describe('the Anomaly Board with 1,000 devices, started late', () => {
       expect(view.top.map((d) => [d.deviceId, d.anomaliesLastMinute, d.maxLastMinute])).toEqual(topIds.map((i) => [fleetId(i), countOf(i), valueOf(i, countOf(i) - 1)]));
 
       // The page, in Chromium: its first paint with the whole fleet behind it.
-      const { page, dialogs } = await openBoard(browser, url);
+      const { page, dialogs } = await openBoard(browser(), url);
       await page.waitForFunction(() => performance.getEntriesByName('vigil:first-paint').length > 0, undefined, { timeout: 10_000 });
       const paint = await page.evaluate(() => ({
         firstPaint: performance.getEntriesByName('vigil:first-paint')[0]?.startTime ?? -1,

@@ -1,21 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config';
-import { chromiumArgs, ensureChromium } from '../../src/services/chromium';
-import { openBoard, startBoardProcess } from '../support/board';
+import { describe, expect, it } from 'vitest';
+import { openBoard, startBoardProcess, useChromium } from '../support/board';
 import { artifactsDir, usePipeline, waitFor } from '../support/pipeline';
 
 const newPipeline = usePipeline();
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: ensureChromium(loadConfig().chromiumPath), args: chromiumArgs });
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 const sensor = (id: string, i: number, temp: number) => ({ key: id, value: JSON.stringify({ id, ts: 1_790_000_000_000 + i * 1000, temp, hum: 40 }) });
 /** 40 ordinary readings (20 ± 0.5 °C): past the z-score warm-up of 30. */
@@ -28,7 +18,7 @@ describe('the Anomaly Board in a real browser', () => {
     await p.start('worker');
     await p.start('ingest');
     const url = await startBoardProcess(p);
-    const { page, dialogs } = await openBoard(browser, url);
+    const { page, dialogs } = await openBoard(browser(), url);
 
     const plain = `${p.runName}-sensor`;
     const hostile = '<img src=x onerror=alert(1)>';

@@ -1,7 +1,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { loadConfig } from '../../src/config';
+import { chromiumArgs, ensureChromium } from '../../src/services/chromium';
 import { artifactsDir, type Pipeline } from './pipeline';
+
+/** Debian's Chromium for one test file (installed when missing), closed after it: returns the getter. */
+export function useChromium(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: ensureChromium(loadConfig().chromiumPath), args: chromiumArgs });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('Chromium is not running: call useChromium() at the top of the test file');
+    return browser;
+  };
+}
 
 /** Starts `vigil board` on a free port and returns its URL (it logs `board running` with it). */
 export async function startBoardProcess(p: Pipeline, args: string[] = []): Promise<string> {

@@ -17,7 +17,7 @@ import type { DropInSettings } from '../../src/contracts/drop-in';
 import { type EnrichedReading, enrichedReadingSchema } from '../../src/contracts/enriched';
 import { createHtmActivities } from '../../src/activities/htm';
 import { HtmScorer } from '../../src/htm-runtime';
-import { workflowIdFor, deliverSignal, type DeliveryBatch, type DeviceWorkflowInput, stateQuery } from '../../src/workflows/definitions';
+import { workflowIdFor, deliverSignal, type DeliveryBatch, deliveryOf, type DeviceWorkflowInput, stateQuery } from '../../src/workflows/definitions';
 import type { FormatDefaults } from '../../src/device/settings';
 import type { deviceWorkflow } from '../../src/workflows/device';
 import { type TestDeviceOptions, testSettings } from './reference';
@@ -97,7 +97,7 @@ export function useWorkflowHarness() {
         taskQueue,
         args: harness.startArgs(deviceId, extra),
         signal: deliverSignal,
-        signalArgs: [{ items, ...(format ? { format } : {}) }],
+        signalArgs: [deliveryOf(items, format)],
       });
     },
 

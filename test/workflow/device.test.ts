@@ -6,7 +6,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { SourcedItem } from '../../src/device/item';
-import { workflowIdFor, configureZScoreUpdate, deliverSignal, stateQuery } from '../../src/workflows/definitions';
+import { workflowIdFor, configureZScoreUpdate, deliverSignal, type DeliveryBatch, deliveryOf, stateQuery } from '../../src/workflows/definitions';
 import { seededRandom } from '../../src/samples';
 import type { deviceWorkflow } from '../../src/workflows/device';
 import { referenceRun } from '../support/reference';
@@ -45,12 +45,12 @@ describe('device workflow', () => {
         // Every fifth batch also re-delivers the previous one, as the ingest does after a crash.
         const duplicate = i > 0 && (i / 10) % 5 === 0 ? readings.slice(i - 10, i) : [];
         resent += duplicate.length;
-        const handle = await harness.env.client.workflow.signalWithStart<typeof deviceWorkflow, [{ items: SourcedItem[] }]>('deviceWorkflow', {
+        const handle = await harness.env.client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
           workflowId: workflowIdFor(deviceId),
           taskQueue: 'wf-can',
           args: startArgs(deviceId, { continueAsNewAfterEvents: 40 }),
           signal: deliverSignal,
-          signalArgs: [{ items: [...duplicate, ...batch] }],
+          signalArgs: [deliveryOf([...duplicate, ...batch])],
         });
         firstRunId ??= handle.signaledRunId;
         // The first half goes one batch per workflow task, so the history grows past the
@@ -113,12 +113,12 @@ describe('device workflow', () => {
       reading: { deviceId, ts: 1_700_000_000_000 + offset, values: { temp: 13 } },
     });
     await withWorker('wf-update', async () => {
-      const handle = await harness.env.client.workflow.signalWithStart<typeof deviceWorkflow, [{ items: SourcedItem[] }]>('deviceWorkflow', {
+      const handle = await harness.env.client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
         workflowId: workflowIdFor(deviceId),
         taskQueue: 'wf-update',
         args: startArgs(deviceId),
         signal: deliverSignal,
-        signalArgs: [{ items: [...warmup, probe(40)] }],
+        signalArgs: [deliveryOf([...warmup, probe(40)])],
       });
       let state = await waitForApplied(deviceId, 41);
       expect(state.counters.anomalyCount).toBe(0); // z ≈ 2.96 < 4
@@ -138,7 +138,7 @@ describe('device workflow', () => {
 
       const applied = await handle.executeUpdate(configureZScoreUpdate, { args: [{ field: 'temp', rule: { k: 2 }, by: 'test' }] });
       expect(applied.fields.temp).toEqual({ k: 2 });
-      await handle.signal(deliverSignal, { items: [probe(41)] });
+      await handle.signal(deliverSignal, deliveryOf([probe(41)]));
       state = await waitForApplied(deviceId, 42);
       expect(state.counters.anomalyCount).toBe(1);
       expect(published.filter((a) => a.deviceId === deviceId).map((a) => [a.status, a.source.offset, a.explanation.kind === 'zscore' && a.explanation.k])).toEqual([['raised', 41, 2]]);

@@ -62,4 +62,22 @@ describe('event-time windows on a running device workflow', () => {
     const lastMinute = harness.aggregates.filter((a) => a.deviceId === deviceId && a.kind === 'last-minute').at(-1);
     expect(lastMinute).toMatchObject({ count: 2, max: 30 });
   });
+
+  it('publishes nothing for a batch that only changes open windows, and a closed hour at once', async () => {
+    const deviceId = 'wf-meter-closing';
+    const at = (offset: number, minute: number, usage: number): SourcedItem => ({ source: { topic: 'usage', partition: 0, offset }, reading: { deviceId, ts: T0 + minute * MIN, values: { usage } } });
+    const hourly = () => harness.aggregates.filter((a) => a.deviceId === deviceId && a.kind === 'hourly').map((a) => [a.windowStart - T0, a.count, a.avg, a.final]);
+    await harness.withWorker(queue, async () => {
+      const settings = { eventTime: { allowedLatenessMs: 60 * MIN, updateEveryMs: 600_000 } };
+      await harness.deliver(queue, deviceId, [at(0, 0, 10)], settings);
+      await harness.waitForApplied(deviceId, 1);
+      await harness.deliver(queue, deviceId, [at(1, 30, 20)], settings);
+      await harness.waitForApplied(deviceId, 2);
+      expect(hourly()).toEqual([[0, 1, 10, false]]); // the first batch's; the second waits
+      // Two hours later the first hour's lateness has run out: it closes, and goes out with this batch.
+      await harness.deliver(queue, deviceId, [at(2, 125, 30)], settings);
+      await harness.waitForApplied(deviceId, 3);
+    });
+    expect(hourly()).toEqual([[0, 1, 10, false], [0, 2, 15, true], [2 * 60 * MIN, 1, 30, false]]);
+  });
 });

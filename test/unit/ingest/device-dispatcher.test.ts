@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { DeviceDispatcher } from '../../../src/ingest/device-dispatcher';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DeviceDispatcher, type Pacing } from '../../../src/ingest/device-dispatcher';
 import type { SourcedReading } from '../../../src/reading';
 
 interface Call {
@@ -16,7 +16,7 @@ function reading(deviceId: string, offset: number, partition = 0): SourcedReadin
 }
 
 /** A dispatcher whose sends stay pending until the test resolves them. */
-function harness(maxPerSignal: number) {
+function harness(maxPerSignal: number, pacing?: Pacing) {
   const calls: Call[] = [];
   const sent: number[][] = [];
   const errors: Array<[string, unknown]> = [];
@@ -45,6 +45,8 @@ function harness(maxPerSignal: number) {
     maxPerSignal,
     (readings) => sent.push(readings.map((r) => r.source.offset)),
     (deviceId, error) => errors.push([deviceId, error]),
+    Number.POSITIVE_INFINITY,
+    pacing,
   );
   const call = (i: number): Call => {
     const c = calls[i];
@@ -248,5 +250,48 @@ describe('DeviceDispatcher with a global limit', () => {
     await settle();
     expect(idle).toBe(true);
     expect(dispatcher.signalsInFlight).toBe(0);
+  });
+
+  describe('with a batch interval', () => {
+    afterEach(() => void vi.useRealTimers());
+
+    it('sends a device at most once per interval, coalescing what arrives meanwhile, and a quiet device at once', async () => {
+      vi.useFakeTimers({ now: 0 });
+      const h = harness(100, { intervalMs: 1000 });
+      const offsets = () => h.calls.map((c) => c.offsets);
+      h.dispatcher.enqueue('a', reading('a', 1));
+      expect(offsets()).toEqual([[1]]); // the first goes at once
+      h.call(0).resolve();
+      await vi.advanceTimersByTimeAsync(100);
+      h.dispatcher.enqueue('a', reading('a', 2));
+      await vi.advanceTimersByTimeAsync(400);
+      h.dispatcher.enqueue('a', reading('a', 3));
+      await vi.advanceTimersByTimeAsync(499);
+      expect(offsets()).toEqual([[1]]); // 999 ms after the first: held
+      await vi.advanceTimersByTimeAsync(1);
+      expect(offsets()).toEqual([[1], [2, 3]]);
+      h.call(1).resolve();
+      await vi.advanceTimersByTimeAsync(5000); // quiet for longer than the interval
+      h.dispatcher.enqueue('a', reading('a', 4));
+      expect(offsets()).toEqual([[1], [2, 3], [4]]);
+      h.call(2).resolve();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(h.sent).toEqual([[1], [2, 3], [4]]);
+    });
+
+    it('sends a full signal without waiting, and paces each device on its own', async () => {
+      vi.useFakeTimers({ now: 0 });
+      const h = harness(3, { intervalMs: 1000 });
+      const calls = () => h.calls.map((c) => [c.deviceId, c.offsets]);
+      h.dispatcher.enqueue('a', reading('a', 1));
+      h.call(0).resolve();
+      await vi.advanceTimersByTimeAsync(10);
+      h.dispatcher.enqueue('b', reading('b', 10)); // another device: not held by a's interval
+      for (const offset of [2, 3]) h.dispatcher.enqueue('a', reading('a', offset));
+      expect(calls()).toEqual([['a', [1]], ['b', [10]]]);
+      h.dispatcher.enqueue('a', reading('a', 4)); // a full signal's worth
+      await vi.advanceTimersByTimeAsync(0);
+      expect(calls()).toEqual([['a', [1]], ['b', [10]], ['a', [2, 3, 4]]]);
+    });
   });
 });
