@@ -103,9 +103,12 @@ async function main(): Promise<void> {
     VIGIL_WORKER_SDK_METRICS_PORT: String(sdkPort),
     LOG_LEVEL: 'warn',
   };
+  const beforeUp = loadConfig(env);
+  const wereRunning = (await servicesStatus(beforeUp)).every((s) => s.healthy);
+  await servicesUp(beforeUp, (line) => say(line));
+  // Read again: on a first run `services up` has just made the local production server's
+  // certificates, which its clients (this process and the children) now connect with.
   const config = loadConfig(env);
-  const wereRunning = (await servicesStatus(config)).every((s) => s.healthy);
-  await servicesUp(config, (line) => say(line));
   const kafka = createKafka(config, 'bench');
   await ensureTopics(kafka, config);
   const topic = config.kafka.topics.readings;

@@ -7,6 +7,7 @@ import { type DropInSettings, dropInOutputs, dropInOutputSchema, dropInTopicsSch
 import { formatNameSchema, formatSettingsSchema } from './formats';
 import { envSecret, envValue, type ReadFile, readSettingFile } from './security/env-settings';
 import { kafkaSecurityFromEnv, kafkaSecuritySchema } from './security/kafka-security';
+import { withLocalTemporalServerClient } from './security/local-certificates';
 import { postgresConnectionFromEnv, postgresConnectionSchema } from './security/postgres-ssl';
 import { secretSchema } from './security/secret';
 import { temporalSecurityFromEnv, temporalSecuritySchema } from './security/temporal-security';
@@ -247,8 +248,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
   // TEMPORAL_ADDRESS or KAFKA_BROKERS names a server someone else runs).
   const temporalAddress = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.VIGIL_TEMPORAL_PORT ?? 7233}`;
   const kafkaPort = Number(env.VIGIL_KAFKA_PORT ?? 9092);
+  const home = env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil');
   const raw = {
-    home: env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil'),
+    home,
     temporal: {
       address: temporalAddress,
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
@@ -263,7 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
         maxConns: env.VIGIL_TEMPORAL_DB_MAX_CONNS ?? 20,
         maxIdleConns: env.VIGIL_TEMPORAL_DB_MAX_IDLE_CONNS ?? env.VIGIL_TEMPORAL_DB_MAX_CONNS ?? 20,
       },
-      security: temporalSecurityFromEnv(env, readFile),
+      security: temporalSecurityFromEnv(withLocalTemporalServerClient(env, home), readFile),
     },
     kafka: {
       brokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${kafkaPort}`).split(',').map((b) => b.trim()).filter(Boolean),

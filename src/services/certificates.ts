@@ -10,37 +10,8 @@ import { requireProgram } from './processes';
  * anew only when one is missing, no longer signed by the CA, or within 30 days of expiring.
  * Keys are written with mode 600 and never printed.
  */
-export interface CertificateFiles {
-  dir: string;
-  /** The CA's certificate: what clients trust (Temporal's frontend and Kafka's SASL_SSL listener present certificates it signed). */
-  ca: string;
-  caKey: string;
-  /** The servers' certificate, for `localhost` and 127.0.0.1, and its key. */
-  serverCert: string;
-  serverKey: string;
-  /** Key, certificate and CA in one PEM file: Kafka's PEM key store. */
-  serverPem: string;
-  /** A client certificate (CN `vigil`) for mutual TLS with Temporal's frontend, and its key. */
-  clientCert: string;
-  clientKey: string;
-}
-
-/** The local CA and certificates of a state folder, shared by Temporal's frontend and Kafka's SASL_SSL listener. */
-export const certificatesDir = (home: string): string => path.join(home, 'certs');
-
-export function certificateFiles(dir: string): CertificateFiles {
-  const at = (name: string) => path.join(dir, name);
-  return {
-    dir,
-    ca: at('ca.crt'),
-    caKey: at('ca.key'),
-    serverCert: at('server.crt'),
-    serverKey: at('server.key'),
-    serverPem: at('server-keystore.pem'),
-    clientCert: at('client.crt'),
-    clientKey: at('client.key'),
-  };
-}
+export { type CertificateFiles, certificateFiles, certificatesDir } from '../security/local-certificates';
+import { type CertificateFiles, certificateFiles } from '../security/local-certificates';
 
 /** What a certificate is for: its subject, names and key usage. */
 export interface CertificateRole {
