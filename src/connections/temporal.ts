@@ -16,7 +16,16 @@ export function temporalContext(config: Config): TemporalContext {
 
 /** The SDK's connection options from the configuration: address, TLS, API key. */
 export function temporalConnectionOptions(config: Config) {
-  return { address: config.temporal.address, ...temporalConnectionSecurity(config.temporal.security) };
+  const security = temporalConnectionSecurity(config.temporal.security);
+  return { address: config.temporal.address, ...security, ...namespaceHeader(config, security.apiKey) };
+}
+
+/**
+ * With an API key, the namespace in the `temporal-namespace` header, as Temporal Cloud's
+ * documentation has SDK clients send it: its regional API-key endpoints route by it.
+ */
+function namespaceHeader(config: Config, apiKey: string | undefined): { metadata?: Record<string, string> } {
+  return apiKey === undefined ? {} : { metadata: { 'temporal-namespace': config.temporal.namespace } };
 }
 
 /**
@@ -67,7 +76,7 @@ export async function connectTemporalWorker(config: Config): Promise<NativeConne
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${TEMPORAL_CONNECT_TIMEOUT_MS / 1000} s`)), TEMPORAL_CONNECT_TIMEOUT_MS);
   });
-  const connecting = NativeConnection.connect({ address: config.temporal.address, tls, ...(apiKey === undefined ? {} : { apiKey }) });
+  const connecting = NativeConnection.connect({ address: config.temporal.address, tls, ...(apiKey === undefined ? {} : { apiKey }), ...namespaceHeader(config, apiKey) });
   try {
     return await Promise.race([connecting, timeout]);
   } catch (error) {

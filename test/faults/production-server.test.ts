@@ -184,6 +184,8 @@ describe.skipIf(!ours)('wrong credentials against the production Temporal server
         TEMPORAL_API_KEY: wrongApiKey,
       });
       expectOneLine(run, new RegExp(`^vigil: Temporal at 127\\.0\\.0\\.1:${cloud.port}: the server did not accept the API key.*TEMPORAL_API_KEY`), [wrongApiKey]);
+      // The key went out as Temporal Cloud expects it, with the namespace beside it.
+      expect(cloud.calls[0]).toMatchObject({ authorization: `Bearer ${wrongApiKey}`, namespace: 'default' });
     } finally {
       await cloud.close();
     }

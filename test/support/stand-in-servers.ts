@@ -34,7 +34,8 @@ function closing(server: net.Server, sockets: Set<{ destroy(): void }>): () => P
  * A gRPC frontend over TLS (the test CA's `localhost` certificate) that refuses every call as
  * Temporal Cloud refuses a wrong API key: status 16 UNAUTHENTICATED, "Request unauthorized.".
  */
-export async function temporalCloudRefusingApiKeys(): Promise<StandIn> {
+export async function temporalCloudRefusingApiKeys(): Promise<StandIn & { calls: Array<{ path: string; authorization?: string; namespace?: string }> }> {
+  const calls: Array<{ path: string; authorization?: string; namespace?: string }> = [];
   const server = http2.createSecureServer({
     key: fs.readFileSync(path.join(tlsFixtures, 'server.key')),
     cert: fs.readFileSync(path.join(tlsFixtures, 'server.pem')),
@@ -45,14 +46,15 @@ export async function temporalCloudRefusingApiKeys(): Promise<StandIn> {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });
-  server.on('stream', (stream) => {
+  server.on('stream', (stream, headers) => {
+    calls.push({ path: String(headers[':path']), authorization: headers.authorization, namespace: headers['temporal-namespace'] as string | undefined });
     stream.resume();
     stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
     stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '16', 'grpc-message': 'Request unauthorized.' }));
     stream.end();
   });
   const port = await listening(server);
-  return { port, close: closing(server, sessions) };
+  return { port, calls, close: closing(server, sessions) };
 }
 
 /**
