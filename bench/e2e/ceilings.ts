@@ -3,9 +3,9 @@
  * what kafkajs alone reads from the very topic, and what the Temporal server alone accepts
  * as signalWithStart calls.
  */
-import { Client, Connection } from '@temporalio/client';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../../src/config';
+import { connectTemporalClient } from '../../src/connections/temporal';
 import { terminateWorkflows } from '../../test/support/cleanup';
 
 export interface Ceiling {
@@ -61,8 +61,8 @@ export async function signalWithStartRate(
   config: Config,
   options: { workflows: number; seconds: number; concurrency: number; payload: unknown; idPrefix: string },
 ): Promise<Ceiling> {
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = await connectTemporalClient(config);
+  const { connection } = client;
   const taskQueue = `${options.idPrefix}ceiling`;
   let count = 0;
   let next = 0;

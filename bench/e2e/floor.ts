@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../../src/config';
 import { ensureTopics } from '../../src/kafka/topics';
 import { readPid } from '../../src/services/processes';
-import { temporalPaths } from '../../src/services/temporal';
+import { temporalBackend } from '../../src/services/temporal-backend';
 import { type FloorState, floorStateQuery, workflowIdFor } from '../../src/workflows/definitions';
 import { deleteTopicsWithPrefix, terminateRunningOn } from '../../test/support/cleanup';
 import { fetchMetrics, freePort } from '../../test/support/vigil-process';
@@ -83,7 +83,7 @@ export async function runFloor(run: FloorRun): Promise<FloorResult> {
     const producer = spawnScript('producer.ts', plan, env, (line) => Object.assign(produced, JSON.parse(line)));
     const producerExit = new Promise<number | null>((resolve) => producer.once('exit', resolve));
     const start = Date.now();
-    const pids = { producer: producer.pid, ingest: ingest.pid, worker: worker.pid, temporal: readPid(temporalPaths(config).process) };
+    const pids = { producer: producer.pid, ingest: ingest.pid, worker: worker.pid, temporal: readPid(temporalBackend(config).process) };
     const cpu = new CpuMeter(new Map(Object.entries(pids).filter((entry): entry is [string, number] => entry[1] !== undefined)));
     const window: Array<{ ingest: Map<string, number>; server: Map<string, number> | undefined; applied: number; at: number }> = [];
     for (;;) {

@@ -15,7 +15,39 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
-/** Cores each named process used between `start()` and `stop()`. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds of a process and every living descendant: PostgreSQL does its work in one process
+ * per connection, whose time the postmaster's own counters never see.
+ */
+export function treeCpuSeconds(pid: number): number | undefined {
+  const own = cpuSeconds(pid);
+  if (own === undefined) return undefined;
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    const child = Number(entry);
+    if (!Number.isInteger(child)) continue;
+    const parent = parentOf(child);
+    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), child]);
+  }
+  let total = 0;
+  for (const queue = [pid]; queue.length > 0; ) {
+    const next = queue.pop() as number;
+    total += cpuSeconds(next) ?? 0;
+    queue.push(...(children.get(next) ?? []));
+  }
+  return total;
+}
+
+/** Cores each named process (with its descendants) used between `start()` and `stop()`. */
 export class CpuMeter {
   private startedAt = 0;
   private readonly first = new Map<string, number>();
@@ -25,7 +57,7 @@ export class CpuMeter {
   start(): void {
     this.startedAt = Date.now();
     for (const [name, pid] of this.pids) {
-      const used = cpuSeconds(pid);
+      const used = treeCpuSeconds(pid);
       if (used !== undefined) this.first.set(name, used);
     }
   }
@@ -35,7 +67,7 @@ export class CpuMeter {
     const cores: Record<string, number> = {};
     for (const [name, pid] of this.pids) {
       const before = this.first.get(name);
-      const after = cpuSeconds(pid);
+      const after = treeCpuSeconds(pid);
       if (before !== undefined && after !== undefined) cores[name] = Math.round(((after - before) / seconds) * 100) / 100;
     }
     return cores;

@@ -5,6 +5,8 @@ import type { ServerStep } from './scrape';
 export interface BenchResults {
   at: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
+  /** Which Temporal was measured. */
+  temporal?: string;
   options: { devices: number; rate: number; warmup: number; seconds: number; spikesPerSecond: number; partitions: number; recoverySeconds: number; batchMs?: number };
   sustained: {
     seconds: number;
@@ -58,7 +60,8 @@ export function markdownReport(r: BenchResults): string {
     '',
     `Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, ${r.machine.platform}, Node ${r.machine.node}. ` +
       `Warm-up ${o.warmup} s, measured ${s.seconds} s, ${o.partitions} partitions, ${o.spikesPerSecond} spikes/s injected` +
-      `${o.batchMs === undefined ? '' : `, VIGIL_DEVICE_BATCH_MS ${o.batchMs}`}.`,
+      `${o.batchMs === undefined ? '' : `, VIGIL_DEVICE_BATCH_MS ${o.batchMs}`}.` +
+      (r.temporal ? ` Temporal: ${r.temporal}.` : ''),
     '',
     '| figure | value |',
     '|---|---|',

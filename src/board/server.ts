@@ -3,8 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config';
+import { checkConnections } from '../connections/check';
 import { logger } from '../logger';
 import { connectClient } from '../operator/client';
+import { boardUrl, decideAccess, listenRefusal } from './access';
 import { startFeed } from './feed';
 import { BoardModel } from './model';
 import { thresholdReader } from './thresholds';
@@ -38,11 +40,18 @@ interface Stream {
 }
 
 /**
- * The live Anomaly Board: a page on 127.0.0.1. At start it lists the running devices from
- * Temporal visibility, then folds the Kafka topics in (feed.ts); each open page gets its own
- * view (totals, top devices, one page of rows) over server-sent events as things change.
+ * The live Anomaly Board: a page on `host` (127.0.0.1 by default; beyond loopback only with an
+ * access token, which every request must then carry: access.ts). At start it lists the running
+ * devices from Temporal visibility, then folds the Kafka topics in (feed.ts); each open page gets
+ * its own view (totals, top devices, one page of rows) over server-sent events as things change.
  */
-export async function startBoard(config: Config, options: { port: number; fromBeginning?: boolean }): Promise<Board> {
+export async function startBoard(config: Config, options: { port: number; host?: string; fromBeginning?: boolean }): Promise<Board> {
+  const host = options.host ?? config.board.host;
+  const token = config.board.token;
+  const refusal = listenRefusal(host, token !== undefined);
+  if (refusal) throw new Error(refusal);
+  // Wrong settings stop the board here, in one line, before any client retries.
+  await checkConnections(config, ['temporal', 'kafka']);
   const model = new BoardModel();
   const client = await connectClient(config);
   const bootstrapStarted = Date.now();
@@ -66,6 +75,7 @@ export async function startBoard(config: Config, options: { port: number; fromBe
       response.end(body);
     };
     try {
+      if (token !== undefined && !admitted(request, response, token.reveal())) return;
       route(request, response, send);
     } catch (error) {
       // A bad request (say, a malformed %-escape) gets an answer; it never stops the board.
@@ -73,6 +83,30 @@ export async function startBoard(config: Config, options: { port: number; fromBe
       if (!response.headersSent) send(400, 'text/plain', 'bad request');
     }
   });
+
+  /** Checks the token; answers a request that does not carry it (401) or that brings it in the address (sets the cookie, drops the token from the address). */
+  function admitted(request: http.IncomingMessage, response: http.ServerResponse, secret: string): boolean {
+    const url = new URL(request.url ?? '/', 'http://board');
+    const decision = decideAccess(url, request.headers, secret);
+    const common = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+    if (!decision.allow) {
+      const page = url.pathname === '/';
+      response.writeHead(401, {
+        ...common,
+        'content-type': 'text/plain; charset=utf-8',
+        // On the page the browser asks for it (any user, the token as password); the API says Bearer.
+        'www-authenticate': page ? 'Basic realm="Vigil Anomaly Board", charset="UTF-8"' : 'Bearer realm="Vigil Anomaly Board"',
+      });
+      response.end('The Anomaly Board needs its access token: open /?token=<VIGIL_BOARD_TOKEN> once, or send Authorization: Bearer <token>.\n');
+      return false;
+    }
+    if ('setCookie' in decision) {
+      response.writeHead(303, { ...common, 'set-cookie': decision.setCookie, location: decision.redirectTo });
+      response.end();
+      return false;
+    }
+    return true;
+  }
 
   function route(request: http.IncomingMessage, response: http.ServerResponse, send: (status: number, type: string, body: string | Buffer) => void): void {
     const url = new URL(request.url ?? '/', 'http://board');
@@ -126,10 +160,16 @@ export async function startBoard(config: Config, options: { port: number; fromBe
     }
   }, PUSH_EVERY_MS);
 
-  await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}/`;
-  log.info({ url }, 'board running');
+  const url = boardUrl(host, port);
+  log.info({ url, access: token === undefined ? 'loopback, no token' : 'token' }, 'board running');
   return {
     url,
     model,

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
 import type { Message } from 'kafkajs';
 import type { Config } from '../config';
+import { checkConnections } from '../connections/check';
 import { configuredFormats, type FormatName, type InputFormat, parseText, Rejection, toCanonical } from '../formats';
 import { fileRows, isCsvFile } from '../formats/file-rows';
 import { createKafka } from '../kafka/client';
@@ -55,6 +56,7 @@ export async function replayFile(config: Config, file: string, options: ReplayOp
   const key = fixedDeviceKey(format, options.device);
   const rows = fileRows(fs.readFileSync(file, 'utf8'), isCsvFile(file), options.format);
   const invalid: ReplayResult['invalid'] = [];
+  await checkConnections(config, ['kafka']);
   const producer = createKafka(config, 'replay').producer({ allowAutoTopicCreation: false });
   const topic = options.topic ?? config.kafka.inputs.find((input) => input.format === options.format)?.topic;
   if (topic === undefined) throw new Error(`no input topic reads the ${options.format} format; pass --topic`);

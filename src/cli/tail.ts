@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
+import { checkConnections } from '../connections/check';
 import { anomaliesContract, type AnomalyEvent } from '../contracts/anomalies';
 import { detectorNamed } from '../detectors/registry';
 import { createKafka } from '../kafka/client';
@@ -20,6 +21,7 @@ export async function tailAnomalies(
   onAnomaly: (anomaly: AnomalyEvent) => void,
   options: { fromBeginning?: boolean } = {},
 ): Promise<{ stop: () => Promise<void> }> {
+  await checkConnections(config, ['kafka']);
   const consumer = createKafka(config, 'tail').consumer({ groupId: `vigil-tail-${randomUUID()}`, maxWaitTimeInMs: 200 });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await runConsumer(consumer, [{ topics: [config.kafka.topics.anomalies], fromBeginning: options.fromBeginning ?? false }], {

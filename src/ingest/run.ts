@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { checkConnections } from '../connections/check';
 import { createKafka } from '../kafka/client';
 import { logger } from '../logger';
 import { serveMetrics } from '../metrics';
@@ -10,6 +11,8 @@ const log = logger.child({ component: 'ingest' });
 
 /** The ingest as it runs: Kafka in, Temporal out. Stopping it also closes its Temporal client. */
 export async function connectIngest(config: Config): Promise<{ start(): Promise<void>; stop(): Promise<void> }> {
+  // Wrong settings stop the ingest here, in one line, before any client retries.
+  await checkConnections(config, ['temporal', 'kafka']);
   const client = await connectClient(config);
   const ingest = new Ingest(config, createKafka(config, 'ingest'), temporalDelivery(client, config), temporalFleetThresholds(client, config));
   return {

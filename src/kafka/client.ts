@@ -1,6 +1,7 @@
-import { Kafka, logLevel as KafkaLogLevel, type Producer } from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type Producer } from 'kafkajs';
 import type { Config } from '../config';
 import { logger } from '../logger';
+import { kafkaClientSecurity } from '../security/kafka-security';
 
 // kafkajs 2's default partitioner is already Java-compatible murmur2; the warning is noise.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -18,11 +19,19 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
-/** `quiet` silences the client entirely: for probes that expect to fail while a broker starts. */
-export function createKafka(config: Config, clientSuffix: string, quiet = false): Kafka {
+/**
+ * A kafkajs client with the configured TLS and SASL (security/kafka-security.ts). `quiet`
+ * silences it entirely: for probes that expect to fail while a broker starts. `overrides`
+ * replaces settings such as the retries, for the bounded check at start.
+ */
+export function createKafka(config: Config, clientSuffix: string, quiet = false, overrides: Partial<Pick<KafkaConfig, 'retry' | 'connectionTimeout' | 'authenticationTimeout'>> = {}): Kafka {
+  const { security } = config.kafka;
   return new Kafka({
     clientId: `${config.kafka.clientId}-${clientSuffix}`,
     brokers: config.kafka.brokers,
+    ...kafkaClientSecurity(security),
+    // kafkajs's 1 s is short for a TLS handshake (and SASL) with a broker across a network.
+    ...(security.ssl || security.sasl ? { connectionTimeout: 5000 } : {}),
     logLevel: quiet ? KafkaLogLevel.NOTHING : KafkaLogLevel.WARN,
     logCreator:
       () =>
@@ -32,6 +41,7 @@ export function createKafka(config: Config, clientSuffix: string, quiet = false)
         kafkaLog[retriable ? 'debug' : (levels[level] ?? 'info')](rest, message);
       },
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    ...overrides,
   });
 }
 

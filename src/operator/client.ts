@@ -1,11 +1,15 @@
 import os from 'node:os';
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Config } from '../config';
+import { connectTemporalClient } from '../connections/temporal';
 import { workflowIdFor } from '../workflows/definitions';
 
-export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: config.temporal.address });
-  return new Client({ connection, namespace: config.temporal.namespace });
+/**
+ * A client with the configured TLS and credentials, on a connection checked at once: a wrong
+ * address, CA, certificate or API key is one line naming the setting, within seconds.
+ */
+export function connectClient(config: Config): Promise<Client> {
+  return connectTemporalClient(config);
 }
 
 /** Who is making a change, for the audit trail: `user@host` unless `--by` says otherwise. */

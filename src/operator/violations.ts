@@ -1,7 +1,7 @@
-import { Client } from 'pg';
 import { z } from 'zod';
 import type { Config } from '../config';
-import { redactedUrl } from '../services';
+import { connectPostgres } from '../connections/postgres';
+import { postgresWhere } from '../security/postgres-problems';
 
 /** One line of seed 001's listing: the latest reading of a (device, field) outside its threshold's bounds. */
 export const latestViolationSchema = z.object({
@@ -38,24 +38,17 @@ const UNDEFINED_TABLE = '42P01';
 
 /** `vigil violations`: reads the sink's PostgreSQL, so it needs the sink to have run (it needs no worker). */
 export async function latestViolations(config: Config): Promise<LatestViolation[]> {
-  const where = redactedUrl(config.postgres.url);
-  const client = new Client({ connectionString: config.postgres.url, connectionTimeoutMillis: 5000 });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new Error(`PostgreSQL at ${where} does not answer (${oneLine(error)}): start it (bin/vigil services up) or set DATABASE_URL to the sink's database.`);
-  }
+  // A database that does not answer, or refuses the credentials, is one line naming the setting.
+  const client = await connectPostgres(config);
   try {
     const result = await client.query(latestViolationsSql);
     return z.array(latestViolationSchema).parse(result.rows);
   } catch (error) {
     if ((error as { code?: string }).code === UNDEFINED_TABLE) {
-      throw new Error(`${where} has no sink tables: run bin/vigil services up (it applies the migrations) and bin/vigil sink.`);
+      throw new Error(`PostgreSQL at ${postgresWhere(config.postgres)} has no sink tables: run bin/vigil services up (it applies the migrations) and bin/vigil sink.`);
     }
     throw error;
   } finally {
     await client.end();
   }
 }
-
-const oneLine = (error: unknown) => (error instanceof Error ? error.message || error.name : String(error)).replace(/\s+/g, ' ').trim();

@@ -1,18 +1,28 @@
 import type { Config } from '../config';
 import { createKafka } from '../kafka/client';
+import { describeKafkaSecurity } from '../security/kafka-security';
+import { describePostgresSecurity } from '../security/postgres-ssl';
+import { describeTemporalSecurity } from '../security/temporal-security';
 import { ensureTopics } from '../kafka/topics';
 import { kafkaHealthy, kafkaPaths, startKafka, stopKafka } from './kafka';
 import { migrate } from '../sink/migrate';
 import { externalPostgres, postgresHealthy, postgresPaths, startPostgres, stopPostgres } from './postgres';
 import { runningPid } from './processes';
-import { ensureSearchAttributes, startTemporal, stopTemporal, temporalHealthy, temporalPaths } from './temporal';
+import { ensureSearchAttributes, stopTemporal, temporalHealthy } from './temporal';
+import { temporalBackend } from './temporal-backend';
+import { stopTemporalServer } from './temporal-server';
 
 export interface ServiceStatus {
   name: string;
+  /** Address, brokers or host:port/database: never a password. */
   where: string;
+  /** How Vigil reaches it: `plaintext`, `TLS, API key`, `SASL_SSL SCRAM-SHA-512 as vigil`, …: never a secret. */
+  security: string;
   managed: boolean;
   pid: number | undefined;
   healthy: boolean;
+  /** Why it is not healthy: the one line of its connection failure. */
+  problem?: string;
 }
 
 /**
@@ -20,60 +30,79 @@ export interface ServiceStatus {
  * existing servers, then Vigil's topics. Idempotent: running services are left as they are.
  */
 export async function servicesUp(config: Config, say: (line: string) => void): Promise<void> {
+  const temporalServer = config.temporal.managed ? temporalBackend(config) : undefined;
+  const postgresUp = config.postgres.managed ? startPostgres(config) : externalPostgres(config);
   const [temporal, kafka, postgres] = await Promise.all([
-    config.temporal.managed ? startTemporal(config) : temporalHealthy(config).then(() => 'external' as const),
+    // The production server keeps its state in the local PostgreSQL: it starts once that answers.
+    temporalServer
+      ? config.temporal.backend === 'server'
+        ? postgresUp.then(() => temporalServer.start(say))
+        : temporalServer.start(say)
+      : temporalHealthy(config).then(() => 'external' as const),
     config.kafka.managed ? startKafka(config) : kafkaHealthy(config).then(() => 'external' as const),
-    config.postgres.managed ? startPostgres(config) : externalPostgres(config),
+    postgresUp,
   ]);
-  say(`Temporal ${temporal}: ${config.temporal.address} (namespace ${config.temporal.namespace}), UI ${config.temporal.uiUrl}`);
-  say(`Kafka ${kafka}: ${config.kafka.brokers.join(',')}`);
-  say(`PostgreSQL ${postgres}: ${redactedUrl(config.postgres.url)}`);
+  const ui = temporalServer && config.temporal.backend === 'server' ? 'over TLS (the production server has no UI)' : `UI ${config.temporal.uiUrl}`;
+  say(`${temporalServer?.name ?? 'Temporal'} ${temporal}: ${config.temporal.address} (namespace ${config.temporal.namespace}), ${ui}`);
+  say(`Kafka ${kafka}: ${config.kafka.brokers.join(',')}${config.kafka.managed ? `, SASL_SSL on 127.0.0.1:${config.kafka.saslPort}` : ''}`);
+  say(`PostgreSQL ${postgres}: ${config.postgres.url}`);
   const migrated = await migrate(config);
   if (migrated.length > 0) say(`Applied migrations: ${migrated.join(', ')}`);
-  const added = await ensureSearchAttributes(config);
-  if (added.length > 0) say(`Registered search attributes: ${added.join(', ')}`);
+  if (config.temporal.backend !== 'server' || !config.temporal.managed) {
+    const added = await ensureSearchAttributes(config);
+    if (added.length > 0) say(`Registered search attributes: ${added.join(', ')}`);
+  }
   const created = await ensureTopics(createKafka(config, 'admin'), config);
   if (created.length > 0) say(`Created topics: ${created.join(', ')}`);
 }
 
-/** Stops the local services this project started; servers named by the environment are never touched. */
+/**
+ * Stops the local services this project started (either Temporal backend, whichever runs);
+ * servers named by the environment are never touched.
+ */
 export async function servicesDown(config: Config, say: (line: string) => void): Promise<void> {
-  const [temporal, kafka, postgres] = await Promise.all([stopTemporal(config), stopKafka(config), stopPostgres(config)]);
-  say(`Temporal ${temporal ? 'stopped' : 'was not running'}`);
+  const [dev, server, kafka, postgres] = await Promise.all([stopTemporal(config), stopTemporalServer(config), stopKafka(config), stopPostgres(config)]);
+  if (server) say('Temporal server stopped');
+  if (dev || !server) say(`Temporal dev server ${dev ? 'stopped' : 'was not running'}`);
   say(`Kafka ${kafka ? 'stopped' : 'was not running'}`);
   say(`PostgreSQL ${postgres ? 'stopped' : 'was not running'}`);
 }
 
-/** A database URL fit for logs: the password, if any, is masked. */
-export function redactedUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
-}
-
+/**
+ * Whether each service answers, with the configured TLS and credentials; for one that does not,
+ * the one line that says why (the setting to check). The three are asked side by side.
+ */
 export async function servicesStatus(config: Config): Promise<ServiceStatus[]> {
-  const healthy = (check: Promise<boolean>) => check.catch(() => false);
+  const health = (check: () => Promise<boolean>) =>
+    check().then(
+      (healthy) => ({ healthy }),
+      (error: unknown) => ({ healthy: false, problem: error instanceof Error ? error.message : String(error) }),
+    );
+  const [temporal, kafka, postgres] = await Promise.all([health(() => (config.temporal.managed ? temporalBackend(config).healthy() : temporalHealthy(config))), health(() => kafkaHealthy(config)), health(() => postgresHealthy(config))]);
   return [
     {
-      name: 'temporal',
+      name: config.temporal.backend === 'server' ? 'temporal (production server)' : 'temporal',
       where: config.temporal.address,
+      security: describeTemporalSecurity(config.temporal.security),
       managed: config.temporal.managed,
-      pid: runningPid(temporalPaths(config).process),
-      healthy: await healthy(temporalHealthy(config)),
+      pid: runningPid(temporalBackend(config).process),
+      ...temporal,
     },
     {
       name: 'kafka',
       where: config.kafka.brokers.join(','),
+      security: describeKafkaSecurity(config.kafka.security),
       managed: config.kafka.managed,
       pid: runningPid(kafkaPaths(config).process),
-      healthy: await healthy(kafkaHealthy(config)),
+      ...kafka,
     },
     {
       name: 'postgres',
-      where: redactedUrl(config.postgres.url),
+      where: config.postgres.url,
+      security: describePostgresSecurity(config.postgres),
       managed: config.postgres.managed,
       pid: runningPid(postgresPaths(config).process),
-      healthy: await healthy(postgresHealthy(config)),
+      ...postgres,
     },
   ];
 }

@@ -3,6 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config';
 import { createKafka } from '../kafka/client';
+import { certificateFiles, certificatesDir, ensureCertificates } from './certificates';
+import { type BrokerSettings, brokerProperties, propertiesText, SCRAM_MECHANISMS } from './kafka-properties';
+import { alterScramArgs, ensureScramPassword, formatScramArgs, runKafkaTool, SCRAM_USER, scramConfigFile, scramLogin, scramPasswordFile } from './kafka-sasl';
+import { ConnectionFailure } from '../security/connection-failure';
+import { kafkaProblem } from '../security/kafka-problems';
 import {
   type ManagedProcess,
   portOpen,
@@ -54,45 +59,70 @@ function brokerHostPort(config: Config) {
   return { host, port: Number(port) };
 }
 
-function writeServerProperties(config: Config): void {
-  const paths = kafkaPaths(config);
+function brokerSettings(config: Config): BrokerSettings {
   const { host, port } = brokerHostPort(config);
-  const controllerPort = port + 1;
-  const properties = {
-    'process.roles': 'broker,controller',
-    'node.id': '1',
-    'controller.quorum.voters': `1@${host}:${controllerPort}`,
-    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${host}:${port}`,
-    'controller.listener.names': 'CONTROLLER',
-    'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    'log.dirs': paths.data,
-    'num.partitions': '1',
-    'default.replication.factor': '1',
-    'min.insync.replicas': '1',
-    'auto.create.topics.enable': 'false',
-    'offsets.topic.replication.factor': '1',
-    'offsets.topic.num.partitions': '1',
-    'transaction.state.log.replication.factor': '1',
-    'transaction.state.log.min.isr': '1',
-    'transaction.state.log.num.partitions': '1',
-    'group.initial.rebalance.delay.ms': '0',
-    'log.retention.hours': '168',
-  };
-  fs.writeFileSync(paths.properties, Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  return { host, port, saslPort: config.kafka.saslPort, dataDir: kafkaPaths(config).data, keystorePem: certificateFiles(certificatesDir(config.home)).serverPem };
 }
 
+function writeServerProperties(config: Config): void {
+  fs.writeFileSync(kafkaPaths(config).properties, propertiesText(brokerProperties(brokerSettings(config))));
+}
+
+/** Whether the running broker was started with the properties these settings give. */
+function runningWithCurrentSettings(config: Config): boolean {
+  const file = kafkaPaths(config).properties;
+  return fs.existsSync(file) && fs.readFileSync(file, 'utf8') === propertiesText(brokerProperties(brokerSettings(config)));
+}
+
+/**
+ * The SCRAM user can log in on the SASL_SSL listener. Storage formatted before that listener
+ * existed has no such user: it is added through the plaintext listener (kafka-configs).
+ */
+async function ensureScramUser(config: Config, classpath: string, password: string): Promise<void> {
+  const paths = kafkaPaths(config);
+  const endpoint = { host: brokerHostPort(config).host, port: config.kafka.saslPort, ca: certificateFiles(certificatesDir(config.home)).ca };
+  let login = await scramLogin(endpoint, SCRAM_USER, password);
+  if (login === 'refused') {
+    const configFile = path.join(path.dirname(scramPasswordFile(config.home)), 'kafka-scram.properties');
+    const { host, port } = brokerHostPort(config);
+    try {
+      for (const mechanism of SCRAM_MECHANISMS) {
+        fs.writeFileSync(configFile, scramConfigFile(mechanism, password), { mode: 0o600 });
+        runKafkaTool(`Adding the SCRAM user ${SCRAM_USER} (${mechanism}) to the Kafka broker`, ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, ...alterScramArgs(`${host}:${port}`, SCRAM_USER, configFile)], paths.dir, password);
+      }
+    } finally {
+      fs.rmSync(configFile, { force: true });
+    }
+  }
+  const deadline = Date.now() + 30_000;
+  while ((login = await scramLogin(endpoint, SCRAM_USER, password)) !== 'ok') {
+    if (Date.now() > deadline) {
+      throw new Error(`Kafka broker: the SCRAM user ${SCRAM_USER} cannot log in on the SASL_SSL listener 127.0.0.1:${config.kafka.saslPort} (${login}); see ${paths.process.logFile}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/**
+ * Whether the brokers answer (with the configured TLS and SASL) and have a controller; a broker
+ * that cannot be reached or refuses the credentials throws its one line.
+ */
 export async function kafkaHealthy(config: Config): Promise<boolean> {
   const { host, port } = brokerHostPort(config);
-  if (config.kafka.managed && !(await portOpen(host, port))) return false;
-  const admin = createKafka(config, 'health', true).admin({ retry: { retries: 0 } });
-  await admin.connect();
+  const context = { brokers: config.kafka.brokers, security: config.kafka.security, managed: config.kafka.managed };
+  if (config.kafka.managed && !(await portOpen(host, port))) {
+    throw new ConnectionFailure({ server: 'Kafka', where: context.brokers.join(','), what: 'does not answer', hint: 'start it: bin/vigil services up' });
+  }
+  const kafka = createKafka(config, 'health', true, { retry: { retries: Math.max(0, config.kafka.brokers.length - 1), initialRetryTime: 100, maxRetryTime: 500 } });
+  const admin = kafka.admin({ retry: { retries: 0 } });
   try {
+    await admin.connect();
     const cluster = await admin.describeCluster();
     return cluster.brokers.length > 0 && cluster.controller !== null;
+  } catch (error) {
+    throw new ConnectionFailure(kafkaProblem(error, context), error);
   } finally {
-    await admin.disconnect();
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
@@ -101,15 +131,20 @@ export async function startKafka(config: Config): Promise<'started' | 'running'>
   const paths = kafkaPaths(config);
   const { host, port } = brokerHostPort(config);
   let outcome: 'started' | 'running' = 'running';
+  const libs = installKafka(config);
+  const classpath = `${libs}/*`;
+  const password = ensureScramPassword(config.home);
   if (runningPid(paths.process) === undefined) {
-    if (await portOpen(host, port)) {
-      throw new Error(`Port ${port} is taken by another process; stop it, or set KAFKA_BROKERS to use that broker.`);
+    for (const [taken, what] of [[port, 'its plaintext listener'], [port + 1, 'its controller'], [config.kafka.saslPort, 'its SASL_SSL listener']] as const) {
+      if (await portOpen(host, taken)) {
+        throw new Error(`Port ${taken} (the Kafka broker's, ${what}) is taken by another process; stop it, set VIGIL_KAFKA_PORT / VIGIL_KAFKA_SASL_PORT to other ports, or set KAFKA_BROKERS to use that broker.`);
+      }
     }
-    const libs = installKafka(config);
-    const classpath = `${libs}/*`;
+    ensureCertificates(certificatesDir(config.home));
     writeServerProperties(config);
     if (!fs.existsSync(path.join(paths.data, 'meta.properties'))) {
-      runStep('Formatting the Kafka storage', 'java', ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${randomBytes(16).toString('base64url')}`, '-c', paths.properties], paths.dir);
+      const format = ['kafka.tools.StorageTool', 'format', `--cluster-id=${randomBytes(16).toString('base64url')}`, '-c', paths.properties, ...formatScramArgs(SCRAM_USER, password)];
+      runKafkaTool('Formatting the Kafka storage', ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, ...format], paths.dir, password);
     }
     const jvm = [
       '-Xms256m', '-Xmx1g', '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20',
@@ -118,8 +153,12 @@ export async function startKafka(config: Config): Promise<'started' | 'running'>
     ];
     startDetached(paths.process, 'java', [...jvm, '-cp', classpath, 'kafka.Kafka', paths.properties], paths.dir);
     outcome = 'started';
+  } else if (!runningWithCurrentSettings(config)) {
+    // A broker started by an earlier version (before the SASL_SSL listener) or on other ports.
+    throw new Error(`The running Kafka broker was started with other settings than these (${paths.properties}); restart it: bin/vigil services down && bin/vigil services up`);
   }
   await waitUntil(paths.process, 'a ready broker', () => kafkaHealthy(config), 90_000);
+  await ensureScramUser(config, classpath, password);
   return outcome;
 }
 

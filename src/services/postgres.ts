@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client } from 'pg';
 import type { Config } from '../config';
+import { withPostgres } from '../connections/postgres';
+import { ConnectionFailure } from '../security/connection-failure';
+import { databaseOf } from '../security/postgres-ssl';
 import { placeCluster } from './postgres-cluster';
 import { aptInstall, isRoot, type ManagedProcess, portOpen, type RunAs, runningPid, runStep, startDetached, stopProcess, waitUntil } from './processes';
 
@@ -51,26 +53,13 @@ function serverUser(): (RunAs & { name: string }) | undefined {
   return runAs;
 }
 
-async function withClient<T>(url: string, use: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
+/** Whether the database answers, with the configured password and TLS; a failure throws its one line. */
 export function postgresHealthy(config: Config): Promise<boolean> {
-  return withClient(config.postgres.url, async (client) => (await client.query('select 1 as ok')).rows.length === 1);
+  return withPostgres(config, async (client) => (await client.query('select 1 as ok')).rows.length === 1, { connectionTimeoutMillis: 2000 });
 }
 
 /** The same server's maintenance database, to create Vigil's database in. */
-function maintenanceUrl(url: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = '/postgres';
-  return parsed.toString();
-}
+const MAINTENANCE_DATABASE = 'postgres';
 
 /** Creates Vigil's database on first use; a server that already has it is left alone. */
 async function ensureDatabase(config: Config): Promise<void> {
@@ -78,10 +67,11 @@ async function ensureDatabase(config: Config): Promise<void> {
     await postgresHealthy(config);
     return;
   } catch (error) {
-    if ((error as { code?: string }).code !== '3D000') throw error; // 3D000: invalid_catalog_name
+    // 3D000: invalid_catalog_name, the database does not exist yet.
+    if (!(error instanceof ConnectionFailure) || (error.cause as { code?: string } | undefined)?.code !== '3D000') throw error;
   }
-  const name = decodeURIComponent(new URL(config.postgres.url).pathname.slice(1));
-  await withClient(maintenanceUrl(config.postgres.url), (client) => client.query(`create database "${name.replaceAll('"', '""')}"`));
+  const name = databaseOf(config.postgres);
+  await withPostgres(config, (client) => client.query(`create database "${name.replaceAll('"', '""')}"`), { database: MAINTENANCE_DATABASE, connectionTimeoutMillis: 2000 });
 }
 
 /**
@@ -120,7 +110,7 @@ export async function startPostgres(config: Config): Promise<'started' | 'runnin
     '-c', 'synchronous_commit=off',
   ];
   startDetached(paths.process, path.join(bin, 'postgres'), args, place.cwd, runAs);
-  await waitUntil(paths.process, 'accepting connections', () => withClient(maintenanceUrl(config.postgres.url), async () => true), 60_000);
+  await waitUntil(paths.process, 'accepting connections', () => withPostgres(config, async () => true, { database: MAINTENANCE_DATABASE, connectionTimeoutMillis: 2000 }), 60_000);
   await ensureDatabase(config);
   return 'started';
 }

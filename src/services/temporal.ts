@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../config';
+import { openTemporalConnection } from '../connections/temporal';
 import { searchAttributeKeys } from '../workflows/definitions';
 import {
   type ManagedProcess,
@@ -61,14 +62,15 @@ export function installTemporal(config: Config): string {
   return paths.binary;
 }
 
-export async function temporalHealthy(config: Config): Promise<boolean> {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 2000 });
-  try {
-    await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
-    return true;
-  } finally {
-    await connection.close();
-  }
+/**
+ * Whether Temporal answers and its namespace is there, with the configured TLS and credentials;
+ * a failure throws its one line. `diagnose: false` skips the look at the port that explains a
+ * failure: for polls while the local server starts.
+ */
+export async function temporalHealthy(config: Config, options: { diagnose?: boolean } = {}): Promise<boolean> {
+  const connection = await openTemporalConnection(config, { connectTimeoutMs: 2000, diagnose: options.diagnose });
+  await connection.close();
+  return true;
 }
 
 const { IndexedValueType } = temporal.api.enums.v1;
@@ -78,21 +80,25 @@ const { IndexedValueType } = temporal.api.enums.v1;
  * older version, or an external one, may not have them. Returns the names it added.
  */
 export async function ensureSearchAttributes(config: Config): Promise<string[]> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await openTemporalConnection(config);
   try {
-    const { namespace } = config.temporal;
-    const existing = await connection.operatorService.listSearchAttributes({ namespace });
-    const known = new Set(Object.keys(existing.customAttributes ?? {}));
-    const missing = searchAttributeKeys.filter((key) => !known.has(key.name));
-    if (missing.length === 0) return [];
-    const searchAttributes = Object.fromEntries(
-      missing.map((key) => [key.name, IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}` as keyof typeof IndexedValueType]]),
-    );
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
-    return missing.map((key) => key.name);
+    return await addMissingSearchAttributes(connection, config.temporal.namespace);
   } finally {
     await connection.close();
   }
+}
+
+/** Adds those of Vigil's search attributes the namespace lacks, on an open connection; returns their names. */
+export async function addMissingSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set(Object.keys(existing.customAttributes ?? {}));
+  const missing = searchAttributeKeys.filter((key) => !known.has(key.name));
+  if (missing.length === 0) return [];
+  const searchAttributes = Object.fromEntries(
+    missing.map((key) => [key.name, IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}` as keyof typeof IndexedValueType]]),
+  );
+  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+  return missing.map((key) => key.name);
 }
 
 /** Starts the dev server on its SQLite file (WAL) with Vigil's search attributes, unless it runs already. */
@@ -100,7 +106,7 @@ export async function startTemporal(config: Config): Promise<'started' | 'runnin
   const paths = temporalPaths(config);
   const { host, port } = hostPort(config.temporal.address);
   if (runningPid(paths.process) !== undefined) {
-    await waitUntil(paths.process, 'a healthy namespace', () => temporalHealthy(config), 60_000);
+    await waitUntil(paths.process, 'a healthy namespace', () => temporalHealthy(config, { diagnose: false }), 60_000);
     return 'running';
   }
   if (await portOpen(host, port)) {
@@ -131,7 +137,7 @@ export async function startTemporal(config: Config): Promise<'started' | 'runnin
     ...searchAttributeKeys.flatMap((key) => ['--search-attribute', `${key.name}=${searchAttributeTypeNames[key.type]}`]),
   ];
   startDetached(paths.process, binary, args, paths.dir);
-  await waitUntil(paths.process, 'a healthy namespace', () => temporalHealthy(config), 90_000);
+  await waitUntil(paths.process, 'a healthy namespace', () => temporalHealthy(config, { diagnose: false }), 90_000);
   return 'started';
 }
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runner } from 'node-pg-migrate';
 import type { Config } from '../config';
+import { pgConfig } from '../connections/postgres';
 import { logger } from '../logger';
 
 const migrationsDir = path.resolve(__dirname, '..', '..', 'migrations');
@@ -24,7 +25,7 @@ export async function migrate(config: Config): Promise<string[]> {
 async function migrateOnce(config: Config): Promise<string[]> {
   const log = logger.child({ component: 'migrate' });
   const applied = await runner({
-    databaseUrl: config.postgres.url,
+    databaseUrl: pgConfig(config),
     dir: migrationsDir,
     migrationsTable: 'vigil_migrations',
     direction: 'up',

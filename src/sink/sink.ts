@@ -1,6 +1,8 @@
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { Pool } from 'pg';
 import type { Config } from '../config';
+import { checkConnections } from '../connections/check';
+import { pgConfig } from '../connections/postgres';
 import { aggregatesContract } from '../contracts/aggregates';
 import { anomaliesContract } from '../contracts/anomalies';
 import type { TopicContract } from '../contracts/contract';
@@ -31,7 +33,7 @@ export class Sink {
   private readonly csv3Tables: boolean;
 
   constructor(private readonly config: Config) {
-    this.pool = new Pool({ connectionString: config.postgres.url, max: 4 });
+    this.pool = new Pool({ ...pgConfig(config), max: 4 });
     this.pool.on('error', (error) => log.warn({ err: error }, 'idle database connection failed'));
     this.csv3Tables = config.dropIn.outputs.includes('csv3');
     const inputs = formatsByTopic(config.kafka.inputs, config.formats);
@@ -40,6 +42,8 @@ export class Sink {
   }
 
   async start(): Promise<void> {
+    // Wrong settings stop the sink here, in one line, before any client retries.
+    await checkConnections(this.config, ['kafka', 'postgres']);
     await migrate(this.config);
     if (this.config.dropIn.outputs.includes('usage')) await ensureHourlyUsageView(this.pool, this.config.formats.usage.timeZone);
     const { anomalies, aggregates } = this.config.kafka.topics;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
+import { pgConfig } from '../../src/connections/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactsDir, Pipeline, waitFor } from '../support/pipeline';
 
@@ -24,7 +25,7 @@ const at = (second: number) => `2018-10-29T10:08:5${second}.000Z`;
 
 beforeAll(async () => {
   await p.setUp();
-  admin = new PgClient({ connectionString: p.config.postgres.url });
+  admin = new PgClient(pgConfig(p.config));
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
   const url = new URL(p.config.postgres.url);
@@ -87,7 +88,7 @@ describe("seed 001's listings: DISCONNECTED hosts and the latest violation per (
   it("prints the latest violation per (host, field) from the sink's table, as seed 001's query does", async () => {
     // 13 steps: host 0 cpu raised, updated, resolved; loadavg raised, resolved; mem raised.
     // Host 1 loadavg and mem raised, updated, resolved each; cpu raised (a low violation).
-    const db = new PgClient({ connectionString: p.env.DATABASE_URL });
+    const db = new PgClient(pgConfig(p.config, { database }));
     await db.connect();
     try {
       await waitFor('the sink to store the 13 anomaly steps', async () => Number((await db.query('SELECT count(*) FROM anomalies')).rows[0].count) === 13, 60_000, () => `${p.anomalies.length} on Kafka`);
@@ -121,7 +122,7 @@ describe("seed 001's listings: DISCONNECTED hosts and the latest violation per (
     expect([run.code, run.stdout, run.stderr]).toEqual([
       1,
       '',
-      "vigil: PostgreSQL at postgres://vigil@127.0.0.1:1/vigil does not answer (connect ECONNREFUSED 127.0.0.1:1): start it (bin/vigil services up) or set DATABASE_URL to the sink's database.\n",
+      'vigil: PostgreSQL at 127.0.0.1:1/vigil: does not answer (connection refused); check the host and port in DATABASE_URL and that the server runs\n',
     ]);
   });
 });

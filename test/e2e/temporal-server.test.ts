@@ -1,6 +1,6 @@
-import { Client, Connection } from '@temporalio/client';
 import { expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
+import { connectTemporalClient } from '../../src/connections/temporal';
 import { terminateWorkflows } from '../support/cleanup';
 import { fetchMetrics, sumSeries } from '../support/vigil-process';
 
@@ -15,8 +15,8 @@ async function clusterMetadataReads(): Promise<number> {
 // Left to itself the dev server reads the search attributes from SQLite on every call: two reads
 // per signalWithStart, a third of its database time under bench:e2e.
 it.skipIf(!config.temporal.managed)('the local Temporal dev server serves its metrics and caches search attributes: 50 signalWithStart calls read no cluster metadata', async () => {
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = await connectTemporalClient(config);
+  const { connection } = client;
   const prefix = `sa-cache-${Date.now().toString(36)}-`;
   const ids = Array.from({ length: 50 }, (_, i) => `${prefix}${i}`);
   try {

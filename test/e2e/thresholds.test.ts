@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/samples';
 import { Client as PgClient } from 'pg';
+import { pgConfig } from '../../src/connections/postgres';
 import { artifactsDir, type Pipeline, usePipeline, waitFor } from '../support/pipeline';
 
 const newPipeline = usePipeline();
@@ -48,7 +49,7 @@ describe('thresholds, control topic and connection state on the local Temporal a
   it('keeps every csv3 record in data_dump and exactly those above 100 in data_anomaly, with no setting switched on, and re-reading changes nothing', async () => {
     const p = newPipeline('e2e-csv3');
     await p.setUp();
-    const db = new PgClient({ connectionString: p.config.postgres.url });
+    const db = new PgClient(pgConfig(p.config));
     await db.connect();
     try {
       await p.start('worker');

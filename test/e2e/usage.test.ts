@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
+import { pgConfig } from '../../src/connections/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../src/device/windows';
 import { formatWallTime, parseWallTime, wallClockAt, wallTimeToEpochMs } from '../../src/time/wall-time';
@@ -57,7 +58,7 @@ const lateLetters = () => p.deadLetters.filter((l) => l.key === deviceId && l.he
 
 beforeAll(async () => {
   await p.setUp();
-  db = new PgClient({ connectionString: p.config.postgres.url });
+  db = new PgClient(pgConfig(p.config));
   await db.connect();
   await p.follow(p.config.dropIn.topics.meterAnomalies, (value, key) => meterRecords.push({ key, value }));
   await p.start('worker');

@@ -1,10 +1,11 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { afterEach } from 'vitest';
 import { type Config, loadConfig } from '../../src/config';
+import { connectTemporalClient } from '../../src/connections/temporal';
 import type { DeviceState } from '../../src/device/state';
 import { type Aggregate, aggregateSchema } from '../../src/contracts/aggregates';
 import { type AnomalyEvent, anomalyEventSchema } from '../../src/contracts/anomalies';
@@ -38,7 +39,8 @@ export class Pipeline {
   /** Unique per test run: device ids, topics, group and task queue all start with it. */
   readonly runName: string;
 
-  constructor(readonly name: string) {
+  /** `env`: settings of this pipeline's processes and clients beyond the shared ones (another server, credentials). */
+  constructor(readonly name: string, env: NodeJS.ProcessEnv = {}) {
     this.runName = `${name}-${Date.now().toString(36)}`;
     const prefix = `${this.runName}.`;
     this.env = {
@@ -52,6 +54,7 @@ export class Pipeline {
       VIGIL_WORKER_SDK_METRICS_PORT: '0',
       VIGIL_SINK_METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
+      ...env,
     };
     this.config = loadConfig(this.env);
     this.kafka = createKafka(this.config, `test-${name}`);
@@ -71,8 +74,8 @@ export class Pipeline {
     await this.collect(this.config.kafka.topics.dlq, (message) => {
       this.deadLetters.push({ key: message.key?.toString('utf8'), value: message.value, headers: headerStrings(message.headers) });
     });
-    const connection = await Connection.connect({ address: this.config.temporal.address });
-    this.client = new Client({ connection, namespace: this.config.temporal.namespace });
+    // With the configured TLS and credentials, as the processes under test connect.
+    this.client = await connectTemporalClient(this.config);
   }
 
   /**
@@ -178,13 +181,13 @@ export class Pipeline {
  * A fresh Pipeline per test, torn down after the test whatever happened in it. Returns the
  * function that creates it: `const newPipeline = usePipeline();` … `const p = newPipeline('name');`.
  */
-export function usePipeline(): (name: string) => Pipeline {
+export function usePipeline(): (name: string, env?: NodeJS.ProcessEnv) => Pipeline {
   let current: Pipeline | undefined;
   afterEach(async () => {
     await current?.tearDown();
     current = undefined;
   });
-  return (name) => (current = new Pipeline(name));
+  return (name, env) => (current = new Pipeline(name, env));
 }
 
 function headerStrings(headers: IHeaders | undefined): Record<string, string> {

@@ -1,5 +1,6 @@
 import { Client as PgClient } from 'pg';
 import type { Config } from '../../config';
+import { pgConfig } from '../../connections/postgres';
 import { connectIngest } from '../../ingest/run';
 import { servicesUp } from '../../services';
 import { Sink } from '../../sink/sink';
@@ -42,7 +43,7 @@ export async function runDemo(config: Config, say: (line: string) => void): Prom
   const sink = new Sink(config);
   await sink.start();
   const outputs = await DemoOutputs.follow(config);
-  const db = new PgClient({ connectionString: config.postgres.url });
+  const db = new PgClient(pgConfig(config));
   await db.connect();
 
   const outcomes: PartOutcome[] = [];

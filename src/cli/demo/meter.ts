@@ -1,6 +1,5 @@
 import { meterAnomaliesContract } from '../../contracts/drop-in';
 import { generateUsageSample, USAGE_SAMPLE_TIME_ZONE, usageSampleCsv } from '../../samples';
-import { redactedUrl } from '../../services';
 import { replayFile } from '../replay';
 import { formatAnomaly } from '../tail';
 import { type DemoContext, type PartOutcome, rowsOf, waitUntil, WAIT_MS, writeSample } from './context';
@@ -56,7 +55,7 @@ export async function demoMeter(ctx: DemoContext): Promise<PartOutcome> {
     const allHours = await waitUntil(async () => (stored = await count()) >= hours, WAIT_MS, 500);
     const latest = await rowsOf<{ start: string; avg_usage: number }>(ctx, `SELECT to_char(start, 'YYYY-MM-DD HH24:MI') AS start, round(avg_usage::numeric, 2)::float8 AS avg_usage FROM hourly_usage WHERE device = $1 ORDER BY start DESC LIMIT 1`, [meter]);
     say(`${stored} of ${hours} hours in hourly_usage${latest[0] ? ` (the last: ${latest[0].start}, avg ${latest[0].avg_usage} kW)` : ''}`);
-    say(`  psql ${redactedUrl(config.postgres.url)} -c "SELECT * FROM hourly_usage WHERE device = '${meter}' ORDER BY start DESC LIMIT 5"`);
+    say(`  psql ${config.postgres.url} -c "SELECT * FROM hourly_usage WHERE device = '${meter}' ORDER BY start DESC LIMIT 5"`);
     out.push(`${stored} hourly_usage rows`);
     if (!allHours) problems.push(`meter: ${stored} of ${hours} hours in hourly_usage after ${WAIT_MS / 1000} s`);
   } else {
