@@ -69,7 +69,7 @@ function writeServerProperties(config: Config): void {
 }
 
 /** Whether the running broker was started with the properties these settings give. */
-function runningWithCurrentSettings(config: Config): boolean {
+export function runningWithCurrentSettings(config: Config): boolean {
   const file = kafkaPaths(config).properties;
   return fs.existsSync(file) && fs.readFileSync(file, 'utf8') === propertiesText(brokerProperties(brokerSettings(config)));
 }

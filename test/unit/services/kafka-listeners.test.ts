@@ -1,4 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config';
+import { kafkaPaths, runningWithCurrentSettings } from '../../../src/services/kafka';
 import { brokerProperties, propertiesText } from '../../../src/services/kafka-properties';
 import { alterScramArgs, formatScramArgs, redacted, scramConfigFile } from '../../../src/services/kafka-sasl';
 
@@ -48,5 +53,20 @@ describe('the SCRAM user', () => {
   it('masks the password in a tool\'s output', () => {
     expect(redacted('Invalid credential SCRAM_SHA_512=[password=s3cret] for s3cret', 's3cret')).toBe('Invalid credential SCRAM_SHA_512=[password=***] for ***');
     expect(redacted('nothing to hide', '')).toBe('nothing to hide');
+  });
+});
+
+describe('a broker left running', () => {
+  it('counts as started with these settings only when its properties file is what they give now', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-kafka-'));
+    const config = loadConfig({ VIGIL_HOME: home });
+    const file = kafkaPaths(config).properties;
+    expect(runningWithCurrentSettings(config), 'no properties file').toBe(false);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, 'listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093\n');
+    expect(runningWithCurrentSettings(config), 'an earlier version\'s, without the SASL_SSL listener').toBe(false);
+    fs.writeFileSync(file, propertiesText(brokerProperties({ host: '127.0.0.1', port: 9092, saslPort: config.kafka.saslPort, dataDir: kafkaPaths(config).data, keystorePem: path.join(home, 'certs', 'server-keystore.pem') })));
+    expect(runningWithCurrentSettings(config)).toBe(true);
+    fs.rmSync(home, { recursive: true, force: true });
   });
 });
