@@ -26,9 +26,10 @@ function parentOf(pid: number): number | undefined {
 
 /**
  * CPU seconds of a process and every living descendant: PostgreSQL does its work in one process
- * per connection, whose time the postmaster's own counters never see.
+ * per connection, whose time the postmaster's own counters never see. Descendants in `apart`
+ * (measured on their own, such as the benchmark's children) are left out, with theirs.
  */
-export function treeCpuSeconds(pid: number): number | undefined {
+export function treeCpuSeconds(pid: number, apart: ReadonlySet<number> = new Set()): number | undefined {
   const own = cpuSeconds(pid);
   if (own === undefined) return undefined;
   const children = new Map<number, number[]>();
@@ -41,6 +42,7 @@ export function treeCpuSeconds(pid: number): number | undefined {
   let total = 0;
   for (const queue = [pid]; queue.length > 0; ) {
     const next = queue.pop() as number;
+    if (next !== pid && apart.has(next)) continue;
     total += cpuSeconds(next) ?? 0;
     queue.push(...(children.get(next) ?? []));
   }
@@ -52,12 +54,16 @@ export class CpuMeter {
   private startedAt = 0;
   private readonly first = new Map<string, number>();
 
-  constructor(private readonly pids: Map<string, number>) {}
+  private readonly measured: Set<number>;
+
+  constructor(private readonly pids: Map<string, number>) {
+    this.measured = new Set(pids.values());
+  }
 
   start(): void {
     this.startedAt = Date.now();
     for (const [name, pid] of this.pids) {
-      const used = treeCpuSeconds(pid);
+      const used = treeCpuSeconds(pid, this.measured);
       if (used !== undefined) this.first.set(name, used);
     }
   }
@@ -67,7 +73,7 @@ export class CpuMeter {
     const cores: Record<string, number> = {};
     for (const [name, pid] of this.pids) {
       const before = this.first.get(name);
-      const after = treeCpuSeconds(pid);
+      const after = treeCpuSeconds(pid, this.measured);
       if (before !== undefined && after !== undefined) cores[name] = Math.round(((after - before) / seconds) * 100) / 100;
     }
     return cores;
