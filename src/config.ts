@@ -311,7 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
       maxReadingsPerSignal: env.VIGIL_MAX_READINGS_PER_SIGNAL ?? 500,
       maxBufferedPerPartition: env.VIGIL_MAX_BUFFERED_PER_PARTITION ?? 20_000,
       maxMessageBytes: env.VIGIL_MAX_MESSAGE_BYTES ?? 64 * 1024,
-      maxSignalsInFlight: env.VIGIL_MAX_SIGNALS_IN_FLIGHT ?? 16,
+      maxSignalsInFlight: env.VIGIL_MAX_SIGNALS_IN_FLIGHT ?? 8,
       deviceBatchMs: env.VIGIL_DEVICE_BATCH_MS ?? 1000,
       deviceWorkflow: env.VIGIL_DEVICE_WORKFLOW ?? 'deviceWorkflow',
     },
