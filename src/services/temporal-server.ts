@@ -169,7 +169,7 @@ async function build(config: Config, say: (line: string) => void, signal?: Abort
   }
   fs.mkdirSync(paths.bin, { recursive: true });
   const command = goInstallCommand({ bin: paths.bin, modCache: paths.goModCache, buildCache: paths.goBuildCache });
-  say(`Building the Temporal server ${TEMPORAL_SERVER_VERSION} with go install (${GO_TOOLCHAIN}); the first build takes about 9 minutes on 2 cores, log: ${paths.buildLog}`);
+  say(`Building the Temporal server ${TEMPORAL_SERVER_VERSION} with go install (${GO_TOOLCHAIN}); the first build takes 4 to 9 minutes on 2 cores, log: ${paths.buildLog}`);
   const started = Date.now();
   const log = fs.openSync(paths.buildLog, 'w');
   fs.writeSync(log, `go ${command.args.join(' ')}\n${Object.entries(command.env).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
