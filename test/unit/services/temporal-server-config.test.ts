@@ -51,10 +51,14 @@ describe('the production Temporal server: version, build and command lines', () 
     ]);
   });
 
-  it('makes its databases\' commits durable, whatever the cluster\'s default', () => {
+  it('makes its databases\' commits durable, whatever the cluster\'s default, and flushed together', () => {
     expect(durableCommits(settings.database)).toEqual([
       'alter database "temporal" set synchronous_commit = on',
+      'alter database "temporal" set commit_delay = 1000',
+      'alter database "temporal" set commit_siblings = 4',
       'alter database "temporal_visibility" set synchronous_commit = on',
+      'alter database "temporal_visibility" set commit_delay = 1000',
+      'alter database "temporal_visibility" set commit_siblings = 4',
     ]);
   });
 
