@@ -145,7 +145,8 @@ export function schemaSteps(database: ServerDatabase): Array<{ name: string; arg
  * replayed from Kafka). Temporal's cannot: the ingest commits a Kafka offset once Temporal has
  * acknowledged the signal, so a commit lost in a crash would lose readings. Its databases wait
  * for the WAL flush, and flush together: a commit with 4 others in flight waits 1 ms for them
- * (group commit), which cut bench:e2e's p99 at 300 devices from 27 s to 13 s (BENCHMARKS.md).
+ * (group commit): bench:e2e's p99 at 300 devices fell in both pairs of runs measured (27 → 13 s;
+ * 22 → 15 s with a bigger pool too; BENCHMARKS.md).
  */
 export function durableCommits(database: ServerDatabase): string[] {
   return [database.name, visibilityDatabase(database)].flatMap((name) => [
