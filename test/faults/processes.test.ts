@@ -1,27 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { usePipeline, waitFor } from '../support/pipeline';
-import { expectSurvived, faultRun, freezeTemporal, ingestBacklog, streamInChunks } from '../support/faults';
+import { expectSurvived, faultRun, freezeTemporal, ingestBacklog, streamInChunks, survivesWorkerKill } from '../support/faults';
 import { flagged, waitUntilDrained } from '../support/sensor-run';
 
 const newPipeline = usePipeline();
 
 describe('faults: worker and ingest processes', () => {
   it('gives the same anomalies and final models when the worker is killed with SIGKILL mid-stream and restarted', async () => {
-    const p = newPipeline('fault-worker-kill');
-    const { sample, bad, messages, topic, processes } = await faultRun(p);
-    const worker = await processes.start('worker');
-    await processes.start('ingest');
-
-    await streamInChunks(p, topic, messages, 10, async (chunk) => {
-      if (chunk !== 3) return;
-      await waitFor('some anomalies before the kill', () => flagged(p.anomalies).length >= 3, 120_000);
-      expect(flagged(p.anomalies).length, 'the kill comes mid-stream').toBeLessThan(sample.spikes.length);
-      processes.kill(worker);
-    });
-    await processes.start('worker');
-
-    const states = await waitUntilDrained(p, sample, bad.length, { stillHealthy: () => processes.expectNoCrash() });
-    expectSurvived(p, processes, { sample, bad, sent: messages.length, states });
+    await survivesWorkerKill(newPipeline('fault-worker-kill'));
   });
 
   it('applies every reading once when the ingest is killed with SIGKILL while signals are in flight, and restarted', async () => {

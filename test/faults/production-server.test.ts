@@ -6,7 +6,7 @@ import { type Config, loadConfig } from '../../src/config';
 import { certificateFiles, certificatesDir } from '../../src/services/certificates';
 import { SCRAM_USER, scramPasswordFile } from '../../src/services/kafka-sasl';
 import { startTemporalServer, stopTemporalServer, temporalServerPaths } from '../../src/services/temporal-server';
-import { expectSurvived, faultRun, streamInChunks } from '../support/faults';
+import { expectSurvived, faultRun, streamInChunks, survivesWorkerKill } from '../support/faults';
 import { artifactsDir, usePipeline, waitFor } from '../support/pipeline';
 import { flagged, waitUntilDrained } from '../support/sensor-run';
 import { postgresRefusingPasswords, temporalCloudRefusingApiKeys } from '../support/stand-in-servers';
@@ -71,19 +71,7 @@ describe.skipIf(!ours)('the production Temporal server over mutual TLS, Kafka ov
   });
 
   it('gives the same anomalies and models when the worker is killed with SIGKILL mid-stream (production Temporal server, TLS, SASL)', async () => {
-    const p = newPipeline('prod-worker-kill', secured);
-    const { sample, bad, messages, topic, processes } = await faultRun(p);
-    const worker = await processes.start('worker');
-    await processes.start('ingest');
-    await streamInChunks(p, topic, messages, 10, async (chunk) => {
-      if (chunk !== 3) return;
-      await waitFor('some anomalies before the kill', () => flagged(p.anomalies).length >= 3, 120_000);
-      expect(flagged(p.anomalies).length, 'the kill comes mid-stream').toBeLessThan(sample.spikes.length);
-      processes.kill(worker);
-    });
-    await processes.start('worker');
-    const states = await waitUntilDrained(p, sample, bad.length, { stillHealthy: () => processes.expectNoCrash() });
-    expectSurvived(p, processes, { sample, bad, sent: messages.length, states });
+    await survivesWorkerKill(newPipeline('prod-worker-kill', secured));
   });
 
   it('recovers on its own when the production Temporal server restarts mid-stream, readings still arriving (TLS, SASL)', async () => {

@@ -6,7 +6,7 @@ import type { DeviceState } from '../../src/device/state';
 import type { SensorSample } from '../../src/samples';
 import { readPid } from '../../src/services/processes';
 import { temporalPaths } from '../../src/services/temporal';
-import type { Pipeline } from './pipeline';
+import { type Pipeline, waitFor } from './pipeline';
 import { sumSeries } from './vigil-process';
 import {
   type BadMessage,
@@ -14,11 +14,13 @@ import {
   expectExactlyTheSpikes,
   expectModelsEqualReference,
   expectPerDeviceOrder,
+  flagged,
   malformedMessages,
   messagesOf,
   readingsAppliedIn,
   sampleFor,
   type TestMessage,
+  waitUntilDrained,
 } from './sensor-run';
 
 type Command = 'worker' | 'ingest';
@@ -154,4 +156,24 @@ export function expectSurvived(
   expectModelsEqualReference(outcome.states, outcome.sample);
   expectExactlyTheSpikes(p.anomalies, outcome.sample);
   expectPerDeviceOrder(p.anomalies);
+}
+
+/**
+ * The 20-device run with the worker killed with SIGKILL after the fourth of ten chunks, once some
+ * anomalies are out, and started again: the same anomalies and final models as an uninterrupted
+ * run, every reading applied once. Against whatever servers and credentials `p` carries.
+ */
+export async function survivesWorkerKill(p: Pipeline): Promise<void> {
+  const { sample, bad, messages, topic, processes } = await faultRun(p);
+  const worker = await processes.start('worker');
+  await processes.start('ingest');
+  await streamInChunks(p, topic, messages, 10, async (chunk) => {
+    if (chunk !== 3) return;
+    await waitFor('some anomalies before the kill', () => flagged(p.anomalies).length >= 3, 120_000);
+    expect(flagged(p.anomalies).length, 'the kill comes mid-stream').toBeLessThan(sample.spikes.length);
+    processes.kill(worker);
+  });
+  await processes.start('worker');
+  const states = await waitUntilDrained(p, sample, bad.length, { stillHealthy: () => processes.expectNoCrash() });
+  expectSurvived(p, processes, { sample, bad, sent: messages.length, states });
 }
