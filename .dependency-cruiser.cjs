@@ -7,9 +7,12 @@
  *   1. leaves       src/htm, src/random, src/time, src/reading.ts, src/validate.ts, src/detectors
  *                   Pure algorithms and the reading's vocabulary. The detectors are leaves too:
  *                   a detector knows its own settings and memory, and nothing of a device.
- *   2. domain       src/contracts, src/device, src/formats, src/samples
+ *   2. domain       src/contracts, src/device, src/formats, src/drop-in, src/samples
  *                   Vigil's pure core: output contracts, how a device applies an item, input
- *                   formats, sample data. No I/O, no Temporal, no Kafka.
+ *                   formats, the drop-in outputs, sample data. No I/O, no Temporal, no Kafka.
+ *                   Inside it, in this order from the bottom: contracts (what a device
+ *                   publishes), device (which makes them), formats (which make a device's
+ *                   items), drop-in (outputs in the input formats' own shapes), samples.
  *   3. support      src/config.ts, src/logger.ts, src/metrics.ts, src/security
  *                   src/security reads the connection-security settings (TLS, SASL, API keys,
  *                   sslmode), builds the clients' options from them, and tells a failed
@@ -19,16 +22,19 @@
  *                   What a Temporal worker runs. Workflow code is deterministic: it imports
  *                   activities by type only, and no Node or I/O module at all.
  *   5. processes    src/kafka, src/ingest, src/sink, src/board, src/operator, src/services, src/evaluation,
- *                   src/backtest, src/connections, src/worker.ts, src/workflow-bundle.ts
+ *                   src/backtest, src/connections, src/workflow-client, src/worker.ts, src/workflow-bundle.ts
  *                   src/connections opens the connections to Temporal, Kafka and PostgreSQL with
  *                   those settings and checks each at start (bounded in time, one line on failure).
+ *                   src/workflow-client is how every process reaches the device and fleet
+ *                   workflows (handles, the running-devices query, thresholds as Updates);
+ *                   src/operator is the operator commands' own code, which no other process imports.
  *   6. commands     src/cli.ts, src/cli/
  */
 const leaves = '^src/(htm|random|time|detectors)/|^src/(reading|validate)\\.ts$';
-const domain = '^src/(contracts|device|formats|samples)/';
+const domain = '^src/(contracts|device|formats|drop-in|samples)/';
 const support = '^src/(config|logger|metrics)\\.ts$|^src/security/';
 const runtime = '^src/(workflows|activities|htm-runtime|model-store)/';
-const processes = '^src/(kafka|ingest|sink|board|operator|services|backtest|evaluation|connections)/|^src/(worker|workflow-bundle)\\.ts$';
+const processes = '^src/(kafka|ingest|sink|board|operator|services|backtest|evaluation|connections|workflow-client)/|^src/(worker|workflow-bundle)\\.ts$';
 const commands = '^src/cli(\\.ts$|/)';
 
 /** Everything at or above a layer, as one alternation. */
@@ -40,6 +46,16 @@ module.exports = {
       name: 'no-circular',
       severity: 'error',
       comment: 'Modules must not import each other in a circle: dependencies point one way.',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-folder-circle',
+      severity: 'error',
+      comment:
+        'Folders must not import each other in a circle either (a → b → c → a through different files): ' +
+        'no-circular sees files only, and such a circle means two concepts are one, or one sits in the wrong folder.',
+      scope: 'folder',
       from: { path: '^src/' },
       to: { circular: true },
     },
@@ -108,6 +124,15 @@ module.exports = {
       comment: 'Only the command line imports the command line.',
       from: { path: processes },
       to: { path: commands },
+    },
+    {
+      name: 'only-commands-import-the-operator-cli',
+      severity: 'error',
+      comment:
+        "src/operator is the operator commands' code: a process that needs a device workflow goes through src/workflow-client, " +
+        "so the command line's code is never also the runtime's.",
+      from: { path: '^src/', pathNot: '^src/operator/|' + commands },
+      to: { path: '^src/operator/' },
     },
     {
       name: 'not-to-unresolvable',

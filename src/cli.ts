@@ -16,10 +16,11 @@ import { type FormatName, formatNameSchema } from './formats';
 import { parseThresholdsCsv } from './formats/threshold-rows';
 import { runIngest } from './ingest/run';
 import { logger } from './logger';
-import { connectClient, defaultAuthor } from './operator/client';
+import { connectTemporalClient } from './connections/temporal';
+import { defaultAuthor } from './operator/author';
 import { describeDevice, describeDevices, describeViolations } from './operator/describe';
 import { configureZScore, deviceState, listDevices, pushModel, resetModel, setDetectors } from './operator/devices';
-import { applyThresholdRows } from './operator/thresholds';
+import { applyThresholdRows } from './workflow-client/thresholds';
 import { latestViolations } from './operator/violations';
 import { describeSample, type SampleKind, sampleKindSchema } from './samples';
 import { scrubSecrets } from './security/secret';
@@ -178,9 +179,9 @@ const byOption = () => new Option('--by <who>', 'who makes the change (kept in t
 const reasonOption = () => new Option('--reason <text>', 'why (kept in the workflow history)');
 
 /** Runs an operator command with a Temporal client, closing it afterwards. */
-async function withClient<T>(run: (client: Awaited<ReturnType<typeof connectClient>>, config: Config) => Promise<T>): Promise<T> {
+async function withClient<T>(run: (client: Awaited<ReturnType<typeof connectTemporalClient>>, config: Config) => Promise<T>): Promise<T> {
   const config = configured('warn');
-  const client = await connectClient(config);
+  const client = await connectTemporalClient(config);
   try {
     return await run(client, config);
   } finally {

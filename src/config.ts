@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { DetectorName } from './detectors/registry';
 import { defaultJudging, parseJudging } from './device/judging';
 import { type DeviceSettings, deviceSettingsSchema } from './device/settings';
-import { type DropInSettings, dropInOutputs, dropInOutputSchema, dropInTopicsSchema } from './contracts/drop-in';
+import { type DropInSettings, dropInOutputs, dropInOutputSchema, dropInTopicsSchema } from './drop-in';
 import { formatNameSchema, formatSettingsSchema } from './formats';
 import { envSecret, envValue, type ReadFile, readSettingFile } from './security/env-settings';
 import { kafkaSecurityFromEnv, kafkaSecuritySchema } from './security/kafka-security';
@@ -73,7 +73,7 @@ export const configSchema = z.object({
   }),
   /**
    * Drop-in outputs: the topics and tables the users of the systems Vigil replaces consume, in
-   * their shapes (contracts/drop-in): on by default, each switchable off, topics renamable.
+   * their shapes (drop-in): on by default, each switchable off, topics renamable.
    */
   dropIn: z.object({ outputs: z.array(dropInOutputSchema), topics: dropInTopicsSchema }),
   ingest: z.object({

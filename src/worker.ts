@@ -8,7 +8,8 @@ import { HtmScorer } from './htm-runtime';
 import { createIdempotentProducer, createKafka } from './kafka/client';
 import { logger } from './logger';
 import { serveMetrics, workerMetrics } from './metrics';
-import { connectClient, runningDevicesQuery } from './operator/client';
+import { connectTemporalClient } from './connections/temporal';
+import { runningDevicesQuery } from './workflow-client/devices';
 import { sharedWorkflowModules, workflowsPath } from './workflow-bundle';
 
 const log = logger.child({ component: 'worker' });
@@ -41,7 +42,7 @@ export async function createWorker(config: Config, overrides: Partial<WorkerOpti
   await producer.connect();
   const connection = await connectTemporalWorker(config);
   // Activities that read other workflows (the fleet defaults) use an ordinary client.
-  const client = await connectClient(config);
+  const client = await connectTemporalClient(config);
   const scorer = new HtmScorer({ store: { kind: 'local-directory', dir: config.modelStoreDir }, threads: config.htmThreads, cacheSize: config.htmCacheSize });
   const worker = await Worker.create({
     connection,

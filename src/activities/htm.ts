@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { Producer } from 'kafkajs';
-import { dropInEnrichedMessages, type DropInSettings } from '../contracts/drop-in';
+import { dropInEnrichedMessages, type DropInSettings } from '../drop-in';
 import { enrichedContract, type EnrichedReading } from '../contracts/enriched';
 import type { HtmEvidence } from '../detectors/htm';
 import type { HtmScoreInput, HtmScorer } from '../htm-runtime';

@@ -3,7 +3,7 @@ import { type Aggregate, aggregatesContract } from '../contracts/aggregates';
 import { anomaliesContract, type AnomalyEvent } from '../contracts/anomalies';
 import { lateReadingRecord } from '../contracts/dead-letters';
 import { type DeviceEvent, deviceEventsContract } from '../contracts/device-events';
-import { dropInAnomalyMessages, type DropInSettings } from '../contracts/drop-in';
+import { dropInAnomalyMessages, type DropInSettings } from '../drop-in';
 import { workerMetrics } from '../metrics';
 import type { SourcedReading } from '../reading';
 

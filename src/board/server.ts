@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Config } from '../config';
 import { checkConnections } from '../connections/check';
 import { logger } from '../logger';
-import { connectClient } from '../operator/client';
+import { connectTemporalClient } from '../connections/temporal';
 import { boardUrl, decideAccess, listenRefusal } from './access';
 import { startFeed } from './feed';
 import { BoardModel } from './model';
@@ -53,7 +53,7 @@ export async function startBoard(config: Config, options: { port: number; host?:
   // Wrong settings stop the board here, in one line, before any client retries.
   await checkConnections(config, ['temporal', 'kafka']);
   const model = new BoardModel();
-  const client = await connectClient(config);
+  const client = await connectTemporalClient(config);
   const bootstrapStarted = Date.now();
   try {
     const snapshots = await listDeviceSnapshots(client, config);

@@ -1,7 +1,7 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { logger } from '../logger';
-import { deviceHandle } from '../operator/client';
+import { deviceHandle } from '../workflow-client/devices';
 
 const log = logger.child({ component: 'board' });
 const CACHE_MS = 2000;

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { runningDevicesQuery } from '../operator/client';
+import { runningDevicesQuery } from '../workflow-client/devices';
 import { anomalyCountAttribute, connectionStatusAttribute, deviceIdAttribute, lastReadingAtAttribute } from '../workflows/definitions';
 import { type DeviceSnapshot, snapshotOf } from './snapshot';
 

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { formatDefaultsOf, withFormatDefaults } from '../device/settings';
 import { formatsByTopic } from '../formats';
-import { applyThresholdRows } from '../operator/thresholds';
+import { applyThresholdRows } from '../workflow-client/thresholds';
 import { type DeliveryBatch, deliverSignal, deliveryOf, deviceIdAttribute, deviceStart } from '../workflows/definitions';
 import type { deviceWorkflow } from '../workflows/device';
 import type { Deliver, FleetThresholds } from './ingest';

@@ -3,7 +3,7 @@ import { checkConnections } from '../connections/check';
 import { createKafka } from '../kafka/client';
 import { logger } from '../logger';
 import { serveMetrics } from '../metrics';
-import { connectClient } from '../operator/client';
+import { connectTemporalClient } from '../connections/temporal';
 import { temporalDelivery, temporalFleetThresholds } from './delivery';
 import { Ingest } from './ingest';
 
@@ -13,7 +13,7 @@ const log = logger.child({ component: 'ingest' });
 export async function connectIngest(config: Config): Promise<{ start(): Promise<void>; stop(): Promise<void> }> {
   // Wrong settings stop the ingest here, in one line, before any client retries.
   await checkConnections(config, ['temporal', 'kafka']);
-  const client = await connectClient(config);
+  const client = await connectTemporalClient(config);
   const ingest = new Ingest(config, createKafka(config, 'ingest'), temporalDelivery(client, config), temporalFleetThresholds(client, config));
   return {
     start: () => ingest.start(),

@@ -15,7 +15,7 @@ import {
   stateQuery,
   type ZScoreChange,
 } from '../workflows/definitions';
-import { deviceHandle, runningDevicesQuery, updateFailure } from './client';
+import { deviceHandle, runningDevicesQuery, updateFailure } from '../workflow-client/devices';
 
 /** Runs an Update; a rejection becomes an Error that says why. */
 async function update<T>(run: Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@ import type { Reading, Source } from '../reading';
 import type { TableWrite } from './tables';
 
 /**
- * The drop-in tables (see contracts/drop-in): the csv3 format's `data_dump` and `data_anomaly`,
+ * The drop-in tables (see drop-in): the csv3 format's `data_dump` and `data_anomaly`,
  * and the meter's `hourly_usage` view of the hourly averages.
  */
 

@@ -17,6 +17,7 @@ import { parseOrReject } from '../validate';
 import {
   type DeliveryBatch,
   type deviceWorkflowInputSchema,
+  fleetWorkflowId,
   judgingUpdateSchema,
   modelPushSchema,
   modelResetSchema,
@@ -128,7 +129,7 @@ export class DeviceEntity {
   async start(): Promise<void> {
     if (!this.input.state) {
       const thresholds = this.state.settings.detectors.threshold;
-      thresholds.defaults = { ...(await activities.quick.fleetThresholdDefaults(workflowInfo().taskQueue)), ...thresholds.defaults };
+      thresholds.defaults = { ...(await activities.quick.fleetThresholdDefaults(fleetWorkflowId(workflowInfo().taskQueue))), ...thresholds.defaults };
     }
     this.summary.publish(this.state, { force: true });
   }

@@ -9,7 +9,7 @@ import { anomaliesContract, anomalyEvent } from '../../src/contracts/anomalies';
 import type { KafkaRecord } from '../../src/contracts/contract';
 import { deviceEvent, deviceEventsContract } from '../../src/contracts/device-events';
 import type { Explanation } from '../../src/detectors/registry';
-import { connectClient } from '../../src/operator/client';
+import { connectTemporalClient } from '../../src/connections/temporal';
 import { listDevices } from '../../src/operator/devices';
 import { boardLog, boardTime, openBoard, startBoardProcess, useChromium } from '../support/board';
 import { artifactsDir, type Pipeline, usePipeline, waitFor } from '../support/pipeline';
@@ -123,7 +123,7 @@ describe('the Anomaly Board with 1,000 devices, started late', () => {
   it('shows what visibility and the topics know, the top devices of the last minute, and finds, filters and pages devices', async () => {
     const p = newPipeline('e2e-board-fleet');
     await p.setUp();
-    const client = await connectClient(p.config);
+    const client = await connectTemporalClient(p.config);
     try {
       // Two devices through the real pipeline: a raise each, then b resolves and raises again.
       const worker = await p.start('worker');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type EnrichedReading, enrichedReadingSchema } from '../../src/contracts/enriched';
 import { formats, parseText, toCanonical } from '../../src/formats';
-import { type MonitoringRecord, monitoringRecordSchema } from '../../src/contracts/drop-in';
+import { type MonitoringRecord, monitoringRecordSchema } from '../../src/drop-in';
 import { EPA_FIELD, epaColumns } from '../../src/formats/epa';
 import { HtmModel, type HtmResult } from '../../src/htm';
 import { epaCsvLine, epaSampleCsv, generateEpaSample } from '../../src/samples';

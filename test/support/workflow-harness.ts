@@ -13,7 +13,7 @@ import type { SourcedReading } from '../../src/reading';
 import type { Aggregate } from '../../src/contracts/aggregates';
 import type { AnomalyEvent } from '../../src/contracts/anomalies';
 import type { DeviceEvent } from '../../src/contracts/device-events';
-import type { DropInSettings } from '../../src/contracts/drop-in';
+import type { DropInSettings } from '../../src/drop-in';
 import { type EnrichedReading, enrichedReadingSchema } from '../../src/contracts/enriched';
 import { createHtmActivities } from '../../src/activities/htm';
 import { HtmScorer } from '../../src/htm-runtime';

@@ -1,4 +1,4 @@
-import { monitoringRecordsContract } from '../../contracts/drop-in';
+import { monitoringRecordsContract } from '../../drop-in';
 import { enrichedContract, type EnrichedReading } from '../../contracts/enriched';
 import { EPA_FIELD, epaDeviceId } from '../../formats/epa';
 import { defaultEpaSampleOptions, epaSampleCsv, generateEpaSample } from '../../samples';

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import type { Config } from '../../config';
 import { parseThresholdsCsv, type ThresholdRow } from '../../formats/threshold-rows';
-import { defaultAuthor } from '../../operator/client';
+import { defaultAuthor } from '../../operator/author';
 import { describeDevices, describeViolations } from '../../operator/describe';
 import { type DeviceRow, listDevices } from '../../operator/devices';
-import { applyThresholdRows } from '../../operator/thresholds';
+import { applyThresholdRows } from '../../workflow-client/thresholds';
 import { type LatestViolation, latestViolations } from '../../operator/violations';
 import { replayFile } from '../replay';
 import { type DemoContext, type PartOutcome, waitUntil, WAIT_MS, writeSample } from './context';

@@ -1,4 +1,4 @@
-import { meterAnomaliesContract } from '../../contracts/drop-in';
+import { meterAnomaliesContract } from '../../drop-in';
 import { generateUsageSample, USAGE_SAMPLE_TIME_ZONE, usageSampleCsv } from '../../samples';
 import { replayFile } from '../replay';
 import { formatAnomaly } from '../tail';

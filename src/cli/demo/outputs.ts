@@ -10,7 +10,7 @@ import {
   monitoringRecordsContract,
   type SensorAnomalyReport,
   sensorAnomalyReportsContract,
-} from '../../contracts/drop-in';
+} from '../../drop-in';
 import { enrichedContract, enrichedId, type EnrichedReading } from '../../contracts/enriched';
 import { createKafka } from '../../kafka/client';
 import { runConsumer } from '../../kafka/consumer';

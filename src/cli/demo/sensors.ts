@@ -1,4 +1,4 @@
-import { sensorAnomalyReportsContract } from '../../contracts/drop-in';
+import { sensorAnomalyReportsContract } from '../../drop-in';
 import { generateSensorSample, sensorSampleCsv } from '../../samples';
 import { replayFile } from '../replay';
 import { formatAnomaly } from '../tail';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { AnomalyEvent } from '../anomalies';
-import { jsonContract } from '../contract';
+import type { AnomalyEvent } from '../contracts/anomalies';
+import { jsonContract } from '../contracts/contract';
 
 /**
  * `anomalyTopic`: the sensor format's anomalies as a Spark job that scores readings with a

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { formatWallTime, wallClockAt } from '../../time/wall-time';
-import type { AnomalyEvent } from '../anomalies';
-import { jsonContract } from '../contract';
+import { formatWallTime, wallClockAt } from '../time/wall-time';
+import type { AnomalyEvent } from '../contracts/anomalies';
+import { jsonContract } from '../contracts/contract';
 
 /**
  * `anomaly`: the usage format's anomalies as a polling Isolation Forest consumer publishes them:

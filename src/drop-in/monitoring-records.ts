@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { epaColumns, type EpaProperty } from '../../formats/epa';
-import { jsonContract } from '../contract';
-import type { EnrichedReading } from '../enriched';
+import { epaColumns, type EpaProperty } from '../formats/epa';
+import { jsonContract } from '../contracts/contract';
+import type { EnrichedReading } from '../contracts/enriched';
 
 /**
  * `monitoringEnriched2`: the EPA format's enriched readings as the HTM pipeline its users ran

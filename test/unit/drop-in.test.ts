@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anomalyEvent, anomalyIdFor } from '../../../src/contracts/anomalies';
+import { anomalyEvent, anomalyIdFor } from '../../src/contracts/anomalies';
 import {
   dropInAnomalyMessages,
   dropInEnrichedMessages,
@@ -7,11 +7,11 @@ import {
   meterAnomaliesContract,
   monitoringRecordsContract,
   sensorAnomalyReportsContract,
-} from '../../../src/contracts/drop-in';
-import type { EnrichedReading } from '../../../src/contracts/enriched';
-import type { DetectorName, Explanation } from '../../../src/detectors/registry';
-import { dropInSettingsOf, loadConfig } from '../../../src/config';
-import { decodeMessage, formats } from '../../../src/formats';
+} from '../../src/drop-in';
+import type { EnrichedReading } from '../../src/contracts/enriched';
+import type { DetectorName, Explanation } from '../../src/detectors/registry';
+import { dropInSettingsOf, loadConfig } from '../../src/config';
+import { decodeMessage, formats } from '../../src/formats';
 
 const settings: DropInSettings = {
   outputs: ['sensor', 'usage', 'epa', 'csv3'],

@@ -5,7 +5,7 @@ import type { ThresholdRow } from '../formats/threshold-rows';
 import { deviceStart, fleetWorkflowId, setDefaultThresholdsUpdate, setThresholdsUpdate } from '../workflows/definitions';
 import type { deviceWorkflow } from '../workflows/device';
 import type { fleetWorkflow } from '../workflows/fleet';
-import { runningDevicesQuery, updateFailure } from './client';
+import { runningDevicesQuery, updateFailure } from './devices';
 
 export interface ApplyOutcome {
   device: string;

@@ -5,10 +5,10 @@
  * `data_anomaly`, the meter's `hourly_usage`) are the sink's.
  */
 import { z } from 'zod';
-import type { FormatName } from '../../formats';
-import type { AnomalyEvent } from '../anomalies';
-import type { KafkaRecord } from '../contract';
-import type { EnrichedReading } from '../enriched';
+import type { FormatName } from '../formats';
+import type { AnomalyEvent } from '../contracts/anomalies';
+import type { KafkaRecord } from '../contracts/contract';
+import type { EnrichedReading } from '../contracts/enriched';
 import { meterAnomaliesContract, meterAnomaly } from './meter-anomalies';
 import { monitoringRecord, monitoringRecordsContract } from './monitoring-records';
 import { sensorAnomalyReport, sensorAnomalyReportsContract } from './sensor-anomaly-reports';

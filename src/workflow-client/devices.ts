@@ -1,21 +1,10 @@
-import os from 'node:os';
+/**
+ * The device workflows as every process reaches them through a Temporal client: the worker, the
+ * ingest, the board and the operator commands alike.
+ */
 import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Config } from '../config';
-import { connectTemporalClient } from '../connections/temporal';
 import { workflowIdFor } from '../workflows/definitions';
-
-/**
- * A client with the configured TLS and credentials, on a connection checked at once: a wrong
- * address, CA, certificate or API key is one line naming the setting, within seconds.
- */
-export function connectClient(config: Config): Promise<Client> {
-  return connectTemporalClient(config);
-}
-
-/** Who is making a change, for the audit trail: `user@host` unless `--by` says otherwise. */
-export function defaultAuthor(): string {
-  return `${os.userInfo().username}@${os.hostname()}`;
-}
 
 /** Visibility query for the running device workflows of this deployment (its task queue). */
 export function runningDevicesQuery(config: Config, ...conditions: string[]): string {
