@@ -4,7 +4,7 @@ import type { DetectorName } from './detectors/registry';
 import { defaultJudging, parseJudging } from './device/judging';
 import { type DeviceSettings, deviceSettingsSchema } from './device/settings';
 import { type DropInSettings, dropInOutputs, dropInOutputSchema, dropInTopicsSchema } from './drop-in';
-import { formatNameSchema, formatSettingsSchema } from './formats';
+import { formatNameSchema, formatSettingsSchema, formatsByTopic, type InputFormat } from './formats';
 import { envSecret, envValue, type ReadFile, readSettingFile } from './security/env-settings';
 import { kafkaSecurityFromEnv, kafkaSecuritySchema } from './security/kafka-security';
 import { withLocalTemporalServerClient } from './security/local-certificates';
@@ -364,6 +364,22 @@ function boardToken(env: NodeJS.ProcessEnv, readFile: ReadFile) {
     throw new Error(`VIGIL_BOARD_TOKEN must be at least ${MIN_BOARD_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
   }
   return token;
+}
+
+const inputFormatsByConfig = new WeakMap<Config, ReadonlyMap<string, InputFormat>>();
+
+/**
+ * Each input topic's format with the configured settings (usage's zone and default device,
+ * csv3's rule): what the ingest routes with, and what the sink and the board read the inputs
+ * with. Built once per configuration.
+ */
+export function inputFormatsOf(config: Config): ReadonlyMap<string, InputFormat> {
+  let formats = inputFormatsByConfig.get(config);
+  if (!formats) {
+    formats = formatsByTopic(config.kafka.inputs, config.formats);
+    inputFormatsByConfig.set(config, formats);
+  }
+  return formats;
 }
 
 /** What the drop-in outputs need to know: which are on, their topics, and each input topic's format. */

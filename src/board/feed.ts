@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
-import type { Config } from '../config';
-import { formatsByTopic } from '../formats';
+import { type Config, inputFormatsOf } from '../config';
 import { createKafka } from '../kafka/client';
 import { runConsumer } from '../kafka/consumer';
 import { HistoryProgress } from './history';
@@ -23,7 +22,7 @@ export interface Feed {
 export async function startFeed(config: Config, model: BoardModel, options: { fromBeginning?: boolean }): Promise<Feed> {
   const kafka = createKafka(config, 'board');
   const { topics } = config.kafka;
-  const formatOf = formatsByTopic(config.kafka.inputs, config.formats);
+  const formatOf = inputFormatsOf(config);
   const history = [topics.anomalies, topics.deviceEvents, topics.aggregates];
   const progress = new HistoryProgress();
   const admin = kafka.admin();

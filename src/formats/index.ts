@@ -38,7 +38,7 @@ export function configuredFormats(settings: FormatSettings): Record<FormatName, 
   return { ...formats, usage: usageFormat(settings.usage), csv3: csv3Format(settings.csv3) };
 }
 
-/** Each input topic's format (config `kafka.inputs` and `formats`): what the ingest, the sink and the board read with. */
+/** Each input topic's format, with the configured settings applied (see `inputFormatsOf` in config.ts, its one caller). */
 export function formatsByTopic(inputs: ReadonlyArray<{ topic: string; format: FormatName }>, settings: FormatSettings): Map<string, InputFormat> {
   const configured = configuredFormats(settings);
   return new Map(inputs.map((input) => [input.topic, configured[input.format]]));

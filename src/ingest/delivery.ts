@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { formatDefaultsOf, withFormatDefaults } from '../device/settings';
-import { formatsByTopic } from '../formats';
+import { withFormatDefaults } from '../device/settings';
 import { applyThresholdRows } from '../workflow-client/thresholds';
 import { type DeliveryBatch, deliverSignal, deliveryOf, deviceIdAttribute, deviceStart } from '../workflows/definitions';
 import type { deviceWorkflow } from '../workflows/device';
@@ -15,9 +14,7 @@ const log = logger.child({ component: 'ingest' });
  * not run, with the configuration's settings and its input format's choice of detectors and rules.
  */
 export function temporalDelivery(client: Client, config: Config): Deliver {
-  const formatOf = formatsByTopic(config.kafka.inputs, config.formats);
-  return async (deviceId, items) => {
-    const format = formatDefaultsOf(formatOf.get(items[0]?.source.topic ?? ''));
+  return async (deviceId, items, format) => {
     // The benchmark's floor workflow takes the same start and signal (it reads the device id only).
     await client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>(config.ingest.deviceWorkflow, {
       ...deviceStart(deviceId, withFormatDefaults(config.device, format), config.temporal.taskQueue),

@@ -1,10 +1,8 @@
-import type { SourcedItem } from '../device/item';
-
 /** Sends one batch of a device's items (readings, control messages); resolves once Temporal has acknowledged it. */
-export type SendBatch = (deviceId: string, readings: SourcedItem[]) => Promise<void>;
+export type SendBatch<Item> = (deviceId: string, items: Item[]) => Promise<void>;
 
-interface DeviceQueue {
-  queue: SourcedItem[];
+interface DeviceQueue<Item> {
+  queue: Item[];
   inFlight: boolean;
   /** Waiting in line for one of the signal slots. */
   waiting: boolean;
@@ -30,8 +28,8 @@ export interface Pacing {
  * long after its last one, unless it is full: an operator trades latency for Temporal actions.
  * A device's first signal after a quiet spell goes at once.
  */
-export class DeviceDispatcher {
-  private readonly devices = new Map<string, DeviceQueue>();
+export class DeviceDispatcher<Item> {
+  private readonly devices = new Map<string, DeviceQueue<Item>>();
   private readonly line: string[] = [];
   private idleWaiters: Array<() => void> = [];
   private inFlightCount = 0;
@@ -40,9 +38,9 @@ export class DeviceDispatcher {
   private readonly now: () => number;
 
   constructor(
-    private readonly send: SendBatch,
+    private readonly send: SendBatch<Item>,
     private readonly maxPerSignal: number,
-    private readonly onSent: (readings: SourcedItem[]) => void,
+    private readonly onSent: (items: Item[]) => void,
     private readonly onError: (deviceId: string, error: unknown) => void,
     private readonly maxInFlight = Number.POSITIVE_INFINITY,
     private readonly pacing: Pacing = { intervalMs: 0 },
@@ -50,19 +48,19 @@ export class DeviceDispatcher {
     this.now = pacing.now ?? Date.now;
   }
 
-  enqueue(deviceId: string, reading: SourcedItem): void {
+  enqueue(deviceId: string, item: Item): void {
     let device = this.devices.get(deviceId);
     if (!device) {
       device = { queue: [], inFlight: false, waiting: false, paced: false };
       this.devices.set(deviceId, device);
     }
-    device.queue.push(reading);
+    device.queue.push(item);
     this.wait(deviceId, device);
     this.dispatch();
   }
 
-  /** Drops queued readings not yet sent for which `keep` is false (their partition was revoked). */
-  discard(keep: (reading: SourcedItem) => boolean): number {
+  /** Drops queued items not yet sent for which `keep` is false (their partition was revoked). */
+  discard(keep: (item: Item) => boolean): number {
     let dropped = 0;
     for (const [deviceId, device] of this.devices) {
       const kept = device.queue.filter(keep);
@@ -84,7 +82,7 @@ export class DeviceDispatcher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private wait(deviceId: string, device: DeviceQueue): void {
+  private wait(deviceId: string, device: DeviceQueue<Item>): void {
     if (device.inFlight || device.waiting || device.queue.length === 0) return;
     const due = (this.lastSentAt.get(deviceId) ?? Number.NEGATIVE_INFINITY) + this.pacing.intervalMs;
     const wait = due - this.now();
@@ -117,7 +115,7 @@ export class DeviceDispatcher {
     }
   }
 
-  private sendNext(deviceId: string, device: DeviceQueue): void {
+  private sendNext(deviceId: string, device: DeviceQueue<Item>): void {
     const batch = device.queue.splice(0, this.maxPerSignal);
     if (this.pacing.intervalMs > 0) this.rememberSent(deviceId);
     device.inFlight = true;

@@ -1,7 +1,8 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import type { Config } from '../config';
+import { type Config, inputFormatsOf } from '../config';
 import type { SourcedItem } from '../device/item';
-import { formatsByTopic, type InputFormat } from '../formats';
+import { type FormatDefaults, formatDefaultsOf } from '../device/settings';
+import type { InputFormat } from '../formats';
 import type { ThresholdRow } from '../formats/threshold-rows';
 import { createIdempotentProducer } from '../kafka/client';
 import { runConsumer } from '../kafka/consumer';
@@ -16,8 +17,23 @@ import { routeMessage } from './router';
 
 const log = logger.child({ component: 'ingest' });
 
-/** Hands one batch of a device's items to its workflow; resolves once Temporal has acknowledged it. */
-export type Deliver = (deviceId: string, items: SourcedItem[]) => Promise<void>;
+/**
+ * Hands one batch of a device's items to its workflow, with what the input format of its readings
+ * brings to a device (none for a batch of control messages); resolves once Temporal has acknowledged it.
+ */
+export type Deliver = (deviceId: string, items: SourcedItem[], format: FormatDefaults | undefined) => Promise<void>;
+
+/** An input topic as the ingest reads it: its format, and what that format brings to its devices. */
+interface InputTopic {
+  format: InputFormat;
+  defaults: FormatDefaults | undefined;
+}
+
+/** A device's item as routed, with the defaults of the input format it came in (none for a control message). */
+interface RoutedItem {
+  item: SourcedItem;
+  format: FormatDefaults | undefined;
+}
 
 /** The fleet's `*` thresholds, which a control-topic row may change. */
 export interface FleetThresholds {
@@ -36,8 +52,8 @@ export interface FleetThresholds {
 export class Ingest {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
-  private readonly dispatcher: DeviceDispatcher;
-  private readonly formatOf: Map<string, InputFormat>;
+  private readonly dispatcher: DeviceDispatcher<RoutedItem>;
+  private readonly inputs: ReadonlyMap<string, InputTopic>;
   private readonly ledger: PartitionLedger;
   private readonly committer = new Committer(() => this.commitDue());
   /** Bumped on every rebalance: work of an older generation must not touch the new ledger. */
@@ -50,14 +66,14 @@ export class Ingest {
     private readonly deliver: Deliver,
     private readonly fleet: FleetThresholds,
   ) {
-    this.formatOf = formatsByTopic(config.kafka.inputs, config.formats);
+    this.inputs = new Map([...inputFormatsOf(config)].map(([topic, format]) => [topic, { format, defaults: formatDefaultsOf(format) }]));
     this.ledger = new PartitionLedger(config.ingest.maxBufferedPerPartition);
     this.consumer = kafka.consumer({ groupId: config.kafka.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 250 });
     this.producer = createIdempotentProducer(kafka);
-    this.dispatcher = new DeviceDispatcher(
-      (deviceId, items) => this.signal(deviceId, items),
+    this.dispatcher = new DeviceDispatcher<RoutedItem>(
+      (deviceId, routed) => this.signal(deviceId, routed),
       config.ingest.maxReadingsPerSignal,
-      (items) => this.onSignalled(items),
+      (routed) => this.onSignalled(routed),
       (deviceId, error) => log.debug({ deviceId, err: error }, 'signal abandoned'),
       config.ingest.maxSignalsInFlight,
       { intervalMs: config.ingest.deviceBatchMs },
@@ -65,7 +81,7 @@ export class Ingest {
   }
 
   private get topics(): string[] {
-    return [...this.formatOf.keys(), this.config.kafka.topics.control];
+    return [...this.inputs.keys(), this.config.kafka.topics.control];
   }
 
   async start(): Promise<void> {
@@ -109,8 +125,8 @@ export class Ingest {
     const { topic, partition } = batch;
     const generation = this.generation;
     const isControl = topic === this.config.kafka.topics.control;
-    const format = this.formatOf.get(topic);
-    if (!format && !isControl) throw new Error(`no format configured for topic ${topic}`);
+    const input = this.inputs.get(topic);
+    if (!input && !isControl) throw new Error(`no format configured for topic ${topic}`);
     const deadLetters: DeadLetter[] = [];
     const fleetRows: Array<{ offset: number; row: ThresholdRow }> = [];
     let accepted = 0;
@@ -119,8 +135,8 @@ export class Ingest {
       const offset = Number(message.offset);
       if (this.ledger.accept(topic, partition, offset)) {
         accepted += 1;
-        const route = routeMessage(format, { key: message.key, value: message.value, timestamp: Number(message.timestamp) }, { topic, partition, offset }, this.config.ingest.maxMessageBytes);
-        if (route.kind === 'device') this.dispatcher.enqueue(route.deviceId, route.item);
+        const route = routeMessage(input?.format, { key: message.key, value: message.value, timestamp: Number(message.timestamp) }, { topic, partition, offset }, this.config.ingest.maxMessageBytes);
+        if (route.kind === 'device') this.dispatcher.enqueue(route.deviceId, { item: route.item, format: input?.defaults });
         else if (route.kind === 'fleet') fleetRows.push({ offset, row: route.row });
         else {
           if (route.rejection.code === 'decoder-error') log.error({ err: route.rejection, topic, partition, offset }, 'decoder failed');
@@ -145,12 +161,15 @@ export class Ingest {
     ingestMetrics.lag.set({ topic, partition }, Number(lag));
   }
 
-  private async signal(deviceId: string, items: SourcedItem[]): Promise<void> {
+  private async signal(deviceId: string, routed: RoutedItem[]): Promise<void> {
     const generation = this.generation;
+    const items = routed.map(({ item }) => item);
+    // A batch that starts with a control message still brings its readings' format.
+    const format = routed.find((r) => r.format !== undefined)?.format;
     const stopTimer = ingestMetrics.signalSeconds.startTimer();
     const delivered = await retryUntilDone(
       `signal to device ${deviceId}`,
-      () => this.deliver(deviceId, items).then(() => true),
+      () => this.deliver(deviceId, items, format).then(() => true),
       () => this.running && generation === this.generation,
     );
     // Abandoned (stopping, or the partition moved): its offsets must stay uncommitted.
@@ -159,8 +178,8 @@ export class Ingest {
     ingestMetrics.batchSize.observe(items.length);
   }
 
-  private onSignalled(items: SourcedItem[]): void {
-    for (const { source } of items) this.ledger.complete(source.topic, source.partition, source.offset);
+  private onSignalled(routed: RoutedItem[]): void {
+    for (const { item } of routed) this.ledger.complete(item.source.topic, item.source.partition, item.source.offset);
     this.committer.schedule();
   }
 

@@ -1,12 +1,12 @@
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { Pool } from 'pg';
-import type { Config } from '../config';
+import { type Config, inputFormatsOf } from '../config';
 import { checkConnections } from '../connections/check';
 import { pgConfig } from '../connections/postgres';
 import { aggregatesContract } from '../contracts/aggregates';
 import { anomaliesContract } from '../contracts/anomalies';
 import type { TopicContract } from '../contracts/contract';
-import { decodeMessage, formatsByTopic, type InputFormat } from '../formats';
+import { decodeMessage, type InputFormat } from '../formats';
 import { createKafka } from '../kafka/client';
 import { runConsumer } from '../kafka/consumer';
 import { logger } from '../logger';
@@ -36,8 +36,7 @@ export class Sink {
     this.pool = new Pool({ ...pgConfig(config), max: 4 });
     this.pool.on('error', (error) => log.warn({ err: error }, 'idle database connection failed'));
     this.csv3Tables = config.dropIn.outputs.includes('csv3');
-    const inputs = formatsByTopic(config.kafka.inputs, config.formats);
-    this.formatOf = new Map([...inputs].filter(([, format]) => config.sink.storeReadings || (this.csv3Tables && format.name === 'csv3')));
+    this.formatOf = new Map([...inputFormatsOf(config)].filter(([, format]) => config.sink.storeReadings || (this.csv3Tables && format.name === 'csv3')));
     this.consumer = createKafka(config, 'sink').consumer({ groupId: config.sink.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
   }
 

@@ -22,7 +22,7 @@ function harness(maxPerSignal: number, pacing?: Pacing) {
   const errors: Array<[string, unknown]> = [];
   const inFlight = new Map<string, number>();
   let maxInFlightPerDevice = 0;
-  const dispatcher = new DeviceDispatcher(
+  const dispatcher = new DeviceDispatcher<SourcedReading>(
     (deviceId, readings) =>
       new Promise<void>((resolve, reject) => {
         const n = (inFlight.get(deviceId) ?? 0) + 1;
@@ -222,7 +222,7 @@ describe('DeviceDispatcher', () => {
 describe('DeviceDispatcher with a global limit', () => {
   it('keeps at most maxInFlight signals out, gives freed slots to devices in turn, and coalesces what waits', async () => {
     const calls: Array<{ deviceId: string; offsets: number[]; resolve: () => void }> = [];
-    const dispatcher = new DeviceDispatcher(
+    const dispatcher = new DeviceDispatcher<SourcedReading>(
       (deviceId, items) => new Promise<void>((resolve) => calls.push({ deviceId, offsets: items.map((i) => i.source.offset), resolve })),
       100,
       () => undefined,
