@@ -1,11 +1,10 @@
 import { Context } from '@temporalio/activity';
-import type { Producer } from 'kafkajs';
-import { dropInEnrichedMessages, type DropInSettings } from '../drop-in';
-import { enrichedContract, type EnrichedReading } from '../contracts/enriched';
+import type { EnrichedReading } from '../contracts/enriched';
 import type { HtmEvidence } from '../detectors/htm';
 import type { HtmScoreInput, HtmScorer } from '../htm-runtime';
 import { workerMetrics } from '../metrics';
 import type { Source } from '../reading';
+import type { Publisher } from './publish';
 
 /** The scorer's input, with where each new reading came from instead of their count. */
 export type HtmScoreRequest = Omit<HtmScoreInput, 'newCount'> & {
@@ -26,12 +25,12 @@ const HEARTBEAT_EVERY_MS = 2_000;
 
 /**
  * Scores a device field's new readings with its HTM model, off the event loop (worker threads,
- * one live model per device and field), and publishes the enriched records. The model is
- * rebuilt from the named checkpoint plus the readings since whenever this worker does not hold
- * it at exactly that point, so a retry, a crash or another worker gives the same scores. The
- * EPA format's readings also go out as the enriched `MonitoringRecord`s its users consume.
+ * one live model per device and field), and has the publisher publish the enriched records
+ * (`Publisher.publishEnriched` says why here). The model is rebuilt from the named checkpoint
+ * plus the readings since whenever this worker does not hold it at exactly that point, so a
+ * retry, a crash or another worker gives the same scores.
  */
-export function createHtmActivities(producer: Producer, scorer: HtmScorer, enrichedTopic: string, dropIn: DropInSettings) {
+export function createHtmActivities(publisher: Publisher, scorer: HtmScorer) {
   // (device, field) pairs whose model, when this worker last scored it, still learnt its range.
   const warmingUp = new Set<string>();
   return {
@@ -57,8 +56,7 @@ export function createHtmActivities(producer: Producer, scorer: HtmScorer, enric
         score: result.score,
         source: sources[i]!,
       }));
-      const dropInMessages = dropInEnrichedMessages(enriched.map((record, i) => ({ record, attrs: attrs?.[i] ?? undefined })), dropIn);
-      await producer.sendBatch({ acks: -1, topicMessages: [{ topic: enrichedTopic, messages: enriched.map((record) => enrichedContract.encode(record)) }, ...dropInMessages] });
+      await publisher.publishEnriched(enriched.map((record, i) => ({ record, attrs: attrs?.[i] ?? undefined })));
       workerMetrics.htmReadings.inc(newCount);
       const model = JSON.stringify([input.deviceId, input.field]);
       if (output.results.at(-1)?.learningRange) warmingUp.add(model);

@@ -4,12 +4,13 @@ import { type Config, dropInSettingsOf } from '../config';
 import type { HtmScorer } from '../htm-runtime';
 import { createFleetActivities } from './fleet';
 import { createHtmActivities } from './htm';
-import { createPublishActivities } from './publish';
+import { createPublishActivities, createPublisher } from './publish';
 
 export function createActivities(producer: Producer, client: Client, config: Config, scorer: HtmScorer) {
+  const publisher = createPublisher(producer, config.kafka.topics, dropInSettingsOf(config));
   return {
-    ...createPublishActivities(producer, config.kafka.topics, dropInSettingsOf(config)),
+    ...createPublishActivities(publisher),
     ...createFleetActivities(client),
-    ...createHtmActivities(producer, scorer, config.kafka.topics.enriched, dropInSettingsOf(config)),
+    ...createHtmActivities(publisher, scorer),
   };
 }

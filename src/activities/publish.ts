@@ -3,7 +3,8 @@ import { type Aggregate, aggregatesContract } from '../contracts/aggregates';
 import { anomaliesContract, type AnomalyEvent } from '../contracts/anomalies';
 import { lateReadingRecord } from '../contracts/dead-letters';
 import { type DeviceEvent, deviceEventsContract } from '../contracts/device-events';
-import { dropInAnomalyMessages, type DropInSettings } from '../drop-in';
+import { enrichedContract, type EnrichedReading } from '../contracts/enriched';
+import { dropInAnomalyMessages, dropInEnrichedMessages, type DropInSettings } from '../drop-in';
 import { workerMetrics } from '../metrics';
 import type { SourcedReading } from '../reading';
 
@@ -22,20 +23,38 @@ export interface Publication {
   late?: LateReadings;
 }
 
-type PublishTopics = { anomalies: string; deviceEvents: string; aggregates: string; dlq: string };
+/** An enriched reading, with its reading's attributes (for the drop-in records that give the input record back). */
+export interface EnrichedOutput {
+  record: EnrichedReading;
+  attrs: Readonly<Record<string, string>> | undefined;
+}
+
+type PublishTopics = { anomalies: string; deviceEvents: string; aggregates: string; dlq: string; enriched: string };
 
 /**
- * Publishes a device's outputs through each topic's contract, keyed by device (aggregates by
- * window), and the drop-in records of its anomalies (the sensor format's `{id, ts, temp}`, …).
+ * Every Kafka output of a device, through each topic's contract (keyed by device, aggregates by
+ * window) with the drop-in records that go with them (the sensor format's `{id, ts, temp}`, the
+ * EPA format's `MonitoringRecord`s, …): one produce request per call, acknowledged by all replicas.
  */
-export function createPublishActivities(producer: Producer, topics: PublishTopics, dropIn: DropInSettings) {
+export interface Publisher {
+  /** What a batch of the device workflow has to say: the `publishBatch` activity. */
+  publish(publication: Publication): Promise<void>;
+  /**
+   * HTM's enriched readings: published by the scoring activity as it makes them, so they cost no
+   * second activity and never pass through the workflow's history (their ids are deterministic,
+   * so a retried scoring re-publishes the same records).
+   */
+  publishEnriched(enriched: EnrichedOutput[]): Promise<void>;
+}
+
+export function createPublisher(producer: Producer, topics: PublishTopics, dropIn: DropInSettings): Publisher {
   return {
     /**
      * A batch's anomalies (with their drop-in records), window results, connection events and
      * late readings, in one produce request, then the counters. Late readings go to the DLQ with reason `late`: the original
      * bytes stay in the input topic at the offset named in the headers; the value is the reading as read.
      */
-    async publishBatch({ anomalies, aggregates, deviceEvents, late }: Publication): Promise<void> {
+    async publish({ anomalies, aggregates, deviceEvents, late }: Publication): Promise<void> {
       const topicMessages = [
         { topic: topics.anomalies, messages: anomalies.map((record) => anomaliesContract.encode(record)) },
         { topic: topics.aggregates, messages: aggregates.map((record) => aggregatesContract.encode(record)) },
@@ -49,5 +68,18 @@ export function createPublishActivities(producer: Producer, topics: PublishTopic
       for (const e of deviceEvents) workerMetrics.deviceEvents.inc({ type: e.type });
       if (late) workerMetrics.lateReadings.inc(late.late.length);
     },
+
+    async publishEnriched(enriched: EnrichedOutput[]): Promise<void> {
+      if (enriched.length === 0) return;
+      const topicMessages = [{ topic: topics.enriched, messages: enriched.map(({ record }) => enrichedContract.encode(record)) }, ...dropInEnrichedMessages(enriched, dropIn)];
+      await producer.sendBatch({ acks: -1, topicMessages });
+    },
+  };
+}
+
+/** The device workflow's publication activity. */
+export function createPublishActivities(publisher: Publisher) {
+  return {
+    publishBatch: (publication: Publication): Promise<void> => publisher.publish(publication),
   };
 }

@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Producer, ProducerBatch, ProducerRecord } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import type { createActivities } from '../../src/activities';
 import { createFleetActivities } from '../../src/activities/fleet';
@@ -13,9 +12,9 @@ import type { SourcedReading } from '../../src/reading';
 import type { Aggregate } from '../../src/contracts/aggregates';
 import type { AnomalyEvent } from '../../src/contracts/anomalies';
 import type { DeviceEvent } from '../../src/contracts/device-events';
-import type { DropInSettings } from '../../src/drop-in';
 import { type EnrichedReading, enrichedReadingSchema } from '../../src/contracts/enriched';
 import { createHtmActivities } from '../../src/activities/htm';
+import { createPublishActivities, type Publisher } from '../../src/activities/publish';
 import { HtmScorer } from '../../src/htm-runtime';
 import { workflowIdFor, deliverSignal, type DeliveryBatch, deliveryOf, type DeviceWorkflowInput, stateQuery } from '../../src/workflows/definitions';
 import type { FormatDefaults } from '../../src/device/settings';
@@ -25,22 +24,6 @@ import { sharedWorkflowModules, workflowsPath } from '../../src/workflow-bundle'
 import { createLocalTemporal } from './temporal';
 
 export type StartOptions = TestDeviceOptions & { continueAsNewAfterEvents?: number };
-
-/** A Kafka producer stand-in that hands each message's value to `record`. */
-function recordingProducer(record: (topic: string, value: string) => void): Producer {
-  const send = async ({ topic, messages }: ProducerRecord) => {
-    for (const message of messages) record(topic, String(message.value));
-    return [];
-  };
-  const sendBatch = async ({ topicMessages = [] }: ProducerBatch) => {
-    for (const batch of topicMessages) await send(batch);
-    return [];
-  };
-  return { send, sendBatch } as unknown as Producer;
-}
-
-/** The harness's drop-in settings: none on, as the workflow tests look at Vigil's own outputs. */
-const noDropIns: DropInSettings = { outputs: [], topics: { sensorAnomalies: 'a', meterAnomalies: 'b', monitoringRecords: 'c' }, usageTimeZone: 'UTC', formatOfTopic: new Map() };
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -66,20 +49,21 @@ export function useWorkflowHarness() {
     lateLetters: [] as SourcedReading[],
 
     async withWorker<T>(taskQueue: string, run: () => Promise<T>): Promise<T> {
-      const activities: ReturnType<typeof createActivities> = {
-        publishBatch: async ({ anomalies, aggregates, deviceEvents, late }) => {
+      // Outputs go into the harness's arrays; the end-to-end tests cover the Kafka publisher.
+      const publisher: Publisher = {
+        publish: async ({ anomalies, aggregates, deviceEvents, late }) => {
           harness.published.push(...anomalies);
           harness.aggregates.push(...aggregates);
           harness.deviceEvents.push(...deviceEvents);
           harness.lateLetters.push(...(late?.late ?? []));
         },
-        // The real scorer (threads, model store); its enriched records go to an array, not Kafka.
-        ...createHtmActivities(
-          recordingProducer((topic, value) => topic === 'enriched' && harness.enriched.push(enrichedReadingSchema.parse(JSON.parse(value)))),
-          harness.scorer,
-          'enriched',
-          noDropIns,
-        ),
+        // Through the contract's schema, as a consumer of the topic would read them.
+        publishEnriched: async (enriched) => void harness.enriched.push(...enriched.map(({ record }) => enrichedReadingSchema.parse(JSON.parse(JSON.stringify(record))))),
+      };
+      const activities: ReturnType<typeof createActivities> = {
+        ...createPublishActivities(publisher),
+        // The real scorer (threads, model store).
+        ...createHtmActivities(publisher, harness.scorer),
         ...createFleetActivities(harness.env.client),
       };
       const worker = await Worker.create({ connection: harness.env.nativeConnection, taskQueue, workflowBundle: harness.bundle, activities });
