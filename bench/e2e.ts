@@ -141,7 +141,7 @@ async function main(): Promise<void> {
       say(`  ${signalCeiling.perSecond.toFixed(0)} signalWithStart/s (${batch.length} readings each)`);
     }
 
-    // --- The floor: the same fleet through Temporal with nothing of Vigil's (src/workflows/floor.ts).
+    // --- The floor: the same fleet through Temporal with nothing of Vigil's (bench/floor/).
     const floor = options.floor ? await runFloor({ baseEnv: env, prefix, options, kafka, client, logDir, say }) : null;
     if (floor) say(`  floor: p50 ${floor.latencyMs.p50} ms, p99 ${floor.latencyMs.p99} ms, ${floor.workflowTasksPerSignal?.toFixed(2)} workflow tasks per signal`);
 

@@ -16,7 +16,9 @@ import { createKafka } from '../src/kafka/client';
 import { ensureTopics } from '../src/kafka/topics';
 import type { SourcedItem } from '../src/device/item';
 import { createWorker } from '../src/worker';
-import { deliverSignal, deliveryOf, deviceStart, floorStateQuery, stateQuery, workflowIdFor } from '../src/workflows/definitions';
+import { deliverSignal, deliveryOf, deviceStart, stateQuery, workflowIdFor } from '../src/workflows/definitions';
+import { floorStateQuery } from './floor/definitions';
+import { floorWorkflowsPath } from './floor/worker';
 import { deleteTopicsWithPrefix, terminateRunningOn } from '../test/support/cleanup';
 
 function argument(name: string, fallback: number): number {
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
   const devices = argument('devices', 500);
   const readings = argument('readings', 40);
   const unshared = process.argv.includes('--unshared');
-  const workflow = process.argv.includes('--floor') ? 'floorWorkflow' : 'deviceWorkflow';
+  const floor = process.argv.includes('--floor');
   const run = `bench-memory-${Date.now()}`;
   const config = loadConfig({
     ...process.env,
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
   await ensureTopics(kafka, config);
   const { worker, close, client } = await createWorker(config, {
     maxCachedWorkflows: devices + 100,
+    ...(floor ? { workflowsPath: floorWorkflowsPath } : {}),
     ...(unshared ? { bundlerOptions: {} } : {}),
   });
   const settings = config.device;
@@ -61,14 +64,14 @@ async function main(): Promise<void> {
             source: { topic: config.kafka.topics.readings, partition: 0, offset: (i + k) * readings + n },
             reading: { deviceId, ts: 1_765_000_000_000 + n * 1000, values: { temp: 20 + ((n * 7) % 5) / 10 } },
           }));
-          await client.workflow.signalWithStart(workflow, { ...deviceStart(deviceId, settings, config.temporal.taskQueue), signal: deliverSignal, signalArgs: [deliveryOf(items)] });
+          await client.workflow.signalWithStart('deviceWorkflow', { ...deviceStart(deviceId, settings, config.temporal.taskQueue), signal: deliverSignal, signalArgs: [deliveryOf(items)] });
         }),
       );
     }
     for (let i = from; i < from + count; i += 1) {
       for (;;) {
         const handle = client.workflow.getHandle(workflowIdFor(`${run}-d${i}`));
-        const applied = workflow === 'floorWorkflow' ? (await handle.query(floorStateQuery)).applied : (await handle.query(stateQuery)).counters.readingsApplied;
+        const applied = floor ? (await handle.query(floorStateQuery)).applied : (await handle.query(stateQuery)).counters.readingsApplied;
         if (applied >= readings) break;
         await sleep(100);
       }
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
       const after = await settle();
       const cachedAdded = after.cached - before.cached;
       result = {
-        workflow, devices, readings, sharedModules: !unshared,
+        workflow: floor ? 'floorWorkflow' : 'deviceWorkflow', devices, readings, sharedModules: !unshared,
         cachedWorkflows: after.cached,
         residentBytesBefore: before.rss, residentBytesAfter: after.rss,
         workerBytesPerCachedWorkflow: cachedAdded > 0 ? Math.round((after.rss - before.rss) / cachedAdded) : null,

@@ -86,8 +86,6 @@ export const configSchema = z.object({
     maxSignalsInFlight: positiveInt,
     /** Least time between two signals of one device (a full signal goes at once): latency traded for Temporal actions. */
     deviceBatchMs: z.coerce.number().int().nonnegative(),
-    /** The workflow each device runs: Vigil's, or the benchmark's floor (Temporal's own cost, nothing of Vigil's). */
-    deviceWorkflow: z.enum(['deviceWorkflow', 'floorWorkflow']),
   }),
   /**
    * What a new device starts with: connection and event-time settings and every detector's
@@ -313,7 +311,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
       maxMessageBytes: env.VIGIL_MAX_MESSAGE_BYTES ?? 64 * 1024,
       maxSignalsInFlight: env.VIGIL_MAX_SIGNALS_IN_FLIGHT ?? 8,
       deviceBatchMs: env.VIGIL_DEVICE_BATCH_MS ?? 1000,
-      deviceWorkflow: env.VIGIL_DEVICE_WORKFLOW ?? 'deviceWorkflow',
     },
     device: withoutUnset({
       connection: { disconnectAfterMs: optionalNumber(env.VIGIL_DISCONNECT_AFTER_MS), retireAfterMs: optionalNumber(env.VIGIL_RETIRE_AFTER_MS) },

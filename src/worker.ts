@@ -73,10 +73,13 @@ async function countDevices(config: Config, client: Client): Promise<void> {
   }
 }
 
-/** `vigil worker`: runs until SIGINT/SIGTERM (the SDK shuts down gracefully on both). */
-export async function runWorker(config: Config): Promise<void> {
+/**
+ * `vigil worker`: runs until SIGINT/SIGTERM (the SDK shuts down gracefully on both). `overrides`
+ * are for the benchmark's floor worker, which runs its own workflows.
+ */
+export async function runWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<void> {
   const metrics = await serveMetrics(config.metrics.workerPort);
-  const { worker, close, client, scorer } = await createWorker(config);
+  const { worker, close, client, scorer } = await createWorker(config, overrides);
   const counting = setInterval(() => {
     countDevices(config, client).catch((error: unknown) => log.warn({ err: error }, 'device count failed'));
     workerMetrics.htmModels.set(scorer.stats.modelsCached);

@@ -11,9 +11,12 @@ export interface VigilProcess {
   exit?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
-/** Starts `vigil <command>` as its own process, logging to `logFile`, and waits for its ready line. */
-export async function startVigil(command: 'worker' | 'ingest', env: NodeJS.ProcessEnv, logFile: string, nodeFlags: string[] = []): Promise<VigilProcess> {
-  const child = await startVigilProcess(command, { env, logFile, nodeFlags });
+/**
+ * Starts `vigil <command>` as its own process (or `script`, which runs the command its own way),
+ * logging to `logFile`, and waits for its ready line.
+ */
+export async function startVigil(command: 'worker' | 'ingest', env: NodeJS.ProcessEnv, logFile: string, nodeFlags: string[] = [], script?: string): Promise<VigilProcess> {
+  const child = await startVigilProcess(command, { env, logFile, nodeFlags, script });
   if (child.pid === undefined) throw new Error(`could not start vigil ${command}`);
   const started: VigilProcess = { child, pid: child.pid };
   child.once('exit', (code, signal) => (started.exit = { code, signal }));

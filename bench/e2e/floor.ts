@@ -5,7 +5,8 @@ import { loadConfig } from '../../src/config';
 import { ensureTopics } from '../../src/kafka/topics';
 import { readPid } from '../../src/services/processes';
 import { temporalBackend } from '../../src/services/temporal-backend';
-import { type FloorState, floorStateQuery, workflowIdFor } from '../../src/workflows/definitions';
+import { workflowIdFor } from '../../src/workflows/definitions';
+import { type FloorState, floorStateQuery } from '../floor/definitions';
 import { deleteTopicsWithPrefix, terminateRunningOn } from '../../test/support/cleanup';
 import { fetchMetrics, freePort } from '../../test/support/vigil-process';
 import { spawnScript, startVigil, stopVigil, type VigilProcess } from './children';
@@ -46,8 +47,8 @@ const DRAIN_LIMIT_MS = 300_000;
 
 /**
  * The floor of the benchmark: the same fleet, rate, producer, ingest and Temporal server, with
- * each device running the floor workflow (src/workflows/floor.ts) instead of Vigil's, on topics
- * and a task queue of its own.
+ * each device running the floor workflow (bench/floor/) instead of Vigil's, on topics and a task
+ * queue of its own with a worker of its own.
  */
 export async function runFloor(run: FloorRun): Promise<FloorResult> {
   const { options, kafka, client, say } = run;
@@ -59,7 +60,6 @@ export async function runFloor(run: FloorRun): Promise<FloorResult> {
     VIGIL_TASK_QUEUE: `${prefix}devices`,
     VIGIL_GROUP_ID: `${prefix}ingest`,
     VIGIL_INPUTS: `${prefix}readings=reading`,
-    VIGIL_DEVICE_WORKFLOW: 'floorWorkflow',
     VIGIL_INGEST_METRICS_PORT: String(ingestPort),
     VIGIL_WORKER_METRICS_PORT: String(workerPort),
     VIGIL_WORKER_SDK_METRICS_PORT: String(sdkPort),
@@ -69,7 +69,7 @@ export async function runFloor(run: FloorRun): Promise<FloorResult> {
   const children: VigilProcess[] = [];
   let cores: Record<string, number> | undefined;
   try {
-    const worker = await startVigil('worker', env, path.join(run.logDir, `${prefix}worker.log`));
+    const worker = await startVigil('worker', env, path.join(run.logDir, `${prefix}worker.log`), [], path.join(__dirname, '../floor/worker.ts'));
     const ingest = await startVigil('ingest', env, path.join(run.logDir, `${prefix}ingest.log`));
     children.push(worker, ingest);
     const plan: ProducerPlan = {

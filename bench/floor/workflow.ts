@@ -1,7 +1,8 @@
 import { condition, continueAsNew, metricMeter, setHandler, workflowInfo } from '@temporalio/workflow';
-import { emptyLedger, isApplied, markApplied } from '../device/ledger';
-import { unpackItems } from '../device/packed-items';
-import { type DeliveryBatch, deliverSignal, type FloorState, floorStateQuery } from './definitions';
+import { emptyLedger, isApplied, markApplied } from '../../src/device/ledger';
+import { unpackItems } from '../../src/device/packed-items';
+import { type DeliveryBatch, deliverSignal } from '../../src/workflows/definitions';
+import { type FloorState, floorStateQuery } from './definitions';
 
 /** Readings whose latency is kept: a minute and more of a busy device. */
 const LATENCY_KEPT = 4000;
@@ -10,10 +11,10 @@ const LATENCY_KEPT = 4000;
 const readingsApplied = metricMeter.createCounter('vigil_readings_applied', 'readings', 'Readings applied by device workflows (re-sent and late ones excluded)');
 
 /**
- * The floor of the benchmark (bench:e2e runs it unless given `--no-floor`): a device workflow that takes the
- * same deliver signals as the device workflow, unpacks them and records the offsets it applied,
- * and does nothing else: no detectors, no windows, no publication. What the same fleet costs
- * with it is the price of Temporal itself; the rest is Vigil's.
+ * The floor of the benchmark (bench:e2e runs it unless given `--no-floor`; bench:memory with
+ * `--floor`): a device workflow that takes the same start and deliver signals as Vigil's, unpacks
+ * them and records the offsets it applied, and does nothing else: no detectors, no windows, no
+ * publication. What the same fleet costs with it is the price of Temporal itself; the rest is Vigil's.
  */
 export async function floorWorkflow(input: { deviceId: string; state?: FloorState }): Promise<void> {
   const state: FloorState = input.state ?? { deviceId: input.deviceId, ledger: emptyLedger(), applied: 0, latencies: [] };

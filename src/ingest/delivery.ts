@@ -15,8 +15,7 @@ const log = logger.child({ component: 'ingest' });
  */
 export function temporalDelivery(client: Client, config: Config): Deliver {
   return async (deviceId, items, format) => {
-    // The benchmark's floor workflow takes the same start and signal (it reads the device id only).
-    await client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>(config.ingest.deviceWorkflow, {
+    await client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
       ...deviceStart(deviceId, withFormatDefaults(config.device, format), config.temporal.taskQueue),
       signal: deliverSignal,
       signalArgs: [deliveryOf(items, format)],

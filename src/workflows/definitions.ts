@@ -14,7 +14,6 @@ import type { Judging } from '../device/judging';
 import { type SourcedItem, sourcedItemSchema } from '../device/item';
 import { packedItemsSchema, packItems } from '../device/packed-items';
 import { type DeviceSettings, deviceSettingsSchema, formatDefaultsSchema } from '../device/settings';
-import type { Ledger } from '../device/ledger';
 import { type DeviceState, deviceStateSchema } from '../device/state';
 import { fieldNameSchema } from '../reading';
 
@@ -107,14 +106,3 @@ export function deviceStart(deviceId: string, settings: DeviceSettings, taskQueu
   const input: DeviceWorkflowInput = { deviceId, settings };
   return { workflowId: workflowIdFor(deviceId), taskQueue, args: [input] as [DeviceWorkflowInput], staticSummary: `Device ${deviceId}` };
 }
-
-/** The benchmark's floor workflow (floor.ts): what it applied, and when. */
-export interface FloorState {
-  deviceId: string;
-  ledger: Ledger;
-  applied: number;
-  /** [event time of a reading, workflow time it was applied], the latest 4,000 readings. */
-  latencies: Array<[number, number]>;
-}
-
-export const floorStateQuery = defineQuery<FloorState>('floorState');

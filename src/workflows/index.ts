@@ -1,3 +1,2 @@
 export { deviceWorkflow } from './device';
 export { fleetWorkflow } from './fleet';
-export { floorWorkflow } from './floor';

@@ -18,11 +18,14 @@ export async function startVigilProcess(
     nodeFlags?: string[];
     /** Called as soon as it runs, before it is ready: so a caller can stop it even if it never gets there. */
     onSpawn?: (child: ChildProcess) => void;
+    /** A script that runs the command in a way of its own (the benchmark's floor worker) instead of `vigil <command>`. */
+    script?: string;
   },
 ): Promise<ChildProcess> {
-  const { env, logFile, args = [], nodeFlags = [], onSpawn } = options;
+  const { env, logFile, args = [], nodeFlags = [], onSpawn, script } = options;
   const log = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(root, 'src/cli.ts'), command, ...args], {
+  const entry = script ? [script, ...args] : [path.join(root, 'src/cli.ts'), command, ...args];
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...entry], {
     cwd: root,
     env: { ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', log, 'pipe'],
