@@ -222,7 +222,7 @@ program
 
 program
   .command('violations')
-  .description("The latest threshold violation per (device, field), as seed 001's row_number() query prints it, from the sink's PostgreSQL (needs the sink, not a worker)")
+  .description("The latest threshold violation per (device, field), as the host rules' row_number() query prints it, from the sink's PostgreSQL (needs the sink, not a worker)")
   .action(async () => {
     const rows = await latestViolations(configured('warn'));
     say(rows.length === 0 ? 'No threshold violations.' : describeViolations(rows));

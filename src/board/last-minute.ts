@@ -1,5 +1,5 @@
 /**
- * A device's anomalous readings over its last minute of event time: seed 000's anomalyReport
+ * A device's anomalous readings over its last minute of event time: the sensor system's anomaly report
  * (count of anomalous readings and their max per device over a 1-minute window sliding by a
  * second). Kept in one-second buckets, so its size is bounded at any rate: at most 61 buckets.
  *

@@ -16,9 +16,9 @@ export const deviceSummarySchema = z.object({
   status: boardStatusSchema,
   /** Event time of the device's newest reading the board knows of (from any source). */
   lastReadingTs: z.number().nullable(),
-  /** Anomalous readings in the device's last minute of event time (seed 000's count). */
+  /** Anomalous readings in the device's last minute of event time (the sensor system's count). */
   anomaliesLastMinute: z.number().int().nonnegative(),
-  /** The highest anomalous value of `field` in that minute (seed 000's max temp). */
+  /** The highest anomalous value of `field` in that minute (the sensor system's max temp). */
   maxLastMinute: z.number().nullable(),
   /** The field of the minute's latest anomalous reading: the one `maxLastMinute` is of. */
   field: z.string().nullable(),

@@ -42,7 +42,7 @@ export function describeDevices(rows: DeviceRow[]): string {
   ).join('\n');
 }
 
-/** `vigil violations`: seed 001's columns (ts, device, field, value, low, high); an unbounded side is empty, as in a thresholds file. */
+/** `vigil violations`: the host rules' columns (ts, device, field, value, low, high); an unbounded side is empty, as in a thresholds file. */
 export function describeViolations(rows: LatestViolation[]): string {
   const bound = (b: number | null) => (b === null ? '' : String(b));
   return table(

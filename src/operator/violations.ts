@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import { connectPostgres } from '../connections/postgres';
 import { postgresWhere } from '../security/postgres-problems';
 
-/** One line of seed 001's listing: the latest reading of a (device, field) outside its threshold's bounds. */
+/** One line of the host rules' listing: the latest reading of a (device, field) outside its threshold's bounds. */
 export const latestViolationSchema = z.object({
   ts: z.date(),
   device: z.string(),
@@ -16,7 +16,7 @@ export const latestViolationSchema = z.object({
 export type LatestViolation = z.infer<typeof latestViolationSchema>;
 
 /**
- * Seed 001's row_number() query on the sink's `anomalies` table: of the threshold detector's
+ * The host rules' row_number() query on the sink's `anomalies` table: of the threshold detector's
  * raised and updated steps whose value lies outside the bounds it was judged against (so not a
  * resolution, nor a step of a removed rule), the newest per (device, field).
  */

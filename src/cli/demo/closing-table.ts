@@ -4,7 +4,7 @@
  */
 
 export interface SystemRow {
-  /** `000 sensors`. */
+  /** `sensors`. */
   system: string;
   in: string[];
   out: string[];

@@ -1,7 +1,7 @@
 import { seededRandom } from '../../samples';
 
 /**
- * The demo's csv3 lines (seed 004): `name,temp,status` as the seed's Kinesis generator makes
+ * The demo's csv3 lines (the csv3 job): `name,temp,status` as the csv3 job's Kinesis generator makes
  * them (a temperature from 10 to 550, a status of OK, FAIL or WARN), for four sensors named after
  * the run, then the rule's edge: 100 (not above 100) and 101 (above). Pure and deterministic but
  * for the run's tag in the names.

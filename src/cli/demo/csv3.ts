@@ -3,7 +3,7 @@ import { type DemoContext, type PartOutcome, rowsOf, waitUntil, WAIT_MS, writeSa
 import { csv3Lines, tempOf } from './csv3-lines';
 import { workflowUiUrl } from './links';
 
-export const csv3Title = '004 csv3 (seed 004): name,temp,status lines, every one kept, temp above 100 flagged';
+export const csv3Title = 'csv3 lines, the csv3 job: name,temp,status lines, every one kept, temp above 100 flagged';
 
 interface TableRow {
   id: string;
@@ -16,7 +16,7 @@ const sorted = (lines: readonly string[]) => [...lines].sort();
 const sameLines = (a: readonly string[], b: readonly string[]) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
 
 /**
- * Seed 004: `name,temp,status` lines; the sink keeps every one in `data_dump` and, by the csv3
+ * The csv3 job: `name,temp,status` lines; the sink keeps every one in `data_dump` and, by the csv3
  * format's own rule (temp above 100), exactly those above 100 in `data_anomaly`.
  */
 export async function demoCsv3(ctx: DemoContext): Promise<PartOutcome> {
@@ -28,7 +28,7 @@ export async function demoCsv3(ctx: DemoContext): Promise<PartOutcome> {
   // Not `.csv`: replay reads those with a header row, and csv3 lines have none.
   const file = writeSample(config, 'demo-csv3.txt', `${sample.lines.join('\n')}\n`);
   const topic = config.kafka.inputs.find((input) => input.format === 'csv3')?.topic ?? '?';
-  say(`${file}: ${sample.lines.length} lines name,temp,status for ${sample.names.length} sensors (temp 10 to 550, as seed 004's generator; the last two 100 and 101)`);
+  say(`${file}: ${sample.lines.length} lines name,temp,status for ${sample.names.length} sensors (temp 10 to 550, as the csv3 job's generator; the last two 100 and 101)`);
   say(`Sending them into ${topic}; the format's rule flags temp above ${above ?? '(none: VIGIL_CSV3_TEMP_ABOVE=none)'}`);
   const replayed = await replayFile(config, file, { format: 'csv3' });
   if (replayed.invalid.length > 0) problems.push(`csv3: ${replayed.invalid.length} lines were invalid`);
@@ -55,7 +55,7 @@ export async function demoCsv3(ctx: DemoContext): Promise<PartOutcome> {
   out.push(`${steps} anomalous readings`);
   return {
     row: {
-      system: '004 csv3',
+      system: 'csv3',
       in: [`${replayed.sent} name,temp,status lines`, `→ ${topic}`],
       out,
       where: ['tables data_dump, data_anomaly', `topic ${config.kafka.topics.anomalies}`, workflowUiUrl(config, sample.names[0] ?? '')],

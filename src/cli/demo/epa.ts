@@ -6,7 +6,7 @@ import { replayFile } from '../replay';
 import { type DemoContext, type PartOutcome, waitUntil, WAIT_MS, writeSample } from './context';
 import { workflowUiUrl } from './links';
 
-export const epaTitle = '002 EPA air quality (seed 002): AQS hourly rows, one HTM model per monitor, MonitoringRecords';
+export const epaTitle = 'EPA air quality, the HTM pipeline: AQS hourly rows, one HTM model per monitor, MonitoringRecords';
 
 /**
  * Six weeks of hourly rows per monitor: an HTM model learns its value range from its first 288
@@ -19,7 +19,7 @@ const EPA_DEMO_DAYS = 42;
 const score = (x: number) => x.toFixed(3);
 
 /**
- * Seed 002: the EPA sample (ozone and PM2.5 of one site, spikes injected) replayed, every reading
+ * The HTM pipeline: the EPA sample (ozone and PM2.5 of one site, spikes injected) replayed, every reading
  * enriched by its monitor's HTM model on `readings.enriched` and as a MonitoringRecord on
  * `monitoringEnriched2`, and the HTM anomalies. HTM is not told where the spikes are: the demo
  * says which it found, and fails only when the pipeline loses readings, not for HTM's misses.
@@ -78,7 +78,7 @@ export async function demoEpa(ctx: DemoContext): Promise<PartOutcome> {
   const device = spikes[0]?.deviceId ?? [...devices][0] ?? '';
   return {
     row: {
-      system: '002 EPA (HTM)',
+      system: 'EPA (HTM)',
       in: [`${replayed.sent} EPA AQS rows`, `→ ${topic}`],
       out: [
         `${enriched().length} ${enrichedContract.topic} records`,

@@ -3,7 +3,7 @@ import type { LatestViolation } from '../../operator/violations';
 import { seededRandom } from '../../samples';
 
 /**
- * The demo's hosts (seed 001): a thresholds file in the host-rules shape and a minute of host
+ * The demo's hosts (the host rules): a thresholds file in the host-rules shape and a minute of host
  * records `{ts, id, loadavg, cpu, mem}`, with violations at known places, and one host that goes
  * silent half-way. Pure and deterministic but for the run's tag in the host names.
  */
@@ -21,7 +21,7 @@ export interface HostSample {
   hosts: string[];
   /** The host that stops reporting half-way. */
   silentHost: string;
-  /** `host,field,low,high` rows, no header: seed 001's thresholds.csv for its two hosts, and the third's. */
+  /** `host,field,low,high` rows, no header: the host rules' thresholds.csv for its two hosts, and the third's. */
   thresholdsCsv: string;
   /** In time order, interleaved across hosts. */
   records: HostRecord[];
@@ -77,7 +77,7 @@ function instantOf(ts: string): Date {
 }
 
 /**
- * Seed 001's row_number() query, in memory: per (host, field) with a threshold, the latest record
+ * The host rules' row_number() query, in memory: per (host, field) with a threshold, the latest record
  * whose value lies outside its bounds, ordered by host and field. What `vigil violations` must
  * print for these records when each is judged by its row's `each` rule.
  */

@@ -11,7 +11,7 @@ import { type DemoContext, type PartOutcome, waitUntil, WAIT_MS, writeSample } f
 import { hostRecordsJsonLines, type HostSample, hostSample, latestViolationsOf } from './host-sample';
 import { workflowUiUrl } from './links';
 
-export const hostsTitle = '001 Hosts (seed 001): a thresholds file, host metrics, the latest violations, a disconnected host';
+export const hostsTitle = 'Hosts, the host rules: a thresholds file, host metrics, the latest violations, a disconnected host';
 
 /**
  * The silent host's disconnect timeout. A device's connection settings are fixed when its
@@ -28,7 +28,7 @@ function disconnectingAfter(config: Config, ms: number): Config {
 }
 
 /**
- * Seed 001: a thresholds file applied as `thresholds apply` does, host records replayed, the
+ * The host rules: a thresholds file applied as `thresholds apply` does, host records replayed, the
  * latest violation per (host, field) and the DISCONNECTED host, as the operator listings print them.
  */
 export async function demoHosts(ctx: DemoContext): Promise<PartOutcome> {
@@ -51,7 +51,7 @@ export async function demoHosts(ctx: DemoContext): Promise<PartOutcome> {
   const steps = ctx.outputs.anomaliesOf(hosts).filter((e) => e.detector === 'threshold' && e.status !== 'resolved').length;
   return {
     row: {
-      system: '001 hosts',
+      system: 'hosts',
       in: [`${rows.length} threshold rows`, `${replayed.sent} host records`, `→ ${topic}`],
       out: [`${steps} violating readings`, `${violations.length} latest per (host, field)`, `${disconnected.length} host DISCONNECTED`],
       where: [
@@ -86,7 +86,7 @@ async function applyThresholds(ctx: DemoContext, sample: HostSample, problems: s
 }
 
 /**
- * Waits until the sink's table gives seed 001's answer for the records sent and the silent host
+ * Waits until the sink's table gives the host rules' answer for the records sent and the silent host
  * is DISCONNECTED, then prints both listings as the operator commands do (this run's hosts only).
  */
 async function showListings(ctx: DemoContext, sample: HostSample, rows: ThresholdRow[], problems: string[]): Promise<{ violations: LatestViolation[]; disconnected: DeviceRow[] }> {
@@ -111,8 +111,8 @@ async function showListings(ctx: DemoContext, sample: HostSample, rows: Threshol
   say(`  (the others: ${others.map((d) => `${d.deviceId} ${d.status}`).join(', ')})`);
   say("$ bin/vigil violations   (the latest violation per host and field; this run's hosts)");
   for (const line of (violations.length === 0 ? 'No threshold violations.' : describeViolations(violations)).split('\n')) say(`  ${line}`);
-  if (violationsShown) say("  = seed 001's row_number() query run on the records sent");
-  else problems.push(`hosts: the violations listing is not seed 001's answer after ${WAIT_MS / 1000} s`);
+  if (violationsShown) say("  = the host rules' row_number() query run on the records sent");
+  else problems.push(`hosts: the violations listing is not the host rules' answer after ${WAIT_MS / 1000} s`);
   if (!disconnectedShown) problems.push(`hosts: ${sample.silentHost} not DISCONNECTED after ${WAIT_MS / 1000} s`);
   return { violations, disconnected };
 }

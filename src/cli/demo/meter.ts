@@ -5,10 +5,10 @@ import { formatAnomaly } from '../tail';
 import { type DemoContext, type PartOutcome, rowsOf, waitUntil, WAIT_MS, writeSample } from './context';
 import { workflowUiUrl } from './links';
 
-export const meterTitle = "003 A library's meter (seed 003): 5-minute usage, a seasonal Isolation Forest, hourly averages";
+export const meterTitle = "A library's meter, the meter system: 5-minute usage, a seasonal Isolation Forest, hourly averages";
 
 /**
- * Seed 003: six weeks of a meter's 5-minute usage, the seasonal Isolation Forest's anomalies,
+ * The meter system: six weeks of a meter's 5-minute usage, the seasonal Isolation Forest's anomalies,
  * the drop-in `anomaly` records `{ts, usage}` and the `hourly_usage` view of the hourly averages.
  */
 export async function demoMeter(ctx: DemoContext): Promise<PartOutcome> {
@@ -63,7 +63,7 @@ export async function demoMeter(ctx: DemoContext): Promise<PartOutcome> {
   }
   return {
     row: {
-      system: '003 meter',
+      system: 'meter',
       in: [`${replayed.sent} usage rows (6 weeks)`, `→ ${topic}`],
       out,
       where: [`topics ${config.kafka.topics.anomalies}, ${meterTopic}`, 'tables hourly_usage, hourly_aggregates', workflowUiUrl(config, meter)],

@@ -5,9 +5,9 @@ import { formatAnomaly } from '../tail';
 import { type DemoContext, type PartOutcome, waitUntil, WAIT_MS, writeSample } from './context';
 import { workflowUiUrl } from './links';
 
-export const sensorsTitle = '000 Sensors (seed 000): sensor records, a z-score model per device, the anomalyTopic';
+export const sensorsTitle = 'Sensors, the sensor system: sensor records, a z-score model per device, the anomalyTopic';
 
-/** Seed 000: sensor records with temperature spikes, the z-score model, and the drop-in `anomalyTopic`. */
+/** The sensor system: sensor records with temperature spikes, the z-score model, and the drop-in `anomalyTopic`. */
 export async function demoSensors(ctx: DemoContext): Promise<PartOutcome> {
   const { config, say } = ctx;
   const problems: string[] = [];
@@ -50,7 +50,7 @@ export async function demoSensors(ctx: DemoContext): Promise<PartOutcome> {
   const device = sample.spikes[0]?.id ?? [...devices][0] ?? '';
   return {
     row: {
-      system: '000 sensors',
+      system: 'sensors',
       in: [`${replayed.sent} sensor records`, `→ ${topic}`],
       out,
       where: [`topics ${config.kafka.topics.anomalies}, ${reportTopic}`, workflowUiUrl(config, device)],
