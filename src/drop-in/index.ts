@@ -1,6 +1,6 @@
 /**
  * Drop-in outputs: the topics the users of the systems Vigil replaces already consume, in their
- * shapes, beside Vigil's own (see the README's table). Each is one contract here; this module
+ * shapes, beside Vigil's own (docs/drop-in-outputs.md has the table). Each is one contract here; this module
  * says which records of a device's outputs go to them. The tables (csv3's `data_dump` and
  * `data_anomaly`, the meter's `hourly_usage`) are the sink's.
  */

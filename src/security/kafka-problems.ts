@@ -44,7 +44,7 @@ export function kafkaProblem(error: unknown, context: KafkaContext): ConnectionP
     return { ...at, what: 'this listener does not use SASL', detail: innermost(error), hint: `unset ${v.mechanism}, or give the broker's SASL port in KAFKA_BROKERS` };
   }
   if (code !== undefined && authorizationCodes.has(code)) {
-    return { ...at, what: `${sasl ? `user ${JSON.stringify(sasl.username)}` : 'this client'} is not authorized`, detail: innermost(error), hint: 'grant its ACLs on the cluster, the topics and the consumer groups (see README, Running against real clusters)' };
+    return { ...at, what: `${sasl ? `user ${JSON.stringify(sasl.username)}` : 'this client'} is not authorized`, detail: innermost(error), hint: 'grant its ACLs on the cluster, the topics and the consumer groups (see docs/operations.md, Running against real clusters)' };
   }
   const unreached = unreachable(error);
   if (unreached) return { ...at, what: 'does not answer', detail: unreached, hint: context.managed ? 'start it: bin/vigil services up' : 'check KAFKA_BROKERS and that the brokers run' };

@@ -13,16 +13,15 @@ import { unpackItems } from '../device/packed-items';
 import { type DeviceState, initialDeviceState } from '../device/state';
 import { withFormatDefaults } from '../device/settings';
 import { flushWindows, hasHoursToClose } from '../device/windows';
-import { parseOrReject } from '../validate';
 import {
   type DeliveryBatch,
   type deviceWorkflowInputSchema,
   fleetWorkflowId,
-  judgingUpdateSchema,
-  modelPushSchema,
-  modelResetSchema,
-  thresholdsUpdateSchema,
-  zscoreChangeSchema,
+  type judgingUpdateSchema,
+  type modelPushSchema,
+  type modelResetSchema,
+  type thresholdsUpdateSchema,
+  type zscoreChangeSchema,
 } from './definitions';
 import { chunkPublications, type Outputs } from './publication';
 import { SummaryPublisher } from './summary';
@@ -51,6 +50,11 @@ const readingsApplied = metricMeter.createCounter('vigil_readings_applied', 'rea
 export const MAX_ITEMS_PER_TASK = 500;
 
 type Input = z.output<typeof deviceWorkflowInputSchema>;
+type ZScoreChangeValue = z.output<typeof zscoreChangeSchema>;
+type ThresholdsUpdateValue = z.output<typeof thresholdsUpdateSchema>;
+type JudgingUpdateValue = z.output<typeof judgingUpdateSchema>;
+type ModelResetValue = z.output<typeof modelResetSchema>;
+type ModelPushValue = z.output<typeof modelPushSchema>;
 
 /**
  * One device as a Temporal entity: its state, the handlers of its messages, and the steps of
@@ -78,19 +82,19 @@ export class DeviceEntity {
     this.pending.push(...unpackItems(this.state.deviceId, packed));
   }
 
-  configureZScore(change: unknown) {
-    const { field, rule } = parseOrReject(zscoreChangeSchema, change, 'z-score change');
+  /* Updates: each takes its argument as its schema (definitions.ts) parsed it (validated-update.ts). */
+
+  configureZScore({ field, rule }: ZScoreChangeValue) {
     this.state.settings.detectors.zscore = changedZScoreSettings(this.state.settings.detectors.zscore, field, rule);
     return this.state.settings.detectors.zscore;
   }
 
-  validateZScoreChange(change: unknown): void {
-    const { field, rule } = parseOrReject(zscoreChangeSchema, change, 'z-score change');
+  /** Rejects a z-score change that the schema allows but the device's rule would not (changedZScoreSettings throws). */
+  checkZScoreChange({ field, rule }: ZScoreChangeValue): void {
     changedZScoreSettings(this.state.settings.detectors.zscore, field, rule);
   }
 
-  setThresholds(update: unknown) {
-    const { layer, changes, replace, by } = parseOrReject(thresholdsUpdateSchema, update, 'thresholds');
+  setThresholds({ layer, changes, replace, by }: ThresholdsUpdateValue) {
     const thresholds = this.state.settings.detectors.threshold;
     thresholds[layer] = withThresholdChanges(replace ? {} : thresholds[layer], changes);
     log.info('thresholds changed', { layer, changes, replace, by });
@@ -99,8 +103,7 @@ export class DeviceEntity {
   }
 
   /** Chooses the detectors of one field, or goes back to the defaults; returns what judges which fields. */
-  setDetectors(update: unknown) {
-    const { field, detectors, by } = parseOrReject(judgingUpdateSchema, update, 'detectors');
+  setDetectors({ field, detectors, by }: JudgingUpdateValue) {
     this.state.settings.judging = withJudgingChange(this.state.settings.judging, field, detectors);
     log.info('detectors changed', { field, detectors, by });
     this.summary.publish(this.state, { force: true });
@@ -108,8 +111,7 @@ export class DeviceEntity {
   }
 
   /** Forgets the z-score model of one field, or of all; returns the fields reset. */
-  resetModel(reset: unknown): string[] {
-    const { field } = parseOrReject(modelResetSchema, reset, 'model reset');
+  resetModel({ field }: ModelResetValue): string[] {
     const models = this.state.memories.zscore;
     const fields = field === undefined ? Object.keys(models) : [field];
     for (const f of fields) delete models[f];
@@ -117,8 +119,7 @@ export class DeviceEntity {
     return fields;
   }
 
-  pushModel(push: unknown): void {
-    const { field, model } = parseOrReject(modelPushSchema, push, 'model push');
+  pushModel({ field, model }: ModelPushValue): void {
     this.state.memories.zscore[field] = withPushedModel(this.state.memories.zscore[field], model);
     this.summary.publish(this.state, { force: true });
   }

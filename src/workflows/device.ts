@@ -1,6 +1,5 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
 import type { DeviceState } from '../device/state';
-import { parseOrReject } from '../validate';
 import {
   configureZScoreUpdate,
   deliverSignal,
@@ -15,9 +14,11 @@ import {
   setThresholdsUpdate,
   stateQuery,
   thresholdsUpdateSchema,
+  zscoreChangeSchema,
 } from './definitions';
 import { DeadlineTimer } from './deadline-timer';
 import { DeviceEntity } from './device-entity';
+import { handleValidatedUpdate } from './validated-update';
 
 /**
  * One long-lived workflow per device: applies its readings and control messages in order and
@@ -26,7 +27,7 @@ import { DeviceEntity } from './device-entity';
  *
  * There are no deployments yet, so this is the one current path. From the first release on, a
  * change that alters the commands a history records goes behind `patched()` or Worker Versioning
- * (see the README's development notes); the replay test holds recorded histories to it.
+ * (see docs/development.md); the replay test holds recorded histories to it.
  */
 export async function deviceWorkflow(input: DeviceWorkflowInput): Promise<DeviceState> {
   const device = new DeviceEntity(deviceWorkflowInputSchema.parse(input));
@@ -34,24 +35,35 @@ export async function deviceWorkflow(input: DeviceWorkflowInput): Promise<Device
   setHandler(stateQuery, () => device.state, { description: 'The device’s full state: settings, models, open anomalies, connection' });
   // Validators reject a bad change before it reaches history; the accepted Update, with its
   // `by` and `reason`, stays in history as the audit trail.
-  setHandler(configureZScoreUpdate, (change) => device.configureZScore(change), {
-    validator: (change) => device.validateZScoreChange(change),
+  handleValidatedUpdate(configureZScoreUpdate, {
+    schema: zscoreChangeSchema,
+    what: 'z-score change',
+    check: (change) => device.checkZScoreChange(change),
+    apply: (change) => device.configureZScore(change),
     description: 'Change the z-score rule of the device or of one field',
   });
-  setHandler(setThresholdsUpdate, (update) => device.setThresholds(update), {
-    validator: (update) => void parseOrReject(thresholdsUpdateSchema, update, 'thresholds'),
+  handleValidatedUpdate(setThresholdsUpdate, {
+    schema: thresholdsUpdateSchema,
+    what: 'thresholds',
+    apply: (update) => device.setThresholds(update),
     description: 'Set or remove thresholds (low/high, rule, hysteresis) per field',
   });
-  setHandler(setDetectorsUpdate, (update) => device.setDetectors(update), {
-    validator: (update) => void parseOrReject(judgingUpdateSchema, update, 'detectors'),
+  handleValidatedUpdate(setDetectorsUpdate, {
+    schema: judgingUpdateSchema,
+    what: 'detectors',
+    apply: (update) => device.setDetectors(update),
     description: 'Choose the detectors of one field, or go back to the defaults',
   });
-  setHandler(resetModelUpdate, (reset) => device.resetModel(reset), {
-    validator: (reset) => void parseOrReject(modelResetSchema, reset, 'model reset'),
+  handleValidatedUpdate(resetModelUpdate, {
+    schema: modelResetSchema,
+    what: 'model reset',
+    apply: (reset) => device.resetModel(reset),
     description: 'Forget the z-score model of one field, or of all',
   });
-  setHandler(pushModelUpdate, (push) => device.pushModel(push), {
-    validator: (push) => void parseOrReject(modelPushSchema, push, 'model push'),
+  handleValidatedUpdate(pushModelUpdate, {
+    schema: modelPushSchema,
+    what: 'model push',
+    apply: (push) => device.pushModel(push),
     description: 'Replace the z-score model {n, mean, m2} of a field',
   });
 

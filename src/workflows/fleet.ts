@@ -1,7 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { type ThresholdLayer, withThresholdChanges } from '../detectors/threshold';
-import { parseOrReject } from '../validate';
 import { defaultThresholdsUpdateSchema, fleetDefaultsQuery, setDefaultThresholdsUpdate } from './definitions';
+import { handleValidatedUpdate } from './validated-update';
 
 /**
  * The `*` device: the thresholds every device gets unless it has its own. Devices read them
@@ -13,16 +13,15 @@ export async function fleetWorkflow(input: { defaults?: ThresholdLayer } = {}): 
   // Devices read the defaults from the memo (no worker needed), so every run states them.
   upsertMemo({ defaults });
   setHandler(fleetDefaultsQuery, () => defaults, { description: 'The `*` thresholds' });
-  setHandler(
-    setDefaultThresholdsUpdate,
-    (update) => {
-      const { changes, replace } = parseOrReject(defaultThresholdsUpdateSchema, update, 'default thresholds');
+  handleValidatedUpdate(setDefaultThresholdsUpdate, {
+    schema: defaultThresholdsUpdateSchema,
+    what: 'default thresholds',
+    apply: ({ changes, replace }) => {
       defaults = withThresholdChanges(replace ? {} : defaults, changes);
       upsertMemo({ defaults });
       return defaults;
     },
-    { validator: (update) => void parseOrReject(defaultThresholdsUpdateSchema, update, 'default thresholds') },
-  );
+  });
   await condition(() => workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
   await continueAsNew<typeof fleetWorkflow>({ defaults });
