@@ -138,7 +138,7 @@ describe('Kafka: which setting a failure points at', () => {
       "Kafka at b-1.msk:9096,b-2.msk:9096: this listener does not use SASL (Request is not valid given the current SASL state); unset KAFKA_SASL_MECHANISM, or give the broker's SASL port in KAFKA_BROKERS",
     );
     expect(line(createErrorFromCode(31), scram)).toBe(
-      'Kafka at b-1.msk:9096,b-2.msk:9096: user "vigil" is not authorized (Cluster authorization failed); grant its ACLs on the cluster, the topics and the consumer groups (see README, Running against real clusters)',
+      'Kafka at b-1.msk:9096,b-2.msk:9096: user "vigil" is not authorized (Cluster authorization failed); grant its ACLs on the cluster, the topics and the consumer groups (see docs/operations.md, Running against real clusters)',
     );
   });
 
