@@ -5,6 +5,7 @@ import { lateReadingRecord } from '../contracts/dead-letters';
 import { type DeviceEvent, deviceEventsContract } from '../contracts/device-events';
 import { enrichedContract, type EnrichedReading } from '../contracts/enriched';
 import { dropInAnomalyMessages, dropInEnrichedMessages, type DropInSettings } from '../drop-in';
+import { logger } from '../logger';
 import { workerMetrics } from '../metrics';
 import type { SourcedReading } from '../reading';
 
@@ -28,6 +29,8 @@ export interface EnrichedOutput {
   record: EnrichedReading;
   attrs: Readonly<Record<string, string>> | undefined;
 }
+
+const log = logger.child({ component: 'publisher' });
 
 type PublishTopics = { anomalies: string; deviceEvents: string; aggregates: string; dlq: string; enriched: string };
 
@@ -62,7 +65,14 @@ export function createPublisher(producer: Producer, topics: PublishTopics, dropI
         { topic: topics.dlq, messages: (late?.late ?? []).map(({ reading, source }) => lateReadingRecord(reading, source, late!.watermark, late!.allowedLatenessMs)) },
         ...dropInAnomalyMessages(anomalies, dropIn),
       ].filter((t) => t.messages.length > 0);
-      if (topicMessages.length > 0) await producer.sendBatch({ acks: -1, topicMessages });
+      if (topicMessages.length > 0) {
+        const written = await producer.sendBatch({ acks: -1, topicMessages });
+        // Where each acknowledged batch of anomaly steps landed: an audit can account for every id.
+        if (anomalies.length > 0 && log.isLevelEnabled('debug')) {
+          const at = written.filter((w) => w.topicName === topics.anomalies).map((w) => `${w.partition}@${w.baseOffset}`);
+          log.debug({ eventIds: anomalies.map((a) => a.eventId), at }, 'anomalies published');
+        }
+      }
       for (const a of anomalies) workerMetrics.anomalies.inc({ detector: a.detector, status: a.status });
       for (const a of aggregates) workerMetrics.aggregates.inc({ kind: a.kind, final: String(a.final) });
       for (const e of deviceEvents) workerMetrics.deviceEvents.inc({ type: e.type });

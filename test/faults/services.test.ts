@@ -3,6 +3,7 @@ import { type Config, loadConfig } from '../../src/config';
 import { startKafka, stopKafka } from '../../src/services/kafka';
 import { startTemporal, stopTemporal } from '../../src/services/temporal';
 import { expectSurvived, faultRun, streamInChunks } from '../support/faults';
+import { auditPublications, describeAudit } from '../support/publication-audit';
 import { type Pipeline, usePipeline, waitFor } from '../support/pipeline';
 import { flagged, waitUntilDrained } from '../support/sensor-run';
 
@@ -48,6 +49,8 @@ async function restart(service: Service, config: Config): Promise<void> {
 async function survivesRestart(name: string, service: Service, options: { streamDuringRestart: boolean; env?: NodeJS.ProcessEnv }): Promise<void> {
   const p = newPipeline(name);
   Object.assign(p.env, options.env);
+  // Every publication logged with where it landed, so each anomaly step can be accounted for.
+  p.processLogLevel = 'debug';
   const { sample, bad, messages, topic, processes } = await faultRun(p);
   await processes.start('worker');
   await processes.start('ingest');
@@ -69,7 +72,12 @@ async function survivesRestart(name: string, service: Service, options: { stream
     await service.start(p.config);
   }
 
-  const states = await waitUntilDrained(p, sample, bad.length, { stillHealthy: () => processes.expectNoCrash() });
+  const states = await waitUntilDrained(p, sample, bad.length, { stillHealthy: () => processes.expectNoCrash() }).catch(async (error: unknown) => {
+    throw new Error(`${(error as Error).message} ${describeAudit(await auditPublications(p))}`);
+  });
+  const audit = await auditPublications(p);
+  process.stderr.write(`[${name}] ${describeAudit(audit)}\n`);
+  expect(audit.missing, 'every anomaly step the worker published reached the test').toEqual([]);
   expectSurvived(p, processes, { sample, bad, sent: messages.length, states });
 }
 

@@ -36,6 +36,9 @@ export class Pipeline {
   private readonly collectors: Array<{ disconnect(): Promise<void> }> = [];
   private client: Client | undefined;
 
+  /** The log level of the processes this pipeline starts (`debug`: every publication is logged, for an audit). */
+  processLogLevel: 'info' | 'debug' = 'info';
+
   /** Unique per test run: device ids, topics, group and task queue all start with it. */
   readonly runName: string;
 
@@ -109,12 +112,18 @@ export class Pipeline {
     return startVigilProcess(command, {
       env: this.env,
       args,
-      logFile: path.join(artifactsDir, `${this.name}-${command}.log`),
+      logFile: this.logFileOf(command),
+      logLevel: this.processLogLevel,
       onSpawn: (child) => {
         this.children.add(child);
         child.once('exit', () => this.children.delete(child));
       },
     });
+  }
+
+  /** Where a process's output goes; the file is appended to, run after run. */
+  logFileOf(command: 'worker' | 'ingest' | 'board' | 'sink'): string {
+    return path.join(artifactsDir, `${this.name}-${command}.log`);
   }
 
   /** Runs a `vigil` command with this pipeline's environment; resolves with its exit code and output. */
@@ -128,7 +137,7 @@ export class Pipeline {
 
   /** Scrapes a process's Prometheus endpoint (its URL is in its log) into `name{labels}` → value. */
   async metrics(command: 'worker' | 'ingest'): Promise<Map<string, number>> {
-    const log = fs.readFileSync(path.join(artifactsDir, `${this.name}-${command}.log`), 'utf8');
+    const log = fs.readFileSync(this.logFileOf(command), 'utf8');
     const url = [...log.matchAll(/"metrics":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/g)].at(-1)?.[1];
     if (!url) throw new Error(`${command} did not say where its metrics are`);
     return fetchMetrics(url);

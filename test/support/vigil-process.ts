@@ -6,7 +6,7 @@ import path from 'node:path';
 const root = path.resolve(__dirname, '../..');
 
 /**
- * Starts `vigil <command>` as its own process (at info level, whatever the caller's), its output
+ * Starts `vigil <command>` as its own process (at info level, whatever the caller's, unless told), its output
  * appended to `logFile`, and resolves once it logged its ready line: `<command> running`.
  */
 export async function startVigilProcess(
@@ -20,14 +20,16 @@ export async function startVigilProcess(
     onSpawn?: (child: ChildProcess) => void;
     /** A script that runs the command in a way of its own (the benchmark's floor worker) instead of `vigil <command>`. */
     script?: string;
+    /** Its log level: info unless a test needs more (`debug` logs every publication). */
+    logLevel?: 'info' | 'debug';
   },
 ): Promise<ChildProcess> {
-  const { env, logFile, args = [], nodeFlags = [], onSpawn, script } = options;
+  const { env, logFile, args = [], nodeFlags = [], onSpawn, script, logLevel = 'info' } = options;
   const log = fs.openSync(logFile, 'a');
   const entry = script ? [script, ...args] : [path.join(root, 'src/cli.ts'), command, ...args];
   const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...entry], {
     cwd: root,
-    env: { ...env, LOG_LEVEL: 'info' },
+    env: { ...env, LOG_LEVEL: logLevel },
     stdio: ['ignore', log, 'pipe'],
   });
   onSpawn?.(child);
