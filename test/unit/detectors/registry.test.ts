@@ -13,7 +13,7 @@ describe('the detector registry', () => {
     const settings = detectorSettingsSchema.parse({});
     expect(Object.keys(settings)).toEqual(detectorNames);
     for (const detector of detectors) expect(detector.settingsSchema.parse({}), detector.name).toEqual(settings[detector.name]);
-    expect(settings.zscore.defaults).toEqual({ k: 4, minSamples: 30, direction: 'both', clearAfter: 1, learnAnomalies: false, relearnAfter: 10, window: 200 });
+    expect(settings.zscore.defaults).toEqual({ k: 4, minSamples: 30, direction: 'both', clearAfter: 1, learnAnomalies: true, relearnAfter: 10, window: 200 });
     expect(emptyMemories()).toEqual({ zscore: {}, threshold: {}, 'seasonal-iforest': {}, flatline: {}, htm: {} });
   });
 
