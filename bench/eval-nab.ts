@@ -15,7 +15,7 @@ import type { DetectorName } from '../src/detectors/registry';
 import { type DetectorRun, readNabCorpus, runNabFile } from '../src/evaluation/nab-corpus';
 import { nabProfileNames, type ProfileResult, scoreCorpus } from '../src/evaluation/nab-scoring';
 
-const allDetectors: DetectorName[] = ['zscore', 'seasonal-iforest', 'flatline', 'htm'];
+const allDetectors: DetectorName[] = ['zscore', 'seasonal-iforest', 'flatline', 'htm', 'artime'];
 const resultsDir = path.resolve(__dirname, 'results');
 
 function option(name: string): string | undefined {
