@@ -12,7 +12,7 @@ import type { DetectorName } from '../src/detectors/registry';
 import type { DeviceSettings } from '../src/device/settings';
 import { type CaseResult, evaluate, markdownTable } from '../src/evaluation/evaluate';
 
-const judged: DetectorName[] = ['zscore', 'seasonal-iforest', 'flatline', 'htm'];
+const judged: DetectorName[] = ['zscore', 'seasonal-iforest', 'flatline', 'htm', 'artime'];
 const resultsDir = path.resolve(__dirname, 'results');
 
 function totals(results: CaseResult[]) {

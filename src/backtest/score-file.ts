@@ -14,7 +14,7 @@ import { fileRows, isCsvFile } from '../formats/file-rows';
 import { fieldNameSchema } from '../reading';
 import { isKnownTimeZone } from '../time/wall-time';
 import { BACKTEST_DEVICE, decodeFormatRows, type LineReading, readColumnsCsv, type RejectedRow, type ScoreInput, type TimestampUnit } from './input';
-import { scoreCsv, scoreReadings } from './score';
+import { type ScoreResult, scoreCsv, scoreReadings } from './score';
 
 export interface ScoreFileOptions {
   detector: DetectorName;
@@ -124,11 +124,24 @@ function chooseDevice(readings: readonly LineReading[], device: string | undefin
   return devices[0];
 }
 
+export interface ScoredFileRows {
+  result: ScoreResult;
+  rejected: RejectedRow[];
+  /** One line for stderr: rows in, scored, rejected, and whatever else was not scored. */
+  summary: string;
+}
+
 /**
  * Reads, scores and writes one file. Throws on a mistake in the command (a flag for another
  * detector, several devices without --device, …); rows that cannot be read are returned.
  */
 export function scoreFile(config: Config, file: string, options: ScoreFileOptions): ScoreFileResult {
+  const { result, rejected, summary } = scoreFileRows(config, file, options);
+  return { csv: scoreCsv(result), rejected, summary };
+}
+
+/** What `scoreFile` writes, as rows: the command's whole path but the CSV text (the NAB evaluation reads these). */
+export function scoreFileRows(config: Config, file: string, options: ScoreFileOptions): ScoredFileRows {
   const overrides = overridesOf(config, options);
   if (options.timeZone !== undefined) {
     if (!isKnownTimeZone(options.timeZone)) throw new Error(`--time-zone ${JSON.stringify(options.timeZone)} is not a time zone this runtime knows (use an IANA name such as America/New_York)`);
@@ -180,5 +193,5 @@ export function scoreFile(config: Config, file: string, options: ScoreFileOption
       .filter(([n]) => n > 0)
       .map(([n, what]) => `${n} ${what}`),
   ];
-  return { csv: scoreCsv(result), rejected: input.rejected, summary: `score ${options.detector} on ${field}: ${parts.join(', ')}` };
+  return { result, rejected: input.rejected, summary: `score ${options.detector} on ${field}: ${parts.join(', ')}` };
 }

@@ -6,13 +6,14 @@
  */
 import { z } from 'zod';
 import type { Detector } from './detector';
+import { artimeDetector } from './artime';
 import { flatlineDetector } from './flatline';
 import { htmDetector } from './htm';
 import { seasonalIForestDetector } from './seasonal-iforest';
 import { thresholdDetector } from './threshold';
 import { zscoreDetector } from './zscore';
 
-export const detectors = [zscoreDetector, thresholdDetector, seasonalIForestDetector, flatlineDetector, htmDetector] as const;
+export const detectors = [zscoreDetector, thresholdDetector, seasonalIForestDetector, flatlineDetector, htmDetector, artimeDetector] as const;
 
 type Registered = (typeof detectors)[number];
 export type DetectorName = Registered['name'];

@@ -18,6 +18,7 @@ import 'zod';
 import * as anomalies from '../contracts/anomalies';
 import * as contract from '../contracts/contract';
 import * as deviceEvents from '../contracts/device-events';
+import * as artime from '../detectors/artime';
 import * as detector from '../detectors/detector';
 import * as flatline from '../detectors/flatline';
 import * as htm from '../detectors/htm';
@@ -45,4 +46,4 @@ import * as wallTime from '../time/wall-time';
 import * as validate from '../validate';
 import * as definitions from './definitions';
 
-for (const module of [anomalies, contract, deviceEvents, detector, flatline, htm, incident, isolationForest, registry, seasonalHistory, seasonalIforest, threshold, welford, zscore, apply, control, item, judging, ledger, packedItems, settings, state, summary, windows, mt19937, reading, wallTime, validate, definitions]) Object.freeze(module);
+for (const module of [anomalies, contract, deviceEvents, artime, detector, flatline, htm, incident, isolationForest, registry, seasonalHistory, seasonalIforest, threshold, welford, zscore, apply, control, item, judging, ledger, packedItems, settings, state, summary, windows, mt19937, reading, wallTime, validate, definitions]) Object.freeze(module);

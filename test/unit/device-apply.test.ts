@@ -49,7 +49,7 @@ describe('initialDeviceState', () => {
       deviceId: 'd',
       settings,
       ledger: { applied: {}, recentTimes: [] },
-      memories: { zscore: {}, threshold: {}, 'seasonal-iforest': {}, flatline: {}, htm: {} },
+      memories: { zscore: {}, threshold: {}, 'seasonal-iforest': {}, flatline: {}, htm: {}, artime: {} },
       incidents: {},
       clock: { watermark: null, pausedMs: 0 },
       windows: { hourly: {}, recent: {}, changedHours: [], changedFields: [] },

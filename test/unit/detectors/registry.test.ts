@@ -6,15 +6,15 @@ import { defaultDeviceSettings } from '../../../src/device/settings';
 
 describe('the detector registry', () => {
   it('lists each detector once, in the order they judge a field', () => {
-    expect(detectorNames).toEqual(['zscore', 'threshold', 'seasonal-iforest', 'flatline', 'htm']);
+    expect(detectorNames).toEqual(['zscore', 'threshold', 'seasonal-iforest', 'flatline', 'htm', 'artime']);
   });
 
   it('gives every detector working defaults, and composes them into a device’s settings', () => {
     const settings = detectorSettingsSchema.parse({});
     expect(Object.keys(settings)).toEqual(detectorNames);
     for (const detector of detectors) expect(detector.settingsSchema.parse({}), detector.name).toEqual(settings[detector.name]);
-    expect(settings.zscore.defaults).toEqual({ k: 4, minSamples: 30, direction: 'both', clearAfter: 1, learnAnomalies: false, relearnAfter: 10, window: 200 });
-    expect(emptyMemories()).toEqual({ zscore: {}, threshold: {}, 'seasonal-iforest': {}, flatline: {}, htm: {} });
+    expect(settings.zscore.defaults).toEqual({ k: 4, minSamples: 30, direction: 'both', clearAfter: 1, learnAnomalies: true, relearnAfter: 10, window: 200 });
+    expect(emptyMemories()).toEqual({ zscore: {}, threshold: {}, 'seasonal-iforest': {}, flatline: {}, htm: {}, artime: {} });
   });
 
   it('tells explanations apart by the detector’s name, so the anomalies contract knows every kind', () => {
