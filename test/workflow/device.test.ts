@@ -77,6 +77,36 @@ describe('device workflow', () => {
     ]);
   });
 
+  it('publishes every anomaly step once when signals keep racing the tasks that publish and continue as new', async () => {
+    const deviceId = 'wf-can-race';
+    const spikes = Array.from({ length: 14 }, (_, k) => 20 + k * 20);
+    const readings = readingsFor(deviceId, 300, spikes);
+    const reference = referenceRun(deviceId, readings);
+    harness.publishDelayMs = 150;
+    try {
+      await withWorker('wf-can-race', async () => {
+        // Small batches, sent faster than the slow publications finish: signals arrive while tasks that publish (and continue as new) run.
+        for (let i = 0; i < readings.length; i += 5) {
+          await harness.env.client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
+            workflowId: workflowIdFor(deviceId),
+            taskQueue: 'wf-can-race',
+            args: startArgs(deviceId, { continueAsNewAfterEvents: 20 }),
+            signal: deliverSignal,
+            signalArgs: [deliveryOf(readings.slice(i, i + 5))],
+          });
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await waitForApplied(deviceId, readings.length);
+      });
+    } finally {
+      harness.publishDelayMs = 0;
+    }
+    let runs = 0;
+    for await (const _ of harness.env.client.workflow.list({ query: `WorkflowId = '${workflowIdFor(deviceId)}'` })) runs += 1;
+    expect(runs, 'it continued as new, more than once').toBeGreaterThanOrEqual(3);
+    expect(published.filter((a) => a.deviceId === deviceId).map((a) => a.eventId)).toEqual(reference.anomalies.map((a) => a.eventId));
+  });
+
   it('works a backlog down before continuing as new, so the next run carries at most one slice of it', async () => {
     const deviceId = 'wf-can-backlog';
     const readings = readingsFor(deviceId, 3200, [1000, 2000]);
