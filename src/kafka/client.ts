@@ -1,6 +1,7 @@
-import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type Producer } from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Config } from '../config';
 import { logger } from '../logger';
+import { IdempotentProducer } from './idempotent-producer';
 import { kafkaClientSecurity } from '../security/kafka-security';
 
 // kafkajs 2's default partitioner is already Java-compatible murmur2; the warning is noise.
@@ -48,12 +49,15 @@ export function createKafka(config: Config, clientSuffix: string, quiet = false,
 /**
  * An idempotent producer (acks = all): the broker drops duplicates of our own retries. Its
  * retries are unbounded as idempotence requires; callers bound a send with their own timeout.
+ * It takes a new producer when the broker no longer knows its session (see IdempotentProducer).
  */
-export function createIdempotentProducer(kafka: Kafka): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
-  });
+export function createIdempotentProducer(kafka: Kafka): IdempotentProducer {
+  return new IdempotentProducer(() =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+    }),
+  );
 }
