@@ -177,14 +177,14 @@ describe('device workflow', () => {
 
   it('replays the recorded histories of these runs deterministically', async () => {
     // Every device of the tests above: visibility may lag behind the last of them.
-    const devices = ['device:wf-can', 'device:wf-can-backlog', 'device:wf-update'];
+    const devices = ['device:wf-can', 'device:wf-can-backlog', 'device:wf-can-race', 'device:wf-update'];
     let runs: Array<{ workflowId: string; runId: string }> = [];
     for (let attempt = 0; attempt < 50 && !devices.every((id) => runs.some((run) => run.workflowId === id)); attempt += 1) {
       runs = [];
       for await (const run of harness.env.client.workflow.list({ query: "WorkflowType = 'deviceWorkflow'" })) runs.push(run);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect([...new Set(runs.map((run) => run.workflowId))].sort()).toEqual(devices); // several runs of wf-can, one each of the others
+    expect([...new Set(runs.map((run) => run.workflowId))].sort()).toEqual(devices); // several runs of wf-can and wf-can-race, one each of the others
     const fetched = await Promise.all(
       runs.map(async ({ workflowId, runId }) => ({ workflowId, runId, history: await harness.env.client.workflow.getHandle(workflowId, runId).fetchHistory() })),
     );
