@@ -95,7 +95,9 @@ export async function runWorker(config: Config, overrides: Partial<WorkerOptions
     await worker.run();
   } finally {
     clearInterval(counting);
+    log.info('worker stopping: closing the scorer, the producer and the connections');
     await close();
     await metrics.close();
+    log.info('worker stopped');
   }
 }
