@@ -11,7 +11,7 @@ import { runWorker } from '../../src/worker';
 export const floorWorkflowsPath = require.resolve('./workflows');
 
 if (require.main === module) {
-  runWorker(loadConfig(), { workflowsPath: floorWorkflowsPath }).catch((error: unknown) => {
+  runWorker(loadConfig(), { workflowsPath: floorWorkflowsPath }).then(() => process.exit(0), (error: unknown) => {
     process.stderr.write(`floor worker: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });

@@ -33,6 +33,8 @@ export function lostSession(error: unknown): string | undefined {
  */
 export class IdempotentProducer {
   private current: { producer: Producer; connected: Promise<void> | undefined; generation: number };
+  /** Producers replaced and still disconnecting: `disconnect` waits for them too. */
+  private readonly leaving = new Set<Promise<void>>();
 
   constructor(private readonly create: () => Producer) {
     this.current = { producer: create(), connected: undefined, generation: 0 };
@@ -49,7 +51,7 @@ export class IdempotentProducer {
   }
 
   async disconnect(): Promise<void> {
-    await this.current.producer.disconnect();
+    await Promise.all([this.current.producer.disconnect(), ...this.leaving]);
   }
 
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
@@ -80,6 +82,8 @@ export class IdempotentProducer {
     connected.catch(() => undefined); // the next send waits for it, and says why it failed
     this.current = { producer, connected, generation: failedGeneration + 1 };
     log.warn({ reason, replacements: this.current.generation }, 'the broker no longer knows this producer’s session; a new producer sends from now on (a batch in doubt may be written twice, with the same ids)');
-    old.disconnect().catch((error: unknown) => log.debug({ err: error }, 'the old producer did not disconnect cleanly'));
+    const leaving = old.disconnect().catch((error: unknown) => log.debug({ err: error }, 'the old producer did not disconnect cleanly'));
+    this.leaving.add(leaving);
+    void leaving.finally(() => this.leaving.delete(leaving));
   }
 }

@@ -109,7 +109,7 @@ export class Pipeline {
 
   /** Starts `vigil <command>` as its own process and waits for its ready line. */
   async start(command: 'worker' | 'ingest' | 'board' | 'sink', args: string[] = []): Promise<ChildProcess> {
-    fs.mkdirSync(artifactsDir, { recursive: true });
+    fs.mkdirSync(path.join(artifactsDir, 'reports'), { recursive: true });
     return startVigilProcess(command, {
       env: this.env,
       args,
