@@ -69,6 +69,9 @@ services.command('status').description('Show whether each service runs and answe
 
 program.command('worker').description('Run a Temporal worker for the device workflows').action(async () => {
   await runWorker(configured());
+  // Stopped gracefully (SIGINT/SIGTERM): end now, as the ingest and the sink do, rather than wait
+  // for what a client library may still hold open (a looped fault run saw a worker live on).
+  process.exit(0);
 });
 program.command('ingest').description('Consume readings from Kafka and route them to the device workflows').action(async () => {
   await runIngest(configured());

@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { listenOnPort } from './listen-port';
 import { logger } from './logger';
 
 /** One registry per process, with Node's own metrics (CPU, memory, event loop lag). */
@@ -47,7 +47,8 @@ export const sinkMetrics = {
 };
 
 /** Serves `/metrics` on 127.0.0.1; port 0 picks a free one. Resolves with the bound port. */
-export async function serveMetrics(port: number): Promise<{ port: number; close: () => Promise<void> }> {
+/** Serves `/metrics` on 127.0.0.1:`port` (0: a free one; taken: a free one, logged; see listenOnPort). */
+export async function serveMetrics(port: number, setting: string): Promise<{ port: number; close: () => Promise<void> }> {
   const server = http.createServer((request, response) => {
     if (request.url !== '/metrics') {
       response.writeHead(404).end();
@@ -58,8 +59,7 @@ export async function serveMetrics(port: number): Promise<{ port: number; close:
       (error: unknown) => response.writeHead(500).end(String(error)),
     );
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const bound = (server.address() as AddressInfo).port;
+  const bound = await listenOnPort(server, port, '127.0.0.1', setting);
   logger.info({ metrics: `http://127.0.0.1:${bound}/metrics` }, 'metrics served');
   return { port: bound, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -6,6 +6,7 @@ import { checkConnections } from './connections/check';
 import { connectTemporalWorker } from './connections/temporal';
 import { HtmScorer } from './htm-runtime';
 import { createIdempotentProducer, createKafka } from './kafka/client';
+import { portToBind } from './listen-port';
 import { logger } from './logger';
 import { serveMetrics, workerMetrics } from './metrics';
 import { connectTemporalClient } from './connections/temporal';
@@ -16,14 +17,18 @@ const log = logger.child({ component: 'worker' });
 
 let runtimeInstalled = false;
 
-/** The SDK's own logs at our level (once per process: the runtime is a singleton). */
-function installRuntime(config: Config): void {
+/**
+ * The SDK's own logs at our level, and its metrics (once per process: the runtime is a
+ * singleton). Its native runtime binds the metrics port itself, so a taken one is found first.
+ */
+async function installRuntime(config: Config): Promise<void> {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const levels: Record<NonNullable<Config['logLevel']>, LogLevel> = {
     trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR',
   };
-  const { sdkPort } = config.metrics;
+  const sdkPort = await portToBind(config.metrics.sdkPort, '127.0.0.1', 'VIGIL_WORKER_SDK_METRICS_PORT');
+  if (sdkPort > 0) log.info({ sdkMetrics: `http://127.0.0.1:${sdkPort}/metrics` }, 'SDK metrics served');
   Runtime.install({
     logger: new DefaultLogger(levels[config.logLevel ?? 'info']),
     ...(sdkPort > 0 ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkPort}`, useSecondsForDurations: true } } } } : {}),
@@ -35,7 +40,7 @@ function installRuntime(config: Config): void {
  * `overrides` are for benchmarks that compare the worker's own options.
  */
 export async function createWorker(config: Config, overrides: Partial<WorkerOptions> = {}) {
-  installRuntime(config);
+  await installRuntime(config);
   // Wrong settings stop the worker here, in one line, before any client retries.
   await checkConnections(config, ['temporal', 'kafka']);
   const producer = createIdempotentProducer(createKafka(config, 'worker'));
@@ -78,7 +83,7 @@ async function countDevices(config: Config, client: Client): Promise<void> {
  * are for the benchmark's floor worker, which runs its own workflows.
  */
 export async function runWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<void> {
-  const metrics = await serveMetrics(config.metrics.workerPort);
+  const metrics = await serveMetrics(config.metrics.workerPort, 'VIGIL_WORKER_METRICS_PORT');
   const { worker, close, client, scorer } = await createWorker(config, overrides);
   const counting = setInterval(() => {
     countDevices(config, client).catch((error: unknown) => log.warn({ err: error }, 'device count failed'));
@@ -90,7 +95,9 @@ export async function runWorker(config: Config, overrides: Partial<WorkerOptions
     await worker.run();
   } finally {
     clearInterval(counting);
+    log.info('worker stopping: closing the scorer, the producer and the connections');
     await close();
     await metrics.close();
+    log.info('worker stopped');
   }
 }

@@ -4,15 +4,14 @@
  *
  *   node --import tsx bench/floor/worker.ts
  */
-import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { runWorker } from '../../src/worker';
 
 /** The bundle's entry, as the worker's `workflowsPath` takes it. */
-export const floorWorkflowsPath = path.join(__dirname, 'workflows');
+export const floorWorkflowsPath = require.resolve('./workflows');
 
 if (require.main === module) {
-  runWorker(loadConfig(), { workflowsPath: floorWorkflowsPath }).catch((error: unknown) => {
+  runWorker(loadConfig(), { workflowsPath: floorWorkflowsPath }).then(() => process.exit(0), (error: unknown) => {
     process.stderr.write(`floor worker: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });

@@ -6,7 +6,7 @@ import { createFleetActivities } from './fleet';
 import { createHtmActivities } from './htm';
 import { createPublishActivities, createPublisher } from './publish';
 
-export function createActivities(producer: Producer, client: Client, config: Config, scorer: HtmScorer) {
+export function createActivities(producer: Pick<Producer, 'sendBatch'>, client: Client, config: Config, scorer: HtmScorer) {
   const publisher = createPublisher(producer, config.kafka.topics, dropInSettingsOf(config));
   return {
     ...createPublishActivities(publisher),

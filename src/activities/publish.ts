@@ -50,7 +50,8 @@ export interface Publisher {
   publishEnriched(enriched: EnrichedOutput[]): Promise<void>;
 }
 
-export function createPublisher(producer: Producer, topics: PublishTopics, dropIn: DropInSettings): Publisher {
+/** `producer`: anything that sends a batch as kafkajs's producer does (the worker's recovers its idempotence session). */
+export function createPublisher(producer: Pick<Producer, 'sendBatch'>, topics: PublishTopics, dropIn: DropInSettings): Publisher {
   return {
     /**
      * A batch's anomalies (with their drop-in records), window results, connection events and

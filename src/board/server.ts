@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config';
 import { checkConnections } from '../connections/check';
 import { logger } from '../logger';
 import { connectTemporalClient } from '../connections/temporal';
+import { listenOnPort } from '../listen-port';
 import { boardUrl, decideAccess, listenRefusal } from './access';
 import { startFeed } from './feed';
 import { BoardModel } from './model';
@@ -160,14 +160,7 @@ export async function startBoard(config: Config, options: { port: number; host?:
     }
   }, PUSH_EVERY_MS);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnPort(server, options.port, host, 'VIGIL_BOARD_PORT or --port');
   const url = boardUrl(host, port);
   log.info({ url, access: token === undefined ? 'loopback, no token' : 'token' }, 'board running');
   return {

@@ -26,7 +26,7 @@ type DlqMessage = { key: Buffer | null; value: Buffer; headers: Record<string, s
  * original key and bytes as they came, and in headers the reason and where they came from. A
  * failed call may have sent its first chunks: a retry sends them again.
  */
-export async function sendDeadLetters(producer: Producer, dlqTopic: string, letters: DeadLetter[]): Promise<void> {
+export async function sendDeadLetters(producer: Pick<Producer, 'send'>, dlqTopic: string, letters: DeadLetter[]): Promise<void> {
   for (const messages of chunksOfAtMost(letters.map(toDlqMessage), MAX_DEAD_LETTER_BYTES)) {
     await producer.send({ topic: dlqTopic, acks: -1, messages });
   }

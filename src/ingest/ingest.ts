@@ -1,10 +1,11 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { type Config, inputFormatsOf } from '../config';
 import type { SourcedItem } from '../device/item';
 import { type FormatDefaults, formatDefaultsOf } from '../device/settings';
 import type { InputFormat } from '../formats';
 import type { ThresholdRow } from '../formats/threshold-rows';
 import { createIdempotentProducer } from '../kafka/client';
+import type { IdempotentProducer } from '../kafka/idempotent-producer';
 import { runConsumer } from '../kafka/consumer';
 import { logger } from '../logger';
 import { ingestMetrics } from '../metrics';
@@ -51,7 +52,7 @@ export interface FleetThresholds {
  */
 export class Ingest {
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly producer: IdempotentProducer;
   private readonly dispatcher: DeviceDispatcher<RoutedItem>;
   private readonly inputs: ReadonlyMap<string, InputTopic>;
   private readonly ledger: PartitionLedger;

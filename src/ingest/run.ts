@@ -27,7 +27,7 @@ export async function connectIngest(config: Config): Promise<{ start(): Promise<
 /** `vigil ingest`: runs until SIGINT/SIGTERM. */
 export async function runIngest(config: Config): Promise<void> {
   // The stop handler exits the process, which also ends the metrics server.
-  await serveMetrics(config.metrics.ingestPort);
+  await serveMetrics(config.metrics.ingestPort, 'VIGIL_INGEST_METRICS_PORT');
   const ingest = await connectIngest(config);
   const stop = () => {
     ingest.stop().then(

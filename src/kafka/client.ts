@@ -1,6 +1,7 @@
-import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type Producer } from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Config } from '../config';
 import { logger } from '../logger';
+import { IdempotentProducer } from './idempotent-producer';
 import { kafkaClientSecurity } from '../security/kafka-security';
 
 // kafkajs 2's default partitioner is already Java-compatible murmur2; the warning is noise.
@@ -38,7 +39,9 @@ export function createKafka(config: Config, clientSuffix: string, quiet = false,
       ({ level, log }) => {
         const { message, ...rest } = log;
         const retriable = level === KafkaLogLevel.ERROR && typeof rest.error === 'string' && retriableMessages.has(rest.error);
-        kafkaLog[retriable ? 'debug' : (levels[level] ?? 'info')](rest, message);
+        // Said once per producer, about a choice made on purpose (SEND_RETRIES).
+        const expected = message === BOUNDED_RETRIES_WARNING;
+        kafkaLog[retriable || expected ? 'debug' : (levels[level] ?? 'info')](rest, message);
       },
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     ...overrides,
@@ -46,14 +49,19 @@ export function createKafka(config: Config, clientSuffix: string, quiet = false,
 }
 
 /**
- * An idempotent producer (acks = all): the broker drops duplicates of our own retries. Its
- * retries are unbounded as idempotence requires; callers bound a send with their own timeout.
+ * A send's retries inside kafkajs: about a minute (0.3 s doubling to 10 s), then it fails and its
+ * caller retries it (an activity, the ingest's dead-lettering). Unbounded, a send its caller had
+ * given up on kept retrying in the background for good, and after a broker restart kept a
+ * stopped worker alive. kafkajs warns that bounded retries may break its exactly-once session;
+ * Vigil's guarantee rests on deterministic ids instead (a record written twice is the same record).
  */
-export function createIdempotentProducer(kafka: Kafka): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
-  });
+const SEND_RETRIES = { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 };
+const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
+/**
+ * An idempotent producer (acks = all): the broker drops duplicates of its own retries within a
+ * session. It takes a new producer when the broker no longer knows its session (see IdempotentProducer).
+ */
+export function createIdempotentProducer(kafka: Kafka): IdempotentProducer {
+  return new IdempotentProducer(() => kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: SEND_RETRIES }));
 }

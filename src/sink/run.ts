@@ -5,7 +5,7 @@ import { Sink } from './sink';
 /** `vigil sink`: runs until SIGINT/SIGTERM. */
 export async function runSink(config: Config): Promise<void> {
   // The stop handler exits the process, which also ends the metrics server.
-  await serveMetrics(config.metrics.sinkPort);
+  await serveMetrics(config.metrics.sinkPort, 'VIGIL_SINK_METRICS_PORT');
   const sink = new Sink(config);
   await sink.start();
   const stop = () => void sink.stop().then(() => process.exit(0), () => process.exit(1));

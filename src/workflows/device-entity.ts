@@ -1,4 +1,4 @@
-import { log, metricMeter, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { log, metricMeter, proxyActivities, proxyLocalActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { createActivities } from '../activities';
 import type { AnomalyEvent } from '../contracts/anomalies';
@@ -27,9 +27,21 @@ import { chunkPublications, type Outputs } from './publication';
 import { SummaryPublisher } from './summary';
 
 const activities = {
-  // Publication and reads of the fleet defaults. Short, so a publication lost with a killed worker is retried soon; Kafka sends take milliseconds.
-  // A regular activity, not a local one: a workflow task refused because a signal arrived meanwhile
-  // runs its local activities again, and a batch was published twice; an activity's result is recorded once.
+  /**
+   * Publication runs as a local activity: in the worker that runs the workflow task that applied
+   * the batch, recorded as one marker in that task. A regular activity costs the server an
+   * activity task and the device a second workflow task, and its latency under load (see
+   * docs/guarantees.md and BENCHMARKS.md). A local activity runs again when the task it ran in is
+   * not recorded: the worker died before completing it, the task timed out, or the server refused
+   * its completion. The server refuses a task's completion only when the task closes the run
+   * (continue-as-new, retirement) while a signal came in meanwhile; `closeSafely` keeps local
+   * activities out of such a task. What runs again publishes the same records (deterministic
+   * ids), as a retried regular activity would. Retries: every 0.5 s to 30 s, without end; a
+   * retry within a minute stays in the workflow task (the SDK heartbeats it), a later one waits
+   * on a timer.
+   */
+  publishing: proxyLocalActivities<ReturnType<typeof createActivities>>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' } }),
+  // Reads of the fleet defaults, once per new device.
   quick: proxyActivities<ReturnType<typeof createActivities>>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' } }),
   // Scoring may rebuild a model from its checkpoint first: seconds, not milliseconds. It heartbeats
   // while it works, so one lost with a killed worker is retried after seconds, not the full 2 minutes.
@@ -68,6 +80,8 @@ export class DeviceEntity {
   private readonly summary = new SummaryPublisher();
   /** Workflow time when open windows may next be re-published; local to this run. */
   private windowsDueAt = 0;
+  /** A local activity ran since the run's last workflow-task boundary that `closeSafely` made. */
+  private publishedLocally = false;
 
   constructor(private readonly input: Input) {
     this.state = input.state ?? initialDeviceState(input.deviceId, input.settings);
@@ -139,10 +153,19 @@ export class DeviceEntity {
     return this.pending.length > 0;
   }
 
-  /** Milliseconds until a timer is due (the connection's, or unpublished window changes'); undefined: none. */
+  /**
+   * Milliseconds until the device must wake with nothing pending; undefined: never. One deadline
+   * serves the connection check and unpublished window changes: changes wait for the connection
+   * check when it comes within one update interval of them, so a device that goes quiet wakes
+   * once (its window changes and its DISCONNECTED event together), and a busy device's timer
+   * wakes it about once a disconnect period, when it also publishes what is due.
+   */
   nextTimeout(): number | undefined {
-    const timers = [this.connectionTimeout(), this.windowUpdateTimeout()].filter((t): t is number => t !== undefined);
-    return timers.length === 0 ? undefined : Math.max(1, Math.min(...timers));
+    const connection = this.connectionTimeout();
+    const windows = this.windowUpdateTimeout();
+    if (windows === undefined && connection === undefined) return undefined;
+    const due = windows === undefined ? connection! : connection === undefined || connection > windows + this.state.settings.eventTime.updateEveryMs ? windows : connection;
+    return Math.max(1, due);
   }
 
   /** Continue as new when Temporal suggests it, once a backlog is worked down to one slice it carries. */
@@ -178,22 +201,35 @@ export class DeviceEntity {
     this.summary.publish(state, { quiet: !windowsDue });
   }
 
-  /** A timer fired with nothing pending: window changes are due, or the connection is checked. Returns true when the device retires. */
-  async onQuiet(): Promise<boolean> {
-    if (this.windowUpdateTimeout() === 0) {
-      // Idle with unpublished window changes: they go out now rather than wait for a reading.
-      await this.publish({ anomalies: [], aggregates: this.takeWindowUpdates(), deviceEvents: [], late: [] });
-      this.summary.publish(this.state);
-      return false;
-    }
-    const retired = await this.checkConnection();
-    this.summary.publish(this.state, { force: true });
-    return retired;
+  /**
+   * The timer fired with nothing pending: what is due goes out in this one task. Window changes
+   * whose interval is over (or all of them, at a connection check) and a connection change.
+   * Returns true when the device retires.
+   */
+  async onTimer(): Promise<boolean> {
+    const connectionDue = (this.connectionTimeout() ?? Number.POSITIVE_INFINITY) <= 0;
+    const windowsDue = this.windowUpdateTimeout() === 0 || (connectionDue && this.windowUpdateTimeout() !== undefined);
+    const connectionEvent = connectionDue ? this.connectionChange() : undefined;
+    if (!windowsDue && !connectionEvent) return false; // woke early: a busy device's deadline moved
+    await this.publish({ anomalies: [], aggregates: windowsDue ? this.takeWindowUpdates() : [], deviceEvents: connectionEvent ? [connectionEvent] : [], late: [] });
+    this.summary.publish(this.state, { force: connectionEvent !== undefined, quiet: !windowsDue });
+    return connectionEvent?.type === 'RETIRED';
   }
 
   /** Window changes not yet due go out now: the next run starts without this run's timer. */
   async beforeContinueAsNew(): Promise<void> {
     if (this.windowUpdateTimeout() !== undefined) await this.publish({ anomalies: [], aggregates: this.takeWindowUpdates(), deviceEvents: [], late: [] });
+  }
+
+  /**
+   * Before the run closes (continue-as-new, retirement): a task that closes the run while a
+   * signal came in is refused by the server, and the local activities it ran would run again.
+   * So a run that published locally ends that task first, with a 1 ms timer (once per run).
+   */
+  async closeSafely(): Promise<void> {
+    if (!this.publishedLocally) return;
+    await sleep(1);
+    this.publishedLocally = false;
   }
 
   /** The next run's input: the state, and items that arrived while the last slice was published. */
@@ -205,7 +241,10 @@ export class DeviceEntity {
 
   private async publish(outputs: Outputs): Promise<void> {
     const late = { watermark: this.state.clock.watermark ?? 0, allowedLatenessMs: this.state.settings.eventTime.allowedLatenessMs };
-    for (const publication of chunkPublications(outputs, late)) await activities.quick.publishBatch(publication);
+    for (const publication of chunkPublications(outputs, late)) {
+      this.publishedLocally = true;
+      await activities.publishing.publishBatch(publication);
+    }
   }
 
   /**
@@ -262,20 +301,18 @@ export class DeviceEntity {
     return lastSeenAt + (status === 'CONNECTED' ? disconnectAfterMs : retireAfterMs) - Date.now();
   }
 
-  /** On silence: DISCONNECTED after the disconnect timeout, retired (true) after the retire timeout. */
-  private async checkConnection(): Promise<boolean> {
+  /** On silence: DISCONNECTED after the disconnect timeout, RETIRED after the retire timeout; the event to publish, if any. */
+  private connectionChange(): DeviceEvent | undefined {
     const { connection } = this.state;
     const { disconnectAfterMs, retireAfterMs } = this.state.settings.connection;
-    if (connection.lastSeenAt === null) return false;
+    if (connection.lastSeenAt === null) return undefined;
     const silentFor = Date.now() - connection.lastSeenAt;
     if (connection.status === 'CONNECTED' && silentFor >= disconnectAfterMs) {
       connection.status = 'DISCONNECTED';
-      await this.publish({ anomalies: [], aggregates: [], deviceEvents: [this.connectionEvent('DISCONNECTED')], late: [] });
-    } else if (connection.status === 'DISCONNECTED' && silentFor >= retireAfterMs) {
-      await this.publish({ anomalies: [], aggregates: [], deviceEvents: [this.connectionEvent('RETIRED')], late: [] });
-      return true;
+      return this.connectionEvent('DISCONNECTED');
     }
-    return false;
+    if (connection.status === 'DISCONNECTED' && silentFor >= retireAfterMs) return this.connectionEvent('RETIRED');
+    return undefined;
   }
 
   private connectionEvent(type: DeviceEventType): DeviceEvent {

@@ -74,9 +74,14 @@ export async function deviceWorkflow(input: DeviceWorkflowInput): Promise<Device
     const timeout = device.nextTimeout();
     const woken = await timer.wait(() => device.hasPending || device.shouldContinueAsNew(), timeout === undefined ? undefined : Date.now() + timeout);
     if (device.hasPending) await device.applyNextSlice();
-    else if (!woken && (await device.onQuiet())) return device.state;
+    else if (!woken && (await device.onTimer())) {
+      await device.closeSafely();
+      // A reading that came in meanwhile keeps the device: the run never completes with items unapplied.
+      if (!device.hasPending) return device.state;
+    }
     if (device.shouldContinueAsNew()) {
       await device.beforeContinueAsNew();
+      await device.closeSafely();
       await condition(allHandlersFinished);
       await continueAsNew<typeof deviceWorkflow>(device.continuation());
     }

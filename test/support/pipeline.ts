@@ -32,7 +32,8 @@ export class Pipeline {
   readonly deviceEvents: DeviceEvent[] = [];
   readonly aggregates: Aggregate[] = [];
   readonly deadLetters: Array<{ key: string | undefined; value: Buffer | null; headers: Record<string, string> }> = [];
-  private readonly children = new Set<ChildProcess>();
+  /** The processes this pipeline started and that still run, with their command. */
+  private readonly children = new Map<ChildProcess, string>();
   private readonly collectors: Array<{ disconnect(): Promise<void> }> = [];
   private client: Client | undefined;
 
@@ -108,14 +109,16 @@ export class Pipeline {
 
   /** Starts `vigil <command>` as its own process and waits for its ready line. */
   async start(command: 'worker' | 'ingest' | 'board' | 'sink', args: string[] = []): Promise<ChildProcess> {
-    fs.mkdirSync(artifactsDir, { recursive: true });
+    fs.mkdirSync(path.join(artifactsDir, 'reports'), { recursive: true });
     return startVigilProcess(command, {
       env: this.env,
       args,
+      // A process that will not stop can be asked where it is (SIGUSR2 writes a diagnostic report).
+      nodeFlags: ['--report-on-signal', `--report-directory=${path.join(artifactsDir, 'reports')}`],
       logFile: this.logFileOf(command),
       logLevel: this.processLogLevel,
       onSpawn: (child) => {
-        this.children.add(child);
+        this.children.set(child, command);
         child.once('exit', () => this.children.delete(child));
       },
     });
@@ -173,16 +176,33 @@ export class Pipeline {
     return new Map(await Promise.all(deviceIds.map(async (id) => [id, await this.deviceState(id)] as const)));
   }
 
-  /** Stops the processes, ends this test's device workflows (they would live on) and deletes its topics. */
+  /**
+   * Stops the processes, ends this test's device workflows (they would live on) and deletes its
+   * topics. A process still running a minute after SIGTERM is asked for a diagnostic report
+   * (test-results/reports/), killed, and named in the error: not stopping is a defect.
+   */
   async tearDown(): Promise<void> {
-    for (const child of this.children) child.kill('SIGTERM');
-    await Promise.all([...this.children].map((child) => new Promise((resolve) => child.once('exit', resolve))));
+    const stuck: string[] = [];
+    await Promise.all(
+      [...this.children].map(async ([child, command]) => {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const stopped = await Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(resolve, 60_000, false))]);
+        if (stopped) return;
+        stuck.push(`${command} (pid ${child.pid})`);
+        child.kill('SIGUSR2');
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        child.kill('SIGKILL');
+        await exited;
+      }),
+    );
     await Promise.all(this.collectors.map((consumer) => consumer.disconnect()));
     if (this.client) {
       await terminateRunningOn(this.client, this.config.temporal.taskQueue, 'test finished');
       await this.client.connection.close();
     }
     await deleteTopicsWithPrefix(this.kafka, `${this.runName}.`);
+    if (stuck.length > 0) throw new Error(`still running a minute after SIGTERM: ${stuck.join(', ')}; see test-results/reports/ and test-results/${this.name}-*.log`);
   }
 }
 

@@ -36,6 +36,8 @@ export function useWorkflowHarness() {
     env: undefined as unknown as TestWorkflowEnvironment,
     bundle: undefined as unknown as WorkflowBundleWithSourceMap,
     published: [] as AnomalyEvent[],
+    /** How long each publication takes: a slow one widens the window in which signals race the task that runs it. */
+    publishDelayMs: 0,
     deviceEvents: [] as DeviceEvent[],
     aggregates: [] as Aggregate[],
     enriched: [] as EnrichedReading[],
@@ -52,6 +54,7 @@ export function useWorkflowHarness() {
       // Outputs go into the harness's arrays; the end-to-end tests cover the Kafka publisher.
       const publisher: Publisher = {
         publish: async ({ anomalies, aggregates, deviceEvents, late }) => {
+          if (harness.publishDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, harness.publishDelayMs));
           harness.published.push(...anomalies);
           harness.aggregates.push(...aggregates);
           harness.deviceEvents.push(...deviceEvents);

@@ -77,6 +77,36 @@ describe('device workflow', () => {
     ]);
   });
 
+  it('publishes every anomaly step once when signals keep racing the tasks that publish and continue as new', async () => {
+    const deviceId = 'wf-can-race';
+    const spikes = Array.from({ length: 14 }, (_, k) => 20 + k * 20);
+    const readings = readingsFor(deviceId, 300, spikes);
+    const reference = referenceRun(deviceId, readings);
+    harness.publishDelayMs = 150;
+    try {
+      await withWorker('wf-can-race', async () => {
+        // Small batches, sent faster than the slow publications finish: signals arrive while tasks that publish (and continue as new) run.
+        for (let i = 0; i < readings.length; i += 5) {
+          await harness.env.client.workflow.signalWithStart<typeof deviceWorkflow, [DeliveryBatch]>('deviceWorkflow', {
+            workflowId: workflowIdFor(deviceId),
+            taskQueue: 'wf-can-race',
+            args: startArgs(deviceId, { continueAsNewAfterEvents: 20 }),
+            signal: deliverSignal,
+            signalArgs: [deliveryOf(readings.slice(i, i + 5))],
+          });
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await waitForApplied(deviceId, readings.length);
+      });
+    } finally {
+      harness.publishDelayMs = 0;
+    }
+    let runs = 0;
+    for await (const _ of harness.env.client.workflow.list({ query: `WorkflowId = '${workflowIdFor(deviceId)}'` })) runs += 1;
+    expect(runs, 'it continued as new, more than once').toBeGreaterThanOrEqual(3);
+    expect(published.filter((a) => a.deviceId === deviceId).map((a) => a.eventId)).toEqual(reference.anomalies.map((a) => a.eventId));
+  });
+
   it('works a backlog down before continuing as new, so the next run carries at most one slice of it', async () => {
     const deviceId = 'wf-can-backlog';
     const readings = readingsFor(deviceId, 3200, [1000, 2000]);
@@ -147,14 +177,14 @@ describe('device workflow', () => {
 
   it('replays the recorded histories of these runs deterministically', async () => {
     // Every device of the tests above: visibility may lag behind the last of them.
-    const devices = ['device:wf-can', 'device:wf-can-backlog', 'device:wf-update'];
+    const devices = ['device:wf-can', 'device:wf-can-backlog', 'device:wf-can-race', 'device:wf-update'];
     let runs: Array<{ workflowId: string; runId: string }> = [];
     for (let attempt = 0; attempt < 50 && !devices.every((id) => runs.some((run) => run.workflowId === id)); attempt += 1) {
       runs = [];
       for await (const run of harness.env.client.workflow.list({ query: "WorkflowType = 'deviceWorkflow'" })) runs.push(run);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect([...new Set(runs.map((run) => run.workflowId))].sort()).toEqual(devices); // several runs of wf-can, one each of the others
+    expect([...new Set(runs.map((run) => run.workflowId))].sort()).toEqual(devices); // several runs of wf-can and wf-can-race, one each of the others
     const fetched = await Promise.all(
       runs.map(async ({ workflowId, runId }) => ({ workflowId, runId, history: await harness.env.client.workflow.getHandle(workflowId, runId).fetchHistory() })),
     );

@@ -226,6 +226,34 @@ describe('the device loop\'s timer', () => {
     expect(harness.deviceEvents.filter((e) => e.deviceId === deviceId).map((e) => e.type)).toEqual(['CONNECTED', 'DISCONNECTED']);
     await handle.terminate('test done');
   });
+
+  it('publishes once when a device goes quiet, its window changes and DISCONNECTED together, and publishes only with local activities', async () => {
+    const deviceId = 'wf-quiet';
+    const connection = { disconnectAfterMs: 2000, retireAfterMs: 600_000 };
+    const handle = harness.env.client.workflow.getHandle(workflowIdFor(deviceId));
+    const lastMinute = () => harness.aggregates.filter((a) => a.deviceId === deviceId && a.kind === 'last-minute');
+    await harness.withWorker(queue, async () => {
+      // The first batch publishes its windows at once (CONNECTED goes out); the next two change them within the update interval.
+      for (let i = 0; i < 3; i += 1) {
+        await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [20 + i], i), { connection });
+        await harness.waitForApplied(deviceId, i + 1);
+      }
+      const published = lastMinute().length;
+      await waitUntil(async () => (await handle.query(stateQuery)).connection.status === 'DISCONNECTED', 10_000);
+      await waitUntil(async () => harness.deviceEvents.some((e) => e.deviceId === deviceId && e.type === 'DISCONNECTED'), 5_000);
+      expect(lastMinute().length, 'the window changes left over went out once, with DISCONNECTED').toBe(published + 1);
+    });
+    const events = (await handle.fetchHistory()).events ?? [];
+    const signals = events.map((event, i) => (event.workflowExecutionSignaledEventAttributes ? i : -1)).filter((i) => i >= 0);
+    const afterLastSignal = events.slice(signals.at(-1)! + 1);
+    expect(afterLastSignal.filter((event) => event.markerRecordedEventAttributes).length, 'one publication after the last batch').toBe(1);
+    // The timer kept while the batches came fires once early (its deadline had moved), then at the deadline.
+    expect(afterLastSignal.filter((event) => event.timerFiredEventAttributes).length).toBeLessThanOrEqual(2);
+    expect(events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'publishBatch'), 'no publication as a regular activity').toEqual([]);
+    expect(events.filter((event) => event.markerRecordedEventAttributes).length, 'the first batch and the quiet device published, each once').toBe(2);
+    expect(harness.deviceEvents.filter((e) => e.deviceId === deviceId).map((e) => e.type)).toEqual(['CONNECTED', 'DISCONNECTED']);
+    await handle.terminate('test done');
+  });
 });
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -1,7 +1,8 @@
-import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../src/config';
 import { type Deliver, Ingest } from '../../../src/ingest/ingest';
+import { fetchedBatch } from '../../support/fetched-batch';
 import { logger } from '../../../src/logger';
 
 /**
@@ -34,17 +35,13 @@ function ingestWith(consumer: ReturnType<typeof crashedConsumer>) {
 
 /** One fetched batch of `count` sensor readings, one per device, so their signals go out together. */
 function batchOf(topic: string, count: number): EachBatchPayload {
-  const messages = Array.from({ length: count }, (_, offset) => {
-    const id = `device-${offset}`;
-    return { key: Buffer.from(id), value: Buffer.from(JSON.stringify({ id, ts: 1_790_000_000_000, temp: 20, hum: 40 })), offset: String(offset), timestamp: '0', headers: {} };
-  }) as unknown as KafkaMessage[];
-  return {
-    batch: { topic, partition: 0, messages, offsetLag: () => '0' },
-    resolveOffset: () => undefined,
-    heartbeat: async () => undefined,
-    isRunning: () => true,
-    isStale: () => false,
-  } as unknown as EachBatchPayload;
+  return fetchedBatch(
+    topic,
+    Array.from({ length: count }, (_, offset) => {
+      const id = `device-${offset}`;
+      return { key: id, value: JSON.stringify({ id, ts: 1_790_000_000_000, temp: 20, hum: 40 }) };
+    }),
+  );
 }
 
 describe('ingest backpressure while the Kafka consumer restarts', () => {

@@ -1,9 +1,10 @@
-import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config';
 import type { SourcedItem } from '../../../src/device/item';
 import type { FormatDefaults } from '../../../src/device/settings';
 import { type Deliver, Ingest } from '../../../src/ingest/ingest';
+import { fetchedBatch } from '../../support/fetched-batch';
 
 interface Delivered {
   deviceId: string;
@@ -29,14 +30,7 @@ function ingestWithOneSignalSlot() {
 
 /** One fetched batch of lines, each keyed by its first column (the device). */
 function batchOf(topic: string, lines: string[], firstOffset = 0): EachBatchPayload {
-  const messages = lines.map((line, i) => ({ key: Buffer.from(line.split(',')[0]!), value: Buffer.from(line), offset: String(firstOffset + i), timestamp: '1790000000000', headers: {} })) as unknown as KafkaMessage[];
-  return {
-    batch: { topic, partition: 0, messages, offsetLag: () => '0' },
-    resolveOffset: () => undefined,
-    heartbeat: async () => undefined,
-    isRunning: () => true,
-    isStale: () => false,
-  } as unknown as EachBatchPayload;
+  return fetchedBatch(topic, lines.map((line) => ({ key: line.split(',')[0]!, value: line, timestamp: '1790000000000' })), firstOffset);
 }
 
 describe('the input format a delivery brings', () => {
