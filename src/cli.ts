@@ -26,6 +26,7 @@ import { describeSample, type SampleKind, sampleKindSchema } from './samples';
 import { scrubSecrets } from './security/secret';
 import { servicesDown, servicesStatus, servicesUp } from './services';
 import { runSink } from './sink/run';
+import { runAlerter } from './alerting/run';
 import { runWorker } from './worker';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -61,8 +62,8 @@ services.command('status').description('Show whether each service runs and answe
   const statuses = await servicesStatus(configured());
   for (const s of statuses) {
     const how = [s.managed ? `local${s.pid ? `, pid ${s.pid}` : ''}` : 'external', ...(s.security === 'plaintext' ? [] : [s.security])].join(', ');
-    say(`${s.name.padEnd(9)} ${s.healthy ? 'healthy  ' : 'down     '} ${s.where} (${how})`);
-    if (s.problem) say(`          ${s.problem}`);
+    say(`${s.name.padEnd(12)} ${s.healthy ? 'healthy  ' : 'down     '} ${s.where} (${how})`);
+    if (s.problem) say(`             ${s.problem}`);
   }
   if (!statuses.every((s) => s.healthy)) process.exitCode = 1;
 });
@@ -296,6 +297,13 @@ program
   .description('Write anomalies, hourly aggregates and (VIGIL_SINK_STORE_READINGS=true) every reading to PostgreSQL')
   .action(async () => {
     await runSink(configured());
+  });
+
+program
+  .command('alerter')
+  .description('Route anomalies and disconnections to Alertmanager (VIGIL_ALERTMANAGER_URL), posting open ones again until they resolve')
+  .action(async () => {
+    await runAlerter(configured());
   });
 
 program
