@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { alertmanagerClient } from '../../src/alerting/alertmanager-client';
+import type { AlertmanagerSecurity } from '../../src/security/alertmanager-security';
 import { alertmanagerPaths, startAlertmanagerInstance, stopAlertmanagerInstance } from '../../src/services/alertmanager';
 import { freePort } from './vigil-process';
 
@@ -30,7 +31,12 @@ export interface GettableAlert {
  * A real Alertmanager of the test's own (the binary `services up` builds, its own port, data and
  * routing), whose one receiver is a webhook the test listens on: `notifications` collects what it sends.
  */
-export function useAlertmanager(name: string, route: { groupWait: string; groupInterval: string } = { groupWait: '2s', groupInterval: '1s' }) {
+export function useAlertmanager(
+  name: string,
+  route: { groupWait: string; groupInterval: string } = { groupWait: '2s', groupInterval: '1s' },
+  /** Alertmanager's `--web.config.file` (TLS, basic auth) and how the test's readiness check reaches it then. */
+  web?: { config: string; security: AlertmanagerSecurity },
+) {
   const home = loadConfig().home;
   const instance = `test-${name}-${Date.now().toString(36)}`;
   const notifications: WebhookNotification[] = [];
@@ -46,7 +52,7 @@ export function useAlertmanager(name: string, route: { groupWait: string; groupI
   const am = {
     notifications,
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return web ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
     },
     async start(): Promise<void> {
       if (!hook.listening) await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
@@ -71,8 +77,10 @@ export function useAlertmanager(name: string, route: { groupWait: string; groupI
           '',
         ].join('\n'),
       );
-      const client = alertmanagerClient(am.url, {}, 2000);
-      await startAlertmanagerInstance(home, { name: instance, port, routingFile }, () => client.ready());
+      const webConfigFile = web ? path.join(dir, 'web.yml') : undefined;
+      if (webConfigFile && web) fs.writeFileSync(webConfigFile, web.config);
+      const client = alertmanagerClient(am.url, web?.security ?? {}, 2000);
+      await startAlertmanagerInstance(home, { name: instance, port, routingFile, ...(webConfigFile ? { webConfigFile } : {}) }, () => client.ready());
     },
     stop: () => stopAlertmanagerInstance(home, instance),
     async alerts(filter = ''): Promise<GettableAlert[]> {
