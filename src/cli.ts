@@ -357,7 +357,7 @@ maintenance
     if ((o.end === undefined) === (o.for === undefined)) throw new Error('give --end or --for (one of them)');
     const start = parseTime(o.start, '--start');
     const end = o.end !== undefined ? parseTime(o.end, '--end') : start + parseDuration(o.for as string, '--for');
-    const id = o.id ?? `${o.devices.replace(/[^\w.:@-]+/g, '_')}@${new Date(start).toISOString().replace(/[-:]|\.\d+/g, '')}`;
+    const id = o.id ?? `${o.devices.replace(/[^\w.:@-]+/g, '_').slice(0, 60)}@${new Date(start).toISOString().replace(/[-:]|\.\d+/g, '')}`;
     const window = { id, devices: o.devices, start, end, by: o.by, ...(o.reason ? { reason: o.reason } : {}) };
     const outcome = await withClient((client, config) => changeMaintenance(client, config, { add: window, by: o.by, reason: o.reason }));
     say(`maintenance ${id}: ${o.devices} from ${new Date(start).toISOString()} to ${new Date(end).toISOString()}; running devices now in it: ${outcome.devices.join(', ') || 'none'}`);
