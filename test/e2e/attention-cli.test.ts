@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Client as PgClient } from 'pg';
 import { describe, expect, it } from 'vitest';
+import { pgConfig } from '../../src/connections/postgres';
 import { artifactsDir, usePipeline, waitFor } from '../support/pipeline';
 import { fetchMetrics, freePort, sumSeries } from '../support/vigil-process';
 
@@ -18,6 +20,7 @@ describe('snooze, maintenance, acknowledge and false alarm from the command line
     await p.setUp();
     await p.start('worker');
     await p.start('ingest');
+    await p.start('sink');
     const [sensor, pump, host] = [`${p.runName}-sensor`, `${p.runName}-pump1`, `${p.runName}-host`];
     const topic = p.topicFor('reading');
     fs.mkdirSync(artifactsDir, { recursive: true });
@@ -53,6 +56,20 @@ describe('snooze, maintenance, acknowledge and false alarm from the command line
     await p.send([reading(sensor, 40, { temp: 45 }), reading(pump, 40, { temp: 45 })], topic);
     await waitFor('both raised', () => p.anomalies.filter((e) => e.status === 'raised' && e.detector === 'zscore').length === 2, 30_000);
     expect(p.anomalies.filter((e) => e.detector === 'zscore').map((e) => [e.deviceId, e.suppressed?.kind, e.suppressed?.reason]).sort()).toEqual([[pump, 'maintenance', 'pump swap'], [sensor, 'snooze', 'calibration']].sort());
+    // The sink keeps the mark beside the step.
+    const db = new PgClient(pgConfig(p.config));
+    await db.connect();
+    try {
+      const stored = async () => (await db.query('SELECT device_id, status, suppressed FROM anomalies WHERE device_id = ANY($1) ORDER BY device_id', [[sensor, pump]])).rows;
+      await waitFor('the sink to store both steps', async () => (await stored()).length === 2, 30_000);
+      const window = p.anomalies.find((e) => e.deviceId === pump)!.suppressed!;
+      expect(await stored()).toEqual([
+        { device_id: pump, status: 'raised', suppressed: { kind: 'maintenance', until: window.until, reason: 'pump swap' } },
+        { device_id: sensor, status: 'raised', suppressed: { kind: 'snooze', until: Date.parse(until), reason: 'calibration' } },
+      ].sort((a, b) => a.device_id.localeCompare(b.device_id)));
+    } finally {
+      await db.end();
+    }
     expect((await p.vigil(['device', 'unsnooze', sensor])).stdout).toBe('1 snooze ended\n');
     expect((await p.vigil(['maintenance', 'remove', 'mw-1'])).stdout).toBe(`maintenance mw-1 removed; from running devices: ${pump}\n`);
     expect((await p.vigil(['maintenance', 'list'])).stdout).toBe('No maintenance windows.\n');
