@@ -22,10 +22,15 @@ import { describeDevice, describeDevices, describeViolations } from './operator/
 import { configureZScore, deviceState, listDevices, pushModel, resetModel, setDetectors } from './operator/devices';
 import { applyThresholdRows } from './workflow-client/thresholds';
 import { latestViolations } from './operator/violations';
+import { parseDuration, parseTime } from './operator/duration';
+import { acknowledgeAnomaly, changeMaintenance, markFalseAlarm, snoozeDevice, unsnoozeDevice } from './workflow-client/attention';
+import { fleetWorkflowId } from './workflows/definitions';
+import { fleetMaintenanceOf } from './activities/fleet';
 import { describeSample, type SampleKind, sampleKindSchema } from './samples';
 import { scrubSecrets } from './security/secret';
 import { servicesDown, servicesStatus, servicesUp } from './services';
 import { runSink } from './sink/run';
+import { runAlerter } from './alerting/run';
 import { runWorker } from './worker';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -61,8 +66,8 @@ services.command('status').description('Show whether each service runs and answe
   const statuses = await servicesStatus(configured());
   for (const s of statuses) {
     const how = [s.managed ? `local${s.pid ? `, pid ${s.pid}` : ''}` : 'external', ...(s.security === 'plaintext' ? [] : [s.security])].join(', ');
-    say(`${s.name.padEnd(9)} ${s.healthy ? 'healthy  ' : 'down     '} ${s.where} (${how})`);
-    if (s.problem) say(`          ${s.problem}`);
+    say(`${s.name.padEnd(12)} ${s.healthy ? 'healthy  ' : 'down     '} ${s.where} (${how})`);
+    if (s.problem) say(`             ${s.problem}`);
   }
   if (!statuses.every((s) => s.healthy)) process.exitCode = 1;
 });
@@ -294,11 +299,106 @@ device
     say(`model of ${o.field} replaced`);
   });
 
+device
+  .command('snooze <id>')
+  .description('Snooze the device, or one field: its anomalies are still detected and recorded, marked suppressed, but not routed to Alertmanager nor shown as open on the board')
+  .option('--field <field>', 'only this field')
+  .requiredOption('--for <duration>', 'how long: 90s, 30m, 2h, 1d (at most 30 days)')
+  .addOption(byOption())
+  .addOption(reasonOption())
+  .action(async (id: string, o: { field?: string; for: string; by: string; reason?: string }) => {
+    const forMs = parseDuration(o.for, '--for');
+    const snoozed = await withClient((client) => snoozeDevice(client, id, { field: o.field, forMs, by: o.by, reason: o.reason }));
+    say(`${id}${snoozed.field === null ? '' : ` ${snoozed.field}`} snoozed until ${new Date(snoozed.until).toISOString()}`);
+  });
+device
+  .command('unsnooze <id>')
+  .description('End the snooze of one field, or every snooze of the device')
+  .option('--field <field>', 'only this field')
+  .addOption(byOption())
+  .addOption(reasonOption())
+  .action(async (id: string, o: { field?: string; by: string; reason?: string }) => {
+    const ended = await withClient((client) => unsnoozeDevice(client, id, { field: o.field, by: o.by, reason: o.reason }));
+    say(ended === 0 ? 'nothing was snoozed' : `${ended} snooze${ended === 1 ? '' : 's'} ended`);
+  });
+device
+  .command('ack <id> <anomalyId>')
+  .description('Acknowledge an open anomaly (who, when, a note); `device show` lists the open ones')
+  .option('--note <text>', 'a note (kept in the workflow history)')
+  .addOption(byOption())
+  .action(async (id: string, anomalyId: string, o: { note?: string; by: string }) => {
+    const ack = await withClient((client) => acknowledgeAnomaly(client, id, { anomalyId, by: o.by, note: o.note }));
+    say(`${anomalyId} acknowledged by ${ack.by} at ${new Date(ack.at).toISOString()}`);
+  });
+device
+  .command('false-alarm <id> <anomalyId>')
+  .description('Mark an anomaly (open, or one of the last 20 raised) as a false alarm: z-score learns the value, a threshold suggests the bound that would have kept it quiet, other detectors record it for evaluation')
+  .option('--note <text>', 'a note (kept in the workflow history)')
+  .addOption(byOption())
+  .action(async (id: string, anomalyId: string, o: { note?: string; by: string }) => {
+    const marked = await withClient((client) => markFalseAlarm(client, id, { anomalyId, by: o.by, note: o.note }));
+    say(`${anomalyId} marked as a false alarm (${marked.detector} on ${marked.field}, ${marked.value})`);
+    if (marked.lesson === 'model') say(`z-score: ${marked.value} joined the model of ${marked.field}`);
+    else if (marked.suggestion) {
+      const { side, bound } = marked.suggestion;
+      say(`threshold: a ${side} bound of ${bound} on ${marked.field} would have kept it quiet (the rule fires ${side === 'high' ? 'above' : 'below'} it); change it with bin/vigil thresholds apply`);
+    } else say(`${marked.detector}: recorded for evaluation`);
+  });
+
+const maintenance = program.command('maintenance').description('Maintenance windows of a device or a device-id pattern: anomalies recorded as suppressed, not routed');
+maintenance
+  .command('add')
+  .description('Add (or replace, by --id) a window for a device or a pattern (* and ?): running devices that match get it now, devices that start later take it from the fleet')
+  .requiredOption('--devices <pattern>', 'a device id, or a pattern such as "pump-*"')
+  .option('--start <time>', '"now" or a time with its zone, e.g. 2026-12-08T06:00:00Z', 'now')
+  .option('--end <time>', 'when it ends (or --for)')
+  .option('--for <duration>', 'how long from its start: 90s, 30m, 2h, 1d')
+  .option('--id <id>', 'its name (default: made from the pattern and the start)')
+  .addOption(byOption())
+  .addOption(reasonOption())
+  .action(async (o: { devices: string; start: string; end?: string; for?: string; id?: string; by: string; reason?: string }) => {
+    if ((o.end === undefined) === (o.for === undefined)) throw new Error('give --end or --for (one of them)');
+    const start = parseTime(o.start, '--start');
+    const end = o.end !== undefined ? parseTime(o.end, '--end') : start + parseDuration(o.for as string, '--for');
+    const id = o.id ?? `${o.devices.replace(/[^\w.:@-]+/g, '_').slice(0, 60)}@${new Date(start).toISOString().replace(/[-:]|\.\d+/g, '')}`;
+    const window = { id, devices: o.devices, start, end, by: o.by, ...(o.reason ? { reason: o.reason } : {}) };
+    const outcome = await withClient((client, config) => changeMaintenance(client, config, { add: window, by: o.by, reason: o.reason }));
+    say(`maintenance ${id}: ${o.devices} from ${new Date(start).toISOString()} to ${new Date(end).toISOString()}; running devices now in it: ${outcome.devices.join(', ') || 'none'}`);
+    for (const r of outcome.refused) process.stderr.write(`${r.device}: ${r.message}\n`);
+    if (outcome.refused.length > 0) throw new Error(`${outcome.refused.length} device(s) refused the window`);
+  });
+maintenance
+  .command('remove <windowId>')
+  .description('Remove a maintenance window from the fleet and the devices that have it')
+  .addOption(byOption())
+  .addOption(reasonOption())
+  .action(async (windowId: string, o: { by: string; reason?: string }) => {
+    const outcome = await withClient((client, config) => changeMaintenance(client, config, { remove: windowId, by: o.by, reason: o.reason }));
+    say(`maintenance ${windowId} removed; from running devices: ${outcome.devices.join(', ') || 'none'}`);
+  });
+maintenance
+  .command('list')
+  .description("The fleet's maintenance windows that have not ended")
+  .action(async () => {
+    // From the fleet's memo: no worker needed.
+    const windows = await withClient(async (client, config) => fleetMaintenanceOf((await client.workflow.getHandle(fleetWorkflowId(config.temporal.taskQueue)).describe().catch(() => undefined))?.memo));
+    const now = Date.now();
+    const open = windows.filter((w) => w.end > now);
+    say(open.length === 0 ? 'No maintenance windows.' : open.map((w) => `${w.id}  ${w.devices}  ${new Date(w.start).toISOString()} … ${new Date(w.end).toISOString()}${w.start <= now ? ' (now)' : ''}  by ${w.by}${w.reason ? `: ${w.reason}` : ''}`).join('\n'));
+  });
+
 program
   .command('sink')
   .description('Write anomalies, hourly aggregates and (VIGIL_SINK_STORE_READINGS=true) every reading to PostgreSQL')
   .action(async () => {
     await runSink(configured());
+  });
+
+program
+  .command('alerter')
+  .description('Route anomalies and disconnections to Alertmanager (VIGIL_ALERTMANAGER_URL), posting open ones again until they resolve')
+  .action(async () => {
+    await runAlerter(configured());
   });
 
 program

@@ -6,6 +6,7 @@ import { type DeviceSettings, deviceSettingsSchema } from './device/settings';
 import { type DropInSettings, dropInOutputs, dropInOutputSchema, dropInTopicsSchema } from './drop-in';
 import { formatNameSchema, formatSettingsSchema, formatsByTopic, type InputFormat } from './formats';
 import { envSecret, envValue, type ReadFile, readSettingFile } from './security/env-settings';
+import { alertmanagerSecurityFromEnv, alertmanagerSecuritySchema } from './security/alertmanager-security';
 import { kafkaSecurityFromEnv, kafkaSecuritySchema } from './security/kafka-security';
 import { withLocalTemporalServerClient } from './security/local-certificates';
 import { postgresConnectionFromEnv, postgresConnectionSchema } from './security/postgres-ssl';
@@ -134,6 +135,36 @@ export const configSchema = z.object({
    * must then carry (board/access.ts).
    */
   board: z.object({ port: z.coerce.number().int().min(0).max(65535), host: z.string().min(1), token: secretSchema.optional() }),
+  /**
+   * Alerts to people: the alert router (`vigil alerter`, src/alerting/) posts anomalies and
+   * disconnections to Alertmanager's v2 API; `services up` runs a local Alertmanager unless
+   * VIGIL_ALERTMANAGER_URL names another.
+   */
+  alerting: z.object({
+    alertmanagerUrl: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL'),
+    /** False when VIGIL_ALERTMANAGER_URL points at an Alertmanager we do not manage. */
+    managed: z.boolean(),
+    port: z.coerce.number().int().min(1).max(65535),
+    /** The routing file the local Alertmanager runs with. */
+    routingFile: z.string().min(1),
+    security: alertmanagerSecuritySchema,
+    groupId: z.string().min(1),
+    /** Open alerts are posted again this often, each valid for `leaseMs` (so none expires while Vigil runs). */
+    repostEveryMs: positiveInt,
+    leaseMs: positiveInt,
+    /** Where an alert's `generatorURL` points: the board's device page. */
+    boardUrl: z.string().url(),
+    /** Severity by detector (`connection`: disconnections; `*`: the rest). */
+    severities: z.record(z.string(), z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a severity is a lowercase word')),
+    /** The `device_group` label: the first capture group of this pattern on the device id. */
+    deviceGroupPattern: z.string().refine((p) => {
+      try {
+        return new RegExp(p).source.length > 0;
+      } catch {
+        return false;
+      }
+    }, 'must be a regular expression'),
+  }),
   /** The browser of the board's test; undefined: Debian's /usr/bin/chromium. */
   chromiumPath: z.string().min(1).optional(),
   /** Prometheus `/metrics` ports on 127.0.0.1; 0 picks a free one. */
@@ -141,6 +172,7 @@ export const configSchema = z.object({
     ingestPort: z.coerce.number().int().min(0).max(65535),
     workerPort: z.coerce.number().int().min(0).max(65535),
     sinkPort: z.coerce.number().int().min(0).max(65535),
+    alerterPort: z.coerce.number().int().min(0).max(65535),
     /** The Temporal SDK's own worker metrics (task latencies, slots, cache); 0 turns them off. */
     sdkPort: z.coerce.number().int().min(0).max(65535),
   }),
@@ -177,6 +209,16 @@ function parseRanges(spec: string): Record<string, { min: number; max: number }>
     return [field, { min: Number(min), max: Number(max) }] as const;
   });
   return Object.fromEntries(entries);
+}
+
+/** `detector=severity,…`, e.g. `threshold=critical,*=warning`. */
+function parseSeverities(spec: string): Record<string, string> {
+  return Object.fromEntries(
+    spec.split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+      const [detector = '', severity = ''] = entry.split('=');
+      return [detector.trim(), severity.trim()];
+    }),
+  );
 }
 
 /** An unset variable stays undefined (the schema's default applies); a set one must be a number. */
@@ -249,6 +291,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
   const temporalAddress = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.VIGIL_TEMPORAL_PORT ?? 7233}`;
   const kafkaPort = Number(env.VIGIL_KAFKA_PORT ?? 9092);
   const home = env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil');
+  // 9095: Alertmanager's own 9093 is the local Kafka's controller port, and 9094 its SASL_SSL listener.
+  const alertmanagerPort = env.VIGIL_ALERTMANAGER_PORT ?? 9095;
+  const alertmanagerUrl = envValue(env, 'VIGIL_ALERTMANAGER_URL') ?? `http://127.0.0.1:${alertmanagerPort}`;
+  const boardPort = env.VIGIL_BOARD_PORT ?? 8090;
   const raw = {
     home,
     temporal: {
@@ -338,13 +384,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
       usage: { timeZone: usageTimeZoneOf(env), deviceId: env.VIGIL_USAGE_DEVICE_ID },
       csv3: { tempAbove: env.VIGIL_CSV3_TEMP_ABOVE === 'none' ? null : optionalNumber(env.VIGIL_CSV3_TEMP_ABOVE) },
     },
-    board: { port: env.VIGIL_BOARD_PORT ?? 8090, host: envValue(env, 'VIGIL_BOARD_HOST') ?? '127.0.0.1', token: boardToken(env, readFile) },
+    alerting: {
+      alertmanagerUrl,
+      managed: envValue(env, 'VIGIL_ALERTMANAGER_URL') === undefined,
+      port: alertmanagerPort,
+      routingFile: env.VIGIL_ALERTMANAGER_ROUTING_FILE ?? path.resolve(__dirname, '..', 'services', 'alertmanager', 'alertmanager.yml'),
+      security: alertmanagerSecurityFromEnv(env, alertmanagerUrl, readFile),
+      groupId: env.VIGIL_ALERTS_GROUP_ID ?? 'vigil-alerts',
+      repostEveryMs: env.VIGIL_ALERTS_REPOST_MS ?? 60_000,
+      leaseMs: env.VIGIL_ALERTS_LEASE_MS ?? 300_000,
+      boardUrl: env.VIGIL_BOARD_URL ?? `http://127.0.0.1:${boardPort}/`,
+      severities: parseSeverities(env.VIGIL_ALERT_SEVERITIES ?? 'threshold=critical,connection=warning,*=warning'),
+      deviceGroupPattern: env.VIGIL_ALERT_DEVICE_GROUP ?? '^([^-_.:/]+)',
+    },
+    board: { port: boardPort, host: envValue(env, 'VIGIL_BOARD_HOST') ?? '127.0.0.1', token: boardToken(env, readFile) },
     chromiumPath: env.CHROMIUM_PATH,
     metrics: {
       ingestPort: env.VIGIL_INGEST_METRICS_PORT ?? 9464,
       workerPort: env.VIGIL_WORKER_METRICS_PORT ?? 9465,
       sdkPort: env.VIGIL_WORKER_SDK_METRICS_PORT ?? 9466,
       sinkPort: env.VIGIL_SINK_METRICS_PORT ?? 9467,
+      alerterPort: env.VIGIL_ALERTER_METRICS_PORT ?? 9468,
     },
     logLevel: env.LOG_LEVEL,
   };

@@ -46,6 +46,15 @@ export const sinkMetrics = {
   skipped: new Counter({ name: 'vigil_sink_skipped_total', help: 'Records the sink could not read (invalid readings are dead-lettered by the ingest)', labelNames: ['topic'], registers: [registry] }),
 };
 
+export const alerterMetrics = {
+  posted: new Counter({ name: 'vigil_alerts_posted_total', help: 'Alert changes Alertmanager took (raise, update, resolve), by alert name and state', labelNames: ['alertname', 'state'], registers: [registry] }),
+  reposted: new Counter({ name: 'vigil_alerts_reposted_total', help: 'Open alerts posted again so they do not expire', registers: [registry] }),
+  failures: new Counter({ name: 'vigil_alertmanager_failures_total', help: 'Posts to Alertmanager that failed (each is retried)', registers: [registry] }),
+  up: new Gauge({ name: 'vigil_alertmanager_up', help: '1 when Alertmanager took the last post, 0 when it did not', registers: [registry] }),
+  open: new Gauge({ name: 'vigil_alerts_open', help: 'Alerts the router holds open', registers: [registry] }),
+  skipped: new Counter({ name: 'vigil_alerter_skipped_total', help: 'Records the alert router could not read', labelNames: ['topic'], registers: [registry] }),
+};
+
 /** Serves `/metrics` on 127.0.0.1; port 0 picks a free one. Resolves with the bound port. */
 /** Serves `/metrics` on 127.0.0.1:`port` (0: a free one; taken: a free one, logged; see listenOnPort). */
 export async function serveMetrics(port: number, setting: string): Promise<{ port: number; close: () => Promise<void> }> {

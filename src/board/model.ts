@@ -13,7 +13,7 @@ const STEPS_KEPT = 100;
 const AGGREGATES_KEPT = 48;
 
 /** One anomaly step as the device page lists it (the record minus its explanation and source). */
-export type AnomalyStep = Pick<AnomalyEvent, 'eventId' | 'anomalyId' | 'status' | 'detector' | 'field' | 'ts' | 'value'>;
+export type AnomalyStep = Pick<AnomalyEvent, 'eventId' | 'anomalyId' | 'status' | 'detector' | 'field' | 'ts' | 'value'> & { suppressed?: true };
 export type Score = { ts: number; field: string; anomaly: number; likelihood: number };
 
 export interface DeviceDetail extends DeviceSummary {
@@ -36,6 +36,8 @@ interface DeviceBoard {
   steps: AnomalyStep[];
   /** The open anomalies by `detector:field`: a device has at most one open per detector and field. */
   open: Set<string>;
+  /** When the latest snooze or maintenance window seen on its anomalies ends (epoch ms). */
+  silencedUntil: number | null;
   raisedSeen: number;
   /** What visibility said at start, and the raises seen since that it could not have counted. */
   visibility: { anomalyCount: number; lastReadingTs: number | null } | undefined;
@@ -71,7 +73,7 @@ export class BoardModel {
     let device = this.devices.get(deviceId);
     if (!device) {
       device = {
-        deviceId, status: 'NEW', statusFrom: 'none', lastReadingTs: null, series: new Map(), steps: [], open: new Set(), raisedSeen: 0,
+        deviceId, status: 'NEW', statusFrom: 'none', lastReadingTs: null, series: new Map(), steps: [], open: new Set(), silencedUntil: null, raisedSeen: 0,
         visibility: undefined, raisedSinceVisibility: 0, minute: new AnomalousMinute(), scores: [], aggregates: new Map(), summary: undefined,
       };
       this.devices.set(deviceId, device);
@@ -126,11 +128,17 @@ export class BoardModel {
     if (known?.steps.some((s) => s.eventId === event.eventId)) return; // a re-publication
     const device = this.device(event.deviceId);
     const { eventId, anomalyId, status, detector, field, ts, value } = event;
-    device.steps.push({ eventId, anomalyId, status, detector, field, ts, value });
+    device.steps.push({ eventId, anomalyId, status, detector, field, ts, value, ...(event.suppressed ? { suppressed: true as const } : {}) });
     if (device.steps.length > STEPS_KEPT) device.steps.shift();
     this.readingAt(device, ts);
     if (status === 'resolved') {
       device.open.delete(incidentKey(detector, field));
+      return;
+    }
+    if (event.suppressed) {
+      // Snoozed or in maintenance: detected and listed, but not open, not counted, not in the chart.
+      device.open.delete(incidentKey(detector, field));
+      device.silencedUntil = Math.max(device.silencedUntil ?? 0, event.suppressed.until);
       return;
     }
     device.open.add(incidentKey(detector, field));
@@ -202,6 +210,7 @@ export class BoardModel {
       openAnomalies: device.open.size,
       anomaliesTotal: device.visibility ? device.visibility.anomalyCount + device.raisedSinceVisibility : device.raisedSeen,
       severity,
+      silencedUntil: device.silencedUntil,
     };
     return device.summary;
   }

@@ -9,7 +9,8 @@ import { listenOnPort } from '../listen-port';
 import { boardUrl, decideAccess, listenRefusal } from './access';
 import { startFeed } from './feed';
 import { BoardModel } from './model';
-import { thresholdReader } from './thresholds';
+import { memoReader } from './thresholds';
+import { boardAction } from './actions';
 import { type BoardQuery, boardView, parseBoardQuery } from './view';
 import { listDeviceSnapshots } from './visibility';
 
@@ -65,7 +66,7 @@ export async function startBoard(config: Config, options: { port: number; host?:
   }
   const feedStarted = Date.now();
   const feed = await startFeed(config, model, options);
-  const thresholdsOf = thresholdReader(client);
+  const memoOf = memoReader(client);
   const view = (query: BoardQuery) => JSON.stringify(boardView(model.summaries(), query, feed.progress.done));
 
   const streams = new Set<Stream>();
@@ -114,7 +115,8 @@ export async function startBoard(config: Config, options: { port: number; host?:
     const file = staticFiles[url.pathname];
     if (file) return send(200, file.type, fs.readFileSync(file.file));
     if (url.pathname === '/api/config') {
-      return send(200, 'application/json', JSON.stringify({ temporalUiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace }));
+      // Acknowledging and marking false alarms change devices: only a board that asks for a token offers them.
+      return send(200, 'application/json', JSON.stringify({ temporalUiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace, actions: token !== undefined }));
     }
     if (url.pathname === '/api/board' || url.pathname === '/events') {
       const parsed = parseBoardQuery(url.searchParams);
@@ -128,13 +130,25 @@ export async function startBoard(config: Config, options: { port: number; host?:
       request.on('close', () => streams.delete(stream));
       return undefined;
     }
+    const actionMatch = /^\/api\/devices\/(.+)\/(acknowledge|false-alarm)$/.exec(url.pathname);
+    if (actionMatch) {
+      const deviceId = decodeURIComponent(actionMatch[1] as string);
+      boardAction(client, request, { deviceId, action: actionMatch[2] as 'acknowledge' | 'false-alarm', allowed: token !== undefined }).then(
+        ({ status, body }) => {
+          if (status === 200) void memoOf(deviceId, true);
+          send(status, 'application/json', JSON.stringify(body));
+        },
+        (error: unknown) => send(500, 'application/json', JSON.stringify({ error: String(error) })),
+      );
+      return undefined;
+    }
     const deviceMatch = /^\/api\/devices\/(.+)$/.exec(url.pathname);
     if (deviceMatch) {
       const deviceId = decodeURIComponent(deviceMatch[1] as string);
       const detail = model.detail(deviceId);
       if (!detail) return send(404, 'application/json', JSON.stringify({ error: 'unknown device' }));
-      thresholdsOf(deviceId).then(
-        (thresholds) => send(200, 'application/json', JSON.stringify({ ...detail, thresholds })),
+      memoOf(deviceId).then(
+        (memo) => send(200, 'application/json', JSON.stringify({ ...detail, ...memo })),
         (error: unknown) => send(500, 'application/json', JSON.stringify({ error: String(error) })),
       );
       return undefined;

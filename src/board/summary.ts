@@ -26,5 +26,7 @@ export const deviceSummarySchema = z.object({
   /** Anomalies raised over the device's life. */
   anomaliesTotal: z.number().int().nonnegative(),
   severity: severitySchema,
+  /** The end of the latest snooze or maintenance window its anomalies were recorded under (epoch ms); null: none seen. */
+  silencedUntil: z.number().nullable(),
 });
 export type DeviceSummary = z.infer<typeof deviceSummarySchema>;

@@ -4,6 +4,9 @@ import { type DetectorName, detectorNameSchema, type Explanation, explanationSch
 import { type Source, sourceSchema } from '../reading';
 import { jsonContract } from './contract';
 
+export const suppressionSchema = z.object({ kind: z.enum(['snooze', 'maintenance']), until: z.number(), reason: z.string().optional() });
+export type Suppression = z.infer<typeof suppressionSchema>;
+
 /**
  * `anomalies`: one step of an anomaly's life per record, keyed by device id. `anomalyId` is the
  * same for raised → updated → resolved; `eventId` is unique per step and deterministic, so
@@ -24,6 +27,12 @@ export const anomalyEventSchema = z.object({
   source: sourceSchema,
   /** The reading's attributes, when it has any (a csv3 line's status, an EPA record's columns). */
   attrs: z.record(z.string(), z.string()).optional(),
+  /**
+   * Set on a step made while its device or field was snoozed or in a maintenance window: the
+   * anomaly is detected and recorded as ever, but not routed to people (Alertmanager) nor shown
+   * as open on the board. `until`: when that silence ends (epoch ms).
+   */
+  suppressed: suppressionSchema.optional(),
 });
 export type AnomalyEvent = z.infer<typeof anomalyEventSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { suppressionSchema } from './anomalies';
 import { jsonContract } from './contract';
 
 /** `device-events`: a change of a device's connection, keyed by device id. */
@@ -11,6 +12,8 @@ export const deviceEventSchema = z.object({
   /** When the device's last batch of readings was received, epoch ms. */
   lastSeenAt: z.number().nullable(),
   lastReadingTs: z.number().nullable(),
+  /** A DISCONNECTED while the device was snoozed or in maintenance: recorded, not routed to people. */
+  suppressed: suppressionSchema.optional(),
 });
 export type DeviceEvent = z.infer<typeof deviceEventSchema>;
 export type DeviceEventType = DeviceEvent['type'];

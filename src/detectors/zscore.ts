@@ -158,6 +158,14 @@ export function withPushedModel(memory: ZScoreMemory | undefined, model: M2): ZS
 }
 
 /**
+ * The field's memory once an operator said a value the gate kept out was normal (a false
+ * alarm): the value joins the model as any normal reading would.
+ */
+export function withLearntValue(memory: ZScoreMemory | undefined, value: number, rule: ZScoreRule): ZScoreMemory {
+  return { model: learned(memory?.model ?? { n: 0, mean: 0, m2: 0 }, value, rule), goodStreak: memory?.goodStreak ?? 0, run: memory?.run ?? [] };
+}
+
+/**
  * How strongly a value departs from the model in the judged direction, in [0, 1]: |z|/(|z| + k)
  * of the deviation that counts (0 the other way), so it passes 0.5 exactly where the value
  * becomes anomalous, and is comparable across detectors. 0 while warming up.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { openIncidentSchema } from '../detectors/incident';
 import { type DetectorMemories, detectorMemoriesSchema, emptyMemories } from '../detectors/registry';
 import { deviceIdSchema } from '../reading';
+import { attentionSchema, emptyAttention } from './attention';
 import { emptyLedger, ledgerSchema } from './ledger';
 import { type DeviceSettings, deviceSettingsSchema } from './settings';
 import { emptyWindows, windowsStateSchema } from './windows';
@@ -47,6 +48,8 @@ export const deviceStateSchema = z.object({
     /** Anomalies raised so far (each is one raised → … → resolved life). */
     anomalyCount: z.number().int().nonnegative(),
   }),
+  /** Snoozes, maintenance windows, acknowledgements and false alarms (attention.ts). */
+  attention: attentionSchema.prefault({}),
 });
 export type DeviceState = z.infer<typeof deviceStateSchema> & { settings: DeviceSettings; memories: DetectorMemories };
 
@@ -63,5 +66,6 @@ export function initialDeviceState(deviceId: string, settings: DeviceSettings): 
     connection: { status: 'NEW', lastSeenAt: null },
     lastValues: {},
     counters: { readingsApplied: 0, controlsApplied: 0, duplicatesSkipped: 0, lateDropped: 0, anomalyCount: 0 },
+    attention: emptyAttention(),
   };
 }

@@ -33,10 +33,23 @@ export function deviceSummary(state: DeviceState) {
     readingsApplied: state.counters.readingsApplied,
     anomalyCount: state.counters.anomalyCount,
     openAnomalies: Object.keys(state.incidents).sort(),
+    // What operators said (attention.ts), for the board's device page and the UI.
+    attention: attentionSummary(state),
     lastReadingAt: state.clock.watermark === null ? null : new Date(state.clock.watermark).toISOString(),
     fields: Object.fromEntries(
       Object.entries(fieldSummaries(state)).map(([field, { last, detectors: judged }]) => [field, { last, ...Object.fromEntries(Object.entries(judged).map(([name, s]) => [name, s.values])) }]),
     ),
+  };
+}
+
+/** Snoozes and maintenance windows with their ends, acknowledgements of open anomalies, the false alarms marked lately. */
+export function attentionSummary(state: DeviceState) {
+  const { snoozes, maintenance, acknowledged, falseAlarms } = state.attention;
+  return {
+    snoozes: snoozes.map(({ field, until, reason, by }) => ({ field, until, by, ...(reason ? { reason } : {}) })),
+    maintenance: maintenance.map(({ id, devices, start, end, reason, by }) => ({ id, devices, start, end, by, ...(reason ? { reason } : {}) })),
+    acknowledged,
+    falseAlarms: falseAlarms.map(({ anomalyId, detector, field, value, by, at, lesson }) => ({ anomalyId, detector, field, value, by, at, lesson })),
   };
 }
 

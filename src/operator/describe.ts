@@ -20,9 +20,21 @@ export function describeDevice(state: DeviceState, now = Date.now()): string {
     if (judged.length === 0) return [[field, fmt(last), '', '']];
     return judged.map(([name, summary], i) => [i === 0 ? field : '', i === 0 ? fmt(last) : '', name, summary.text]);
   });
-  const open = Object.entries(state.incidents).map(
-    ([key, incident]) => `  ${key}: ${incident.anomalyId}, raised at ${new Date(incident.raisedTs).toISOString()}, ${incident.updates} updates, peak ${incident.peak}`,
-  );
+  const { snoozes, maintenance, acknowledged, falseAlarms } = state.attention;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const open = Object.entries(state.incidents).map(([key, incident]) => {
+    const ack = acknowledged[incident.anomalyId];
+    const acked = ack ? `; acknowledged by ${ack.by} at ${iso(ack.at)}${ack.note ? `: ${ack.note}` : ''}` : '';
+    return `  ${key}: ${incident.anomalyId}, raised at ${iso(incident.raisedTs)}, ${incident.updates} updates, peak ${incident.peak}${acked}`;
+  });
+  const silences = [
+    ...snoozes.filter((s) => s.until > now).map((s) => `  snoozed${s.field === null ? '' : ` ${s.field}`} until ${iso(s.until)} by ${s.by}${s.reason ? `: ${s.reason}` : ''}`),
+    ...maintenance.filter((w) => w.end > now).map((w) => `  maintenance ${w.id} (${w.devices}) ${iso(w.start)} … ${iso(w.end)}${w.start <= now ? ', now' : ''} by ${w.by}${w.reason ? `: ${w.reason}` : ''}`),
+  ];
+  const feedback = falseAlarms.map((f) => {
+    const lesson = f.lesson === 'model' ? 'the model learnt the value' : f.lesson === 'suggestion' && f.suggestion ? `a ${f.suggestion.side} bound of ${f.suggestion.bound} would have kept it quiet` : 'recorded for evaluation';
+    return `  ${f.anomalyId}: ${f.detector} ${f.field} = ${f.value}, marked by ${f.by} at ${iso(f.at)} (${lesson})`;
+  });
   return [
     `Device ${state.deviceId}: ${connection.status}, last seen ${seen}`,
     `  ${counters.readingsApplied} readings, ${counters.controlsApplied} control messages, ${counters.duplicatesSkipped} re-deliveries skipped, ${counters.lateDropped} too late, ${counters.anomalyCount} anomalies raised`,
@@ -32,6 +44,8 @@ export function describeDevice(state: DeviceState, now = Date.now()): string {
     '',
     open.length > 0 ? 'Open anomalies:' : 'No open anomalies.',
     ...open,
+    ...(silences.length > 0 ? ['', 'Silenced (anomalies recorded as suppressed, not routed):', ...silences] : []),
+    ...(feedback.length > 0 ? ['', 'False alarms:', ...feedback] : []),
   ].join('\n');
 }
 

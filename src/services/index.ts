@@ -1,4 +1,6 @@
 import type { Config } from '../config';
+import { describeAlertmanagerSecurity } from '../security/alertmanager-security';
+import { alertmanagerHealthy, alertmanagerPaths, startAlertmanager, stopAlertmanager } from './alertmanager';
 import { createKafka } from '../kafka/client';
 import { describeKafkaSecurity } from '../security/kafka-security';
 import { describePostgresSecurity } from '../security/postgres-ssl';
@@ -32,7 +34,7 @@ export interface ServiceStatus {
 export async function servicesUp(config: Config, say: (line: string) => void): Promise<void> {
   const temporalServer = config.temporal.managed ? temporalBackend(config) : undefined;
   const postgresUp = config.postgres.managed ? startPostgres(config) : externalPostgres(config);
-  const [temporal, kafka, postgres] = await Promise.all([
+  const [temporal, kafka, postgres, alertmanager] = await Promise.all([
     // The production server keeps its state in the local PostgreSQL: it starts once that answers.
     temporalServer
       ? config.temporal.backend === 'server'
@@ -41,11 +43,14 @@ export async function servicesUp(config: Config, say: (line: string) => void): P
       : temporalHealthy(config).then(() => 'external' as const),
     config.kafka.managed ? startKafka(config) : kafkaHealthy(config).then(() => 'external' as const),
     postgresUp,
+    // Not needed to detect anything: an external one that does not answer is reported, not fatal.
+    config.alerting.managed ? startAlertmanager(config, say) : alertmanagerHealthy(config).then(() => 'external' as const, (error: unknown) => `not answering (${(error as Error).message})`),
   ]);
   const ui = temporalServer && config.temporal.backend === 'server' ? 'over TLS (the production server has no UI)' : `UI ${config.temporal.uiUrl}`;
   say(`${temporalServer?.name ?? 'Temporal'} ${temporal}: ${config.temporal.address} (namespace ${config.temporal.namespace}), ${ui}`);
   say(`Kafka ${kafka}: ${config.kafka.brokers.join(',')}${config.kafka.managed ? `, SASL_SSL on 127.0.0.1:${config.kafka.saslPort}` : ''}`);
   say(`PostgreSQL ${postgres}: ${config.postgres.url}`);
+  say(`Alertmanager ${alertmanager}: ${config.alerting.alertmanagerUrl}${config.alerting.managed ? ` (routing: ${config.alerting.routingFile})` : ''}`);
   const migrated = await migrate(config);
   if (migrated.length > 0) say(`Applied migrations: ${migrated.join(', ')}`);
   if (config.temporal.backend !== 'server' || !config.temporal.managed) {
@@ -61,11 +66,12 @@ export async function servicesUp(config: Config, say: (line: string) => void): P
  * servers named by the environment are never touched.
  */
 export async function servicesDown(config: Config, say: (line: string) => void): Promise<void> {
-  const [dev, server, kafka, postgres] = await Promise.all([stopTemporal(config), stopTemporalServer(config), stopKafka(config), stopPostgres(config)]);
+  const [dev, server, kafka, postgres, alertmanager] = await Promise.all([stopTemporal(config), stopTemporalServer(config), stopKafka(config), stopPostgres(config), stopAlertmanager(config)]);
   if (server) say('Temporal server stopped');
   if (dev || !server) say(`Temporal dev server ${dev ? 'stopped' : 'was not running'}`);
   say(`Kafka ${kafka ? 'stopped' : 'was not running'}`);
   say(`PostgreSQL ${postgres ? 'stopped' : 'was not running'}`);
+  say(`Alertmanager ${alertmanager ? 'stopped' : 'was not running'}`);
 }
 
 /**
@@ -78,7 +84,12 @@ export async function servicesStatus(config: Config): Promise<ServiceStatus[]> {
       (healthy) => ({ healthy }),
       (error: unknown) => ({ healthy: false, problem: error instanceof Error ? error.message : String(error) }),
     );
-  const [temporal, kafka, postgres] = await Promise.all([health(() => (config.temporal.managed ? temporalBackend(config).healthy() : temporalHealthy(config))), health(() => kafkaHealthy(config)), health(() => postgresHealthy(config))]);
+  const [temporal, kafka, postgres, alertmanager] = await Promise.all([
+    health(() => (config.temporal.managed ? temporalBackend(config).healthy() : temporalHealthy(config))),
+    health(() => kafkaHealthy(config)),
+    health(() => postgresHealthy(config)),
+    health(() => alertmanagerHealthy(config)),
+  ]);
   return [
     {
       name: config.temporal.backend === 'server' ? 'temporal (production server)' : 'temporal',
@@ -103,6 +114,14 @@ export async function servicesStatus(config: Config): Promise<ServiceStatus[]> {
       managed: config.postgres.managed,
       pid: runningPid(postgresPaths(config).process),
       ...postgres,
+    },
+    {
+      name: 'alertmanager',
+      where: config.alerting.alertmanagerUrl,
+      security: describeAlertmanagerSecurity(config.alerting.alertmanagerUrl, config.alerting.security),
+      managed: config.alerting.managed,
+      pid: config.alerting.managed ? runningPid(alertmanagerPaths(config.home).process) : undefined,
+      ...alertmanager,
     },
   ];
 }

@@ -16,8 +16,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function anomalyRows(events: AnomalyEvent[]): TableWrite {
   return {
     table: 'anomalies',
-    columns: ['event_id', 'anomaly_id', 'status', 'device_id', 'detector', 'field', 'ts', 'value', 'explanation', 'source'],
-    rows: events.map((e) => [e.eventId, e.anomalyId, e.status, e.deviceId, e.detector, e.field, iso(e.ts), e.value, JSON.stringify(e.explanation), JSON.stringify(e.source)]),
+    columns: ['event_id', 'anomaly_id', 'status', 'device_id', 'detector', 'field', 'ts', 'value', 'explanation', 'source', 'suppressed'],
+    rows: events.map((e) => [
+      e.eventId, e.anomalyId, e.status, e.deviceId, e.detector, e.field, iso(e.ts), e.value, JSON.stringify(e.explanation), JSON.stringify(e.source),
+      e.suppressed ? JSON.stringify(e.suppressed) : null,
+    ]),
     // The event id is deterministic: a re-published event is the same row.
     onConflict: 'ON CONFLICT (event_id) DO NOTHING',
   };

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { type ThresholdLayer, thresholdChangeSchema } from '../detectors/threshold';
 import { m2Schema } from '../detectors/welford';
 import { zscoreRuleOverrideSchema, type ZScoreSettings } from '../detectors/zscore';
+import { type anomalyFeedbackSchema, type FalseAlarm, type MaintenanceWindow, type maintenanceChangeSchema, type Snooze, type snoozeChangeSchema, type unsnoozeSchema } from '../device/attention';
 import { changeAuthorSchema, judgingChangeSchema } from '../device/control';
 import type { Judging } from '../device/judging';
 import { type SourcedItem, sourcedItemSchema } from '../device/item';
@@ -89,10 +90,25 @@ export const setDetectorsUpdate = defineUpdate<Judging, [JudgingUpdate]>('setDet
 export const resetModelUpdate = defineUpdate<string[], [ModelReset]>('resetModel');
 export const pushModelUpdate = defineUpdate<void, [ModelPush]>('pushModel');
 
+/* Operators' attention (device/attention.ts): snoozes, maintenance windows, acknowledgements, false alarms. */
+export type SnoozeChange = z.input<typeof snoozeChangeSchema>;
+export type Unsnooze = z.input<typeof unsnoozeSchema>;
+export type MaintenanceChange = z.input<typeof maintenanceChangeSchema>;
+export type AnomalyFeedback = z.input<typeof anomalyFeedbackSchema>;
+export const snoozeUpdate = defineUpdate<Snooze, [SnoozeChange]>('snooze');
+export const unsnoozeUpdate = defineUpdate<number, [Unsnooze]>('unsnooze');
+/** A device's maintenance windows (the fleet hands each device the ones that match it). */
+export const setMaintenanceUpdate = defineUpdate<MaintenanceWindow[], [MaintenanceChange]>('setMaintenance');
+export const acknowledgeUpdate = defineUpdate<{ by: string; at: number; note?: string }, [AnomalyFeedback]>('acknowledge');
+export const markFalseAlarmUpdate = defineUpdate<FalseAlarm, [AnomalyFeedback]>('markFalseAlarm');
+
 /** One fleet per deployment: devices on a task queue share its `*` defaults. */
 export const fleetWorkflowId = (taskQueue: string) => `vigil-fleet:${taskQueue}`;
 export const fleetDefaultsQuery = defineQuery<ThresholdLayer>('defaults');
 export const setDefaultThresholdsUpdate = defineUpdate<ThresholdLayer, [DefaultThresholdsUpdate]>('setDefaultThresholds');
+/** Every maintenance window, by device id or pattern: devices that start later take the ones that match them. */
+export const fleetMaintenanceQuery = defineQuery<MaintenanceWindow[]>('maintenance');
+export const setFleetMaintenanceUpdate = defineUpdate<MaintenanceWindow[], [MaintenanceChange]>('setFleetMaintenance');
 
 export const deviceIdAttribute = defineSearchAttributeKey('DeviceId', SearchAttributeType.KEYWORD);
 export const anomalyCountAttribute = defineSearchAttributeKey('AnomalyCount', SearchAttributeType.INT);

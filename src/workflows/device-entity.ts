@@ -7,6 +7,7 @@ import { emptyHtmModelRef, type HtmEvidence, htmModelParams } from '../detectors
 import { withThresholdChanges } from '../detectors/threshold';
 import { changedZScoreSettings, withPushedModel } from '../detectors/zscore';
 import { applyEvidence, applyItems, type DeferredReading } from '../device/apply';
+import { markSuppressed, matchesDevices, noteAnomalies, prune, suppressionAt } from '../device/attention';
 import { withJudgingChange } from '../device/judging';
 import type { SourcedItem } from '../device/item';
 import { unpackItems } from '../device/packed-items';
@@ -138,13 +139,28 @@ export class DeviceEntity {
     this.summary.publish(this.state, { force: true });
   }
 
+  /** After an operator's change of attention (attention-updates.ts): what ended is forgotten, the memo says the rest. */
+  attentionChanged<T>(result: T): T {
+    prune(this.state.attention, Date.now(), this.openAnomalyIds());
+    this.summary.publish(this.state, { force: true });
+    return result;
+  }
+
+  private openAnomalyIds(): Set<string> {
+    return new Set(Object.values(this.state.incidents).map((incident) => incident.anomalyId));
+  }
+
   /* ----- the loop's steps ----- */
 
-  /** A new device starts with the fleet's `*` thresholds; changes received meanwhile win. */
+  /** A new device starts with the fleet's `*` thresholds and the maintenance windows that match it; changes received meanwhile win. */
   async start(): Promise<void> {
     if (!this.input.state) {
       const thresholds = this.state.settings.detectors.threshold;
-      thresholds.defaults = { ...(await activities.quick.fleetThresholdDefaults(fleetWorkflowId(workflowInfo().taskQueue))), ...thresholds.defaults };
+      const fleet = await activities.quick.fleetDefaults(fleetWorkflowId(workflowInfo().taskQueue));
+      thresholds.defaults = { ...fleet.thresholds, ...thresholds.defaults };
+      const { attention } = this.state;
+      const own = new Set(attention.maintenance.map((w) => w.id));
+      attention.maintenance = [...fleet.maintenance.filter((w) => !own.has(w.id) && w.end > Date.now() && matchesDevices(w.devices, this.state.deviceId)), ...attention.maintenance];
     }
     this.summary.publish(this.state, { force: true });
   }
@@ -190,6 +206,7 @@ export class DeviceEntity {
       if (statusBefore !== 'CONNECTED' && state.connection.status === 'CONNECTED') deviceEvents.push(this.connectionEvent('CONNECTED'));
     }
     const anomalies = [...outcome.anomalies, ...(await this.scoreDeferred(outcome.deferred))];
+    if (anomalies.length > 0) this.attend(anomalies);
     // What must go out now: anomaly steps, connection events, late readings, closed hours. Open
     // windows ride along with those, and otherwise go out at most every `updateEveryMs`: most
     // batches publish nothing, and cost the server one workflow task.
@@ -238,6 +255,14 @@ export class DeviceEntity {
   }
 
   /* ----- inside the steps ----- */
+
+  /** Marks steps made under a snooze or in maintenance, keeps recent anomalies for feedback, forgets what ended. */
+  private attend(anomalies: AnomalyEvent[]): void {
+    const { attention } = this.state;
+    markSuppressed(attention, anomalies, Date.now());
+    noteAnomalies(attention, anomalies);
+    prune(attention, Date.now(), this.openAnomalyIds());
+  }
 
   private async publish(outputs: Outputs): Promise<void> {
     const late = { watermark: this.state.clock.watermark ?? 0, allowedLatenessMs: this.state.settings.eventTime.allowedLatenessMs };
@@ -316,6 +341,8 @@ export class DeviceEntity {
   }
 
   private connectionEvent(type: DeviceEventType): DeviceEvent {
-    return deviceEvent(this.state.deviceId, type, Date.now(), this.state.connection.lastSeenAt, this.state.clock.watermark);
+    const event = deviceEvent(this.state.deviceId, type, Date.now(), this.state.connection.lastSeenAt, this.state.clock.watermark);
+    const suppressed = type === 'DISCONNECTED' ? suppressionAt(this.state.attention, this.state.deviceId, null, Date.now()) : undefined;
+    return suppressed ? { ...event, suppressed } : event;
   }
 }

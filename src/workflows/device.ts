@@ -17,6 +17,7 @@ import {
   zscoreChangeSchema,
 } from './definitions';
 import { DeadlineTimer } from './deadline-timer';
+import { handleAttentionUpdates } from './attention-updates';
 import { DeviceEntity } from './device-entity';
 import { handleValidatedUpdate } from './validated-update';
 
@@ -66,6 +67,7 @@ export async function deviceWorkflow(input: DeviceWorkflowInput): Promise<Device
     apply: (push) => device.pushModel(push),
     description: 'Replace the z-score model {n, mean, m2} of a field',
   });
+  handleAttentionUpdates(device);
 
   // Handlers come first: an Update left unhandled in this activation would be rejected.
   await device.start();

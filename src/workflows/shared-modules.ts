@@ -31,6 +31,7 @@ import * as threshold from '../detectors/threshold';
 import * as welford from '../detectors/welford';
 import * as zscore from '../detectors/zscore';
 import * as apply from '../device/apply';
+import * as attention from '../device/attention';
 import * as control from '../device/control';
 import * as item from '../device/item';
 import * as judging from '../device/judging';
@@ -46,4 +47,4 @@ import * as wallTime from '../time/wall-time';
 import * as validate from '../validate';
 import * as definitions from './definitions';
 
-for (const module of [anomalies, contract, deviceEvents, artime, detector, flatline, htm, incident, isolationForest, registry, seasonalHistory, seasonalIforest, threshold, welford, zscore, apply, control, item, judging, ledger, packedItems, settings, state, summary, windows, mt19937, reading, wallTime, validate, definitions]) Object.freeze(module);
+for (const module of [anomalies, contract, deviceEvents, artime, detector, flatline, htm, incident, isolationForest, registry, seasonalHistory, seasonalIforest, threshold, welford, zscore, apply, attention, control, item, judging, ledger, packedItems, settings, state, summary, windows, mt19937, reading, wallTime, validate, definitions]) Object.freeze(module);

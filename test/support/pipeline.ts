@@ -57,6 +57,8 @@ export class Pipeline {
       VIGIL_WORKER_METRICS_PORT: '0',
       VIGIL_WORKER_SDK_METRICS_PORT: '0',
       VIGIL_SINK_METRICS_PORT: '0',
+      VIGIL_ALERTER_METRICS_PORT: '0',
+      VIGIL_ALERTS_GROUP_ID: `${prefix}alerts`,
       LOG_LEVEL: 'warn',
       ...env,
     };
@@ -108,7 +110,7 @@ export class Pipeline {
   }
 
   /** Starts `vigil <command>` as its own process and waits for its ready line. */
-  async start(command: 'worker' | 'ingest' | 'board' | 'sink', args: string[] = []): Promise<ChildProcess> {
+  async start(command: 'worker' | 'ingest' | 'board' | 'sink' | 'alerter', args: string[] = []): Promise<ChildProcess> {
     fs.mkdirSync(path.join(artifactsDir, 'reports'), { recursive: true });
     return startVigilProcess(command, {
       env: this.env,
@@ -125,7 +127,7 @@ export class Pipeline {
   }
 
   /** Where a process's output goes; the file is appended to, run after run. */
-  logFileOf(command: 'worker' | 'ingest' | 'board' | 'sink'): string {
+  logFileOf(command: 'worker' | 'ingest' | 'board' | 'sink' | 'alerter'): string {
     return path.join(artifactsDir, `${this.name}-${command}.log`);
   }
 
@@ -139,7 +141,7 @@ export class Pipeline {
   }
 
   /** Scrapes a process's Prometheus endpoint (its URL is in its log) into `name{labels}` → value. */
-  async metrics(command: 'worker' | 'ingest'): Promise<Map<string, number>> {
+  async metrics(command: 'worker' | 'ingest' | 'alerter'): Promise<Map<string, number>> {
     const log = fs.readFileSync(this.logFileOf(command), 'utf8');
     const url = [...log.matchAll(/"metrics":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/g)].at(-1)?.[1];
     if (!url) throw new Error(`${command} did not say where its metrics are`);

@@ -10,7 +10,7 @@ const root = path.resolve(__dirname, '../..');
  * appended to `logFile`, and resolves once it logged its ready line: `<command> running`.
  */
 export async function startVigilProcess(
-  command: 'worker' | 'ingest' | 'board' | 'sink',
+  command: 'worker' | 'ingest' | 'board' | 'sink' | 'alerter',
   options: {
     env: NodeJS.ProcessEnv;
     logFile: string;

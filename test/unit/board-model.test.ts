@@ -26,7 +26,7 @@ describe('BoardModel', () => {
     const [summary] = model.summaries();
     expect(summary).toEqual({
       deviceId: 'd', status: 'CONNECTED', lastReadingTs: 70_000, anomaliesLastMinute: 3, maxLastMinute: 35, field: 'temp',
-      openAnomalies: 1, anomaliesTotal: 2, severity: 'open',
+      openAnomalies: 1, anomaliesTotal: 2, severity: 'open', silencedUntil: null,
     });
     model.addReading(reading('d', 92_000, 22)); // (32 s, 92 s]: only the second 32 is left
     expect(model.summaries()[0]).toMatchObject({ anomaliesLastMinute: 1, maxLastMinute: 33 });
@@ -97,7 +97,7 @@ describe('BoardModel at a late start', () => {
     model.applySnapshot(snapshot);
     expect(model.summaries()[0]).toEqual({
       deviceId: 'd', status: 'DISCONNECTED', lastReadingTs: 100_000, anomaliesLastMinute: 0, maxLastMinute: null, field: null,
-      openAnomalies: 1, anomaliesTotal: 7, severity: 'offline',
+      openAnomalies: 1, anomaliesTotal: 7, severity: 'offline', silencedUntil: null,
     });
   });
 

@@ -28,7 +28,7 @@ describe('the board reading a message', () => {
     expect(foldMessage(model, topics, message('aggregates', aggregatesContract.encode(hour).value))).toBe(true);
     expect(foldMessage(model, topics, message('sensor-raw', JSON.stringify({ id: 'd', ts: 7000, temp: 20, hum: 40 })))).toBe(true);
     expect(model.summaries()).toEqual([
-      { deviceId: 'd', status: 'DISCONNECTED', lastReadingTs: 7000, anomaliesLastMinute: 1, maxLastMinute: 45, field: 'temp', openAnomalies: 1, anomaliesTotal: 1, severity: 'offline' },
+      { deviceId: 'd', status: 'DISCONNECTED', lastReadingTs: 7000, anomaliesLastMinute: 1, maxLastMinute: 45, field: 'temp', openAnomalies: 1, anomaliesTotal: 1, severity: 'offline', silencedUntil: null },
     ]);
     expect(model.detail('d')?.series).toEqual({ temp: [[7000, 20]], hum: [[7000, 40]] });
   });

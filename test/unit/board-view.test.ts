@@ -5,7 +5,7 @@ import { type BoardQuery, boardQuerySchema, boardView, pageOf, parseBoardQuery, 
 function device(i: number, overrides: Partial<DeviceSummary> = {}): DeviceSummary {
   return {
     deviceId: `dev-${String(i).padStart(4, '0')}`, status: 'CONNECTED', lastReadingTs: 1000 + i, anomaliesLastMinute: 0, maxLastMinute: null, field: null,
-    openAnomalies: 0, anomaliesTotal: 0, severity: 'ok', ...overrides,
+    openAnomalies: 0, anomaliesTotal: 0, severity: 'ok', silencedUntil: null, ...overrides,
   };
 }
 const query = (q: Partial<BoardQuery> = {}): BoardQuery => boardQuerySchema.parse(q);

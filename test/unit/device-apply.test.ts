@@ -56,6 +56,7 @@ describe('initialDeviceState', () => {
       connection: { status: 'NEW', lastSeenAt: null },
       lastValues: {},
       counters: { readingsApplied: 0, controlsApplied: 0, duplicatesSkipped: 0, lateDropped: 0, anomalyCount: 0 },
+      attention: { snoozes: [], maintenance: [], acknowledged: {}, recent: [], falseAlarms: [] },
     });
     expect(deviceStateSchema.parse(state)).toEqual(state);
     expect(state.settings, 'a copy: a device changes its own').not.toBe(settings);

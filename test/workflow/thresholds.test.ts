@@ -6,6 +6,7 @@ import type { deviceWorkflow } from '../../src/workflows/device';
 import type { fleetWorkflow } from '../../src/workflows/fleet';
 import { formatDefaultsOf } from '../../src/device/settings';
 import { formats } from '../../src/formats';
+import { defaultRule } from '../support/reference';
 import { fieldReadings, useWorkflowHarness } from '../support/workflow-harness';
 
 const harness = useWorkflowHarness();
@@ -123,7 +124,8 @@ describe('thresholds on a running device workflow', () => {
   it('replaces the z-score baseline when a model is pushed', async () => {
     const deviceId = 'wf-model-push';
     await harness.withWorker(queue, async () => {
-      const handle = await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [20, 21]));
+      // The learn gate closed (it is open by default), so the pushed baseline stays what it was pushed as.
+      const handle = await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [20, 21]), { zscore: { ...defaultRule, learnAnomalies: false } });
       await harness.waitForApplied(deviceId, 2);
       // Seed 000's model: n 100, mean 20, sample variance 1 (m2 = 99).
       await handle.executeUpdate(pushModelUpdate, { args: [{ field: 'temp', model: { n: 100, mean: 20, m2: 99 }, by: 'test' }] });

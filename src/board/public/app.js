@@ -8,7 +8,7 @@
 
 const colours = { ok: '#34a853', recent: '#f29900', open: '#d93025', offline: '#9aa0a6' };
 const boardParams = ['q', 'status', 'sort', 'page', 'size', 'top'];
-let config = { temporalUiUrl: '', namespace: 'default' };
+let config = { temporalUiUrl: '', namespace: 'default', actions: false };
 let view;
 let events;
 let eventsQuery;
@@ -133,6 +133,8 @@ function renderTable() {
     name.append(link);
     const status = el('td');
     status.append(el('span', d.status, `status ${d.status}`));
+    // Snoozed or in maintenance: its anomalies are recorded, not routed, until then.
+    if (d.silencedUntil !== null && d.silencedUntil > Date.now()) status.append(el('span', ` silenced until ${time(d.silencedUntil)}`, 'silenced'));
     const temporal = el('td');
     temporal.append(temporalLink(d.deviceId));
     const max = d.maxLastMinute === null ? '' : `${d.maxLastMinute} ${d.field}`;
@@ -242,8 +244,61 @@ async function renderDevice(deviceId) {
       return tr;
     }),
   );
+  renderAttention(d);
+}
+
+/** Snoozes and maintenance windows with their ends; each anomaly step, with its acknowledgement, and the operator's actions. */
+function renderAttention(d) {
+  const attention = d.attention ?? { snoozes: [], maintenance: [], acknowledged: {}, falseAlarms: [] };
+  const now = Date.now();
+  const silences = [
+    ...attention.snoozes.filter((s) => s.until > now).map((s) => `snoozed${s.field === null ? '' : ` ${s.field}`} until ${time(s.until)} by ${s.by}${s.reason ? `: ${s.reason}` : ''}`),
+    ...attention.maintenance.filter((w) => w.end > now).map((w) => `maintenance ${w.id} (${w.devices}) ${time(w.start)} until ${time(w.end)} by ${w.by}${w.reason ? `: ${w.reason}` : ''}`),
+  ];
+  document.getElementById('silences').replaceChildren(...(silences.length > 0 ? silences.map((text) => el('li', text)) : [el('li', 'none')]));
+  const last = new Map();
+  for (const a of d.anomalies) last.set(a.anomalyId, a);
+  const marked = new Set(attention.falseAlarms.map((f) => f.anomalyId));
+  document.getElementById('operator-box').hidden = !config.actions;
   const list = document.getElementById('anomalies');
-  list.replaceChildren(...d.anomalies.slice().reverse().map((a) => el('li', `${time(a.ts)} ${a.status} ${a.detector} ${a.field} = ${a.value}`)));
+  list.replaceChildren(
+    ...d.anomalies.slice().reverse().map((a) => {
+      const ack = attention.acknowledged[a.anomalyId];
+      const notes = [a.suppressed ? 'suppressed' : '', ack && a.status !== 'resolved' ? `acknowledged by ${ack.by}` : '', marked.has(a.anomalyId) && a.status === 'raised' ? 'false alarm' : ''].filter(Boolean);
+      const li = el('li', `${time(a.ts)} ${a.status} ${a.detector} ${a.field} = ${a.value}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`);
+      li.dataset.anomaly = a.anomalyId;
+      if (config.actions && a.status === 'raised') {
+        const open = last.get(a.anomalyId)?.status !== 'resolved' && !a.suppressed;
+        if (open && !ack) li.append(' ', actionButton('acknowledge', d.deviceId, a.anomalyId));
+        if (!marked.has(a.anomalyId)) li.append(' ', actionButton('false alarm', d.deviceId, a.anomalyId));
+      }
+      return li;
+    }),
+  );
+}
+
+function actionButton(label, deviceId, anomalyId) {
+  const button = el('button', label, 'action');
+  button.type = 'button';
+  button.dataset.action = label === 'acknowledge' ? 'acknowledge' : 'false-alarm';
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    const by = document.getElementById('operator').value.trim() || 'board';
+    const note = document.getElementById('note').value.trim();
+    const response = await fetch(`/api/devices/${encodeURIComponent(deviceId)}/${button.dataset.action}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ anomalyId, by, ...(note ? { note } : {}) }),
+    });
+    const answer = await response.json();
+    document.getElementById('action-result').textContent = response.ok
+      ? button.dataset.action === 'acknowledge'
+        ? `${anomalyId} acknowledged by ${answer.by}`
+        : `${anomalyId} marked as a false alarm (${answer.lesson === 'model' ? 'the model learnt the value' : answer.suggestion ? `a ${answer.suggestion.side} bound of ${answer.suggestion.bound} would have kept it quiet` : 'recorded for evaluation'})`
+      : `refused: ${answer.error}`;
+    renderDevice(deviceId);
+  });
+  return button;
 }
 
 /* ----- wiring ----- */

@@ -1,0 +1,82 @@
+import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
+import type { Config } from '../config';
+import { type MaintenanceWindow, matchesDevices } from '../device/attention';
+import {
+  acknowledgeUpdate,
+  type AnomalyFeedback,
+  fleetMaintenanceQuery,
+  fleetWorkflowId,
+  type MaintenanceChange,
+  markFalseAlarmUpdate,
+  setFleetMaintenanceUpdate,
+  setMaintenanceUpdate,
+  snoozeUpdate,
+  type SnoozeChange,
+  unsnoozeUpdate,
+  type Unsnooze,
+} from '../workflows/definitions';
+import type { fleetWorkflow } from '../workflows/fleet';
+import { deviceHandle, runningDevicesQuery, updateFailure } from './devices';
+
+/** Runs an Update; a rejection becomes an Error that says why. */
+async function update<T>(run: Promise<T>): Promise<T> {
+  try {
+    return await run;
+  } catch (error) {
+    throw new Error(updateFailure(error));
+  }
+}
+
+export const snoozeDevice = (client: Client, deviceId: string, change: SnoozeChange) => update(deviceHandle(client, deviceId).executeUpdate(snoozeUpdate, { args: [change] }));
+export const unsnoozeDevice = (client: Client, deviceId: string, change: Unsnooze) => update(deviceHandle(client, deviceId).executeUpdate(unsnoozeUpdate, { args: [change] }));
+/** Acknowledges an open anomaly (the CLI and the board). */
+export const acknowledgeAnomaly = (client: Client, deviceId: string, feedback: AnomalyFeedback) => update(deviceHandle(client, deviceId).executeUpdate(acknowledgeUpdate, { args: [feedback] }));
+/** Marks an anomaly as a false alarm (the CLI and the board). */
+export const markFalseAlarm = (client: Client, deviceId: string, feedback: AnomalyFeedback) => update(deviceHandle(client, deviceId).executeUpdate(markFalseAlarmUpdate, { args: [feedback] }));
+
+export interface MaintenanceOutcome {
+  /** The fleet's windows after the change. */
+  windows: MaintenanceWindow[];
+  /** Running devices the change reached, and those that refused it (with why). */
+  devices: string[];
+  refused: Array<{ device: string; message: string }>;
+}
+
+/**
+ * Adds or removes a maintenance window as the `*` thresholds are applied: the fleet workflow
+ * keeps every window (devices that start while it lasts take the ones that match them), and each
+ * running device that matches gets it as an Update now.
+ */
+export async function changeMaintenance(client: Client, config: Config, change: MaintenanceChange): Promise<MaintenanceOutcome> {
+  const before = await client.workflow
+    .getHandle(fleetWorkflowId(config.temporal.taskQueue))
+    .query(fleetMaintenanceQuery)
+    .catch(() => [] as MaintenanceWindow[]);
+  const windows = await update(
+    client.workflow.executeUpdateWithStart(setFleetMaintenanceUpdate, {
+      args: [change],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof fleetWorkflow>('fleetWorkflow', {
+        workflowId: fleetWorkflowId(config.temporal.taskQueue),
+        taskQueue: config.temporal.taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{}],
+        staticSummary: 'Fleet defaults (the * device)',
+      }),
+    }),
+  );
+  // A removed window reaches the devices it was for.
+  const pattern = change.add?.devices ?? before.find((w) => w.id === change.remove)?.devices ?? '*';
+  const outcome: MaintenanceOutcome = { windows, devices: [], refused: [] };
+  for await (const run of client.workflow.list({ query: runningDevicesQuery(config) })) {
+    const deviceId = run.workflowId.replace(/^device:/, '');
+    if (!matchesDevices(pattern, deviceId)) continue;
+    try {
+      await deviceHandle(client, deviceId).executeUpdate(setMaintenanceUpdate, { args: [change] });
+      outcome.devices.push(deviceId);
+    } catch (error) {
+      outcome.refused.push({ device: deviceId, message: updateFailure(error) });
+    }
+  }
+  outcome.devices.sort();
+  return outcome;
+}
