@@ -15,16 +15,7 @@ import {
   stateQuery,
   type ZScoreChange,
 } from '../workflows/definitions';
-import { deviceHandle, runningDevicesQuery, updateFailure } from '../workflow-client/devices';
-
-/** Runs an Update; a rejection becomes an Error that says why. */
-async function update<T>(run: Promise<T>): Promise<T> {
-  try {
-    return await run;
-  } catch (error) {
-    throw new Error(updateFailure(error));
-  }
-}
+import { deviceHandle, runningDevicesQuery, runUpdate } from '../workflow-client/devices';
 
 export interface DeviceRow {
   deviceId: string;
@@ -54,17 +45,17 @@ export async function deviceState(client: Client, deviceId: string): Promise<Dev
 }
 
 export async function configureZScore(client: Client, deviceId: string, change: ZScoreChange) {
-  return update(deviceHandle(client, deviceId).executeUpdate(configureZScoreUpdate, { args: [change] }));
+  return runUpdate(deviceHandle(client, deviceId).executeUpdate(configureZScoreUpdate, { args: [change] }));
 }
 
 export async function setDetectors(client: Client, deviceId: string, change: JudgingUpdate) {
-  return update(deviceHandle(client, deviceId).executeUpdate(setDetectorsUpdate, { args: [change] }));
+  return runUpdate(deviceHandle(client, deviceId).executeUpdate(setDetectorsUpdate, { args: [change] }));
 }
 
 export async function resetModel(client: Client, deviceId: string, field: string | undefined, by: string, reason?: string) {
-  return update(deviceHandle(client, deviceId).executeUpdate(resetModelUpdate, { args: [{ field, by, reason }] }));
+  return runUpdate(deviceHandle(client, deviceId).executeUpdate(resetModelUpdate, { args: [{ field, by, reason }] }));
 }
 
 export async function pushModel(client: Client, deviceId: string, push: ModelPush) {
-  return update(deviceHandle(client, deviceId).executeUpdate(pushModelUpdate, { args: [push] }));
+  return runUpdate(deviceHandle(client, deviceId).executeUpdate(pushModelUpdate, { args: [push] }));
 }

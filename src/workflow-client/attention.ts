@@ -1,4 +1,4 @@
-import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { type MaintenanceWindow, matchesDevices } from '../device/attention';
 import {
@@ -15,24 +15,15 @@ import {
   unsnoozeUpdate,
   type Unsnooze,
 } from '../workflows/definitions';
-import type { fleetWorkflow } from '../workflows/fleet';
-import { deviceHandle, runningDevicesQuery, updateFailure } from './devices';
+import { deviceHandle, fleetStart, runningDevicesQuery, runUpdate, updateFailure } from './devices';
 
-/** Runs an Update; a rejection becomes an Error that says why. */
-async function update<T>(run: Promise<T>): Promise<T> {
-  try {
-    return await run;
-  } catch (error) {
-    throw new Error(updateFailure(error));
-  }
-}
 
-export const snoozeDevice = (client: Client, deviceId: string, change: SnoozeChange) => update(deviceHandle(client, deviceId).executeUpdate(snoozeUpdate, { args: [change] }));
-export const unsnoozeDevice = (client: Client, deviceId: string, change: Unsnooze) => update(deviceHandle(client, deviceId).executeUpdate(unsnoozeUpdate, { args: [change] }));
+export const snoozeDevice = (client: Client, deviceId: string, change: SnoozeChange) => runUpdate(deviceHandle(client, deviceId).executeUpdate(snoozeUpdate, { args: [change] }));
+export const unsnoozeDevice = (client: Client, deviceId: string, change: Unsnooze) => runUpdate(deviceHandle(client, deviceId).executeUpdate(unsnoozeUpdate, { args: [change] }));
 /** Acknowledges an open anomaly (the CLI and the board). */
-export const acknowledgeAnomaly = (client: Client, deviceId: string, feedback: AnomalyFeedback) => update(deviceHandle(client, deviceId).executeUpdate(acknowledgeUpdate, { args: [feedback] }));
+export const acknowledgeAnomaly = (client: Client, deviceId: string, feedback: AnomalyFeedback) => runUpdate(deviceHandle(client, deviceId).executeUpdate(acknowledgeUpdate, { args: [feedback] }));
 /** Marks an anomaly as a false alarm (the CLI and the board). */
-export const markFalseAlarm = (client: Client, deviceId: string, feedback: AnomalyFeedback) => update(deviceHandle(client, deviceId).executeUpdate(markFalseAlarmUpdate, { args: [feedback] }));
+export const markFalseAlarm = (client: Client, deviceId: string, feedback: AnomalyFeedback) => runUpdate(deviceHandle(client, deviceId).executeUpdate(markFalseAlarmUpdate, { args: [feedback] }));
 
 export interface MaintenanceOutcome {
   /** The fleet's windows after the change. */
@@ -52,16 +43,10 @@ export async function changeMaintenance(client: Client, config: Config, change: 
     .getHandle(fleetWorkflowId(config.temporal.taskQueue))
     .query(fleetMaintenanceQuery)
     .catch(() => [] as MaintenanceWindow[]);
-  const windows = await update(
+  const windows = await runUpdate(
     client.workflow.executeUpdateWithStart(setFleetMaintenanceUpdate, {
       args: [change],
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof fleetWorkflow>('fleetWorkflow', {
-        workflowId: fleetWorkflowId(config.temporal.taskQueue),
-        taskQueue: config.temporal.taskQueue,
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{}],
-        staticSummary: 'Fleet defaults (the * device)',
-      }),
+      startWorkflowOperation: fleetStart(config),
     }),
   );
   // A removed window reaches the devices it was for.

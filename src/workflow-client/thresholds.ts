@@ -2,10 +2,9 @@ import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
 import type { Config } from '../config';
 import type { ThresholdChange } from '../detectors/threshold';
 import type { ThresholdRow } from '../formats/threshold-rows';
-import { deviceStart, fleetWorkflowId, setDefaultThresholdsUpdate, setThresholdsUpdate } from '../workflows/definitions';
+import { deviceStart, setDefaultThresholdsUpdate, setThresholdsUpdate } from '../workflows/definitions';
 import type { deviceWorkflow } from '../workflows/device';
-import type { fleetWorkflow } from '../workflows/fleet';
-import { runningDevicesQuery, updateFailure } from './devices';
+import { fleetStart, runningDevicesQuery, updateFailure } from './devices';
 
 export interface ApplyOutcome {
   device: string;
@@ -43,13 +42,7 @@ export async function applyThresholdRows(client: Client, config: Config, rows: T
     await attempt('*', () =>
       client.workflow.executeUpdateWithStart(setDefaultThresholdsUpdate, {
         args: [{ changes: defaults, replace, by, reason }],
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof fleetWorkflow>('fleetWorkflow', {
-          workflowId: fleetWorkflowId(config.temporal.taskQueue),
-          taskQueue: config.temporal.taskQueue,
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          args: [{}],
-          staticSummary: 'Fleet defaults (the * device)',
-        }),
+        startWorkflowOperation: fleetStart(config),
       }),
     );
     const running = client.workflow.list({ query: runningDevicesQuery(config) });
