@@ -34,6 +34,15 @@ export const workerMetrics = {
   htmReadings: new Counter({ name: 'vigil_htm_readings_total', help: 'Readings scored by HTM models', registers: [registry] }),
   htmWarmingUp: new Gauge({ name: 'vigil_htm_models_warming_up', help: 'HTM models this worker last scored while they still learnt their value range', registers: [registry] }),
   htmModels: new Gauge({ name: 'vigil_htm_models_live', help: 'HTM models held live by this worker’s scoring threads', registers: [registry] }),
+  htmScoring: new Counter({
+    name: 'vigil_htm_scoring_calls_total',
+    help: 'HTM scoring calls by where the model came from: live (held by this worker: a cache hit), restored (a miss: checkpoint and readings replayed), fresh (a new model)',
+    labelNames: ['model'],
+    registers: [registry],
+  }),
+  htmCheckpointLoads: new Counter({
+    name: 'vigil_htm_checkpoint_loads_total', help: 'HTM checkpoints read to restore a model, by where: the local cache folder, the shared store, or the local folder store', labelNames: ['from'], registers: [registry],
+  }),
   htmRestores: new Histogram({
     name: 'vigil_htm_restore_seconds', help: 'Time to rebuild an HTM model from its checkpoint and the readings since', registers: [registry],
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
