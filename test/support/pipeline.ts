@@ -103,13 +103,17 @@ export class Pipeline {
     await this.collect(topic, (message) => onValue(message.value?.toString('utf8') ?? '', message.key?.toString('utf8')));
   }
 
-  /** Starts `vigil <command>` as its own process and waits for its ready line. */
-  async start(command: 'worker' | 'ingest' | 'board' | 'sink', args: string[] = []): Promise<ChildProcess> {
+  /**
+   * Starts `vigil <command>` as its own process and waits for its ready line. `as`: a process of
+   * its own among several of one command (another "host"): settings over the pipeline's, and its
+   * own log `<name>-<command>-<as.name>.log`.
+   */
+  async start(command: 'worker' | 'ingest' | 'board' | 'sink', args: string[] = [], as?: { name: string; env: NodeJS.ProcessEnv }): Promise<ChildProcess> {
     fs.mkdirSync(artifactsDir, { recursive: true });
     return startVigilProcess(command, {
-      env: this.env,
+      env: { ...this.env, ...as?.env },
       args,
-      logFile: path.join(artifactsDir, `${this.name}-${command}.log`),
+      logFile: this.logFile(command, as?.name),
       onSpawn: (child) => {
         this.children.add(child);
         child.once('exit', () => this.children.delete(child));
@@ -126,9 +130,13 @@ export class Pipeline {
     });
   }
 
-  /** Scrapes a process's Prometheus endpoint (its URL is in its log) into `name{labels}` → value. */
-  async metrics(command: 'worker' | 'ingest'): Promise<Map<string, number>> {
-    const log = fs.readFileSync(path.join(artifactsDir, `${this.name}-${command}.log`), 'utf8');
+  logFile(command: 'worker' | 'ingest' | 'board' | 'sink', as?: string): string {
+    return path.join(artifactsDir, `${this.name}-${command}${as === undefined ? '' : `-${as}`}.log`);
+  }
+
+  /** Scrapes a process's Prometheus endpoint (its URL is in its log) into `name{labels}` → value; `as`: one of several (see start). */
+  async metrics(command: 'worker' | 'ingest', as?: string): Promise<Map<string, number>> {
+    const log = fs.readFileSync(this.logFile(command, as), 'utf8');
     const url = [...log.matchAll(/"metrics":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/g)].at(-1)?.[1];
     if (!url) throw new Error(`${command} did not say where its metrics are`);
     return fetchMetrics(url);
