@@ -147,8 +147,12 @@ export const configSchema = z.object({
   board: z.object({ port: z.coerce.number().int().min(0).max(65535), host: z.string().min(1), token: secretSchema.optional() }),
   /** The browser of the board's test; undefined: Debian's /usr/bin/chromium. */
   chromiumPath: z.string().min(1).optional(),
-  /** Prometheus `/metrics` ports on 127.0.0.1; 0 picks a free one. */
+  /**
+   * Prometheus `/metrics`, with `/healthz` and `/readyz`, on `host` (loopback by default;
+   * 0.0.0.0 in a container, for the probes and the scraper); port 0 picks a free one.
+   */
   metrics: z.object({
+    host: z.string().min(1),
     ingestPort: z.coerce.number().int().min(0).max(65535),
     workerPort: z.coerce.number().int().min(0).max(65535),
     sinkPort: z.coerce.number().int().min(0).max(65535),
@@ -357,6 +361,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
     board: { port: env.VIGIL_BOARD_PORT ?? 8090, host: envValue(env, 'VIGIL_BOARD_HOST') ?? '127.0.0.1', token: boardToken(env, readFile) },
     chromiumPath: env.CHROMIUM_PATH,
     metrics: {
+      host: envValue(env, 'VIGIL_METRICS_HOST') ?? '127.0.0.1',
       ingestPort: env.VIGIL_INGEST_METRICS_PORT ?? 9464,
       workerPort: env.VIGIL_WORKER_METRICS_PORT ?? 9465,
       sdkPort: env.VIGIL_WORKER_SDK_METRICS_PORT ?? 9466,

@@ -55,10 +55,26 @@ export const sinkMetrics = {
   skipped: new Counter({ name: 'vigil_sink_skipped_total', help: 'Records the sink could not read (invalid readings are dead-lettered by the ingest)', labelNames: ['topic'], registers: [registry] }),
 };
 
-/** Serves `/metrics` on 127.0.0.1; port 0 picks a free one. Resolves with the bound port. */
-export async function serveMetrics(port: number): Promise<{ port: number; close: () => Promise<void> }> {
+/**
+ * Serves, on `host` (127.0.0.1 unless VIGIL_METRICS_HOST says otherwise, as in a container),
+ * `/metrics` for Prometheus, `/healthz` (200 while the process answers: liveness) and `/readyz`
+ * (200 once `ready()` says the process does its work, 503 before and while it stops: readiness).
+ * Port 0 picks a free one. Resolves with the bound port.
+ */
+export async function serveMetrics(port: number, options: { host?: string; ready?: () => boolean } = {}): Promise<{ port: number; close: () => Promise<void> }> {
+  const { host = '127.0.0.1', ready = () => true } = options;
   const server = http.createServer((request, response) => {
-    if (request.url !== '/metrics') {
+    const url = request.url?.split('?')[0];
+    if (url === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (url === '/readyz') {
+      const isReady = ready();
+      response.writeHead(isReady ? 200 : 503, { 'content-type': 'text/plain' }).end(isReady ? 'ready\n' : 'not ready\n');
+      return;
+    }
+    if (url !== '/metrics') {
       response.writeHead(404).end();
       return;
     }
@@ -67,8 +83,11 @@ export async function serveMetrics(port: number): Promise<{ port: number; close:
       (error: unknown) => response.writeHead(500).end(String(error)),
     );
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
   const bound = (server.address() as AddressInfo).port;
-  logger.info({ metrics: `http://127.0.0.1:${bound}/metrics` }, 'metrics served');
+  logger.info({ metrics: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${bound}/metrics` }, 'metrics served');
   return { port: bound, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -102,6 +102,11 @@ export class WorkerSet {
     }
   }
 
+  /** Every one of them polls (readiness). */
+  get running(): boolean {
+    return this.all.every((worker) => worker.getState() === 'RUNNING');
+  }
+
   shutdown(): void {
     for (const worker of this.all) if (worker.getState() === 'RUNNING') worker.shutdown();
   }
@@ -134,8 +139,10 @@ async function countDevices(config: Config, client: Client): Promise<void> {
  * are for the benchmark's floor worker, which runs its own workflows.
  */
 export async function runWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<void> {
-  const metrics = await serveMetrics(config.metrics.workerPort);
+  let workers: WorkerSet | undefined;
+  const metrics = await serveMetrics(config.metrics.workerPort, { host: config.metrics.host, ready: () => workers?.running ?? false });
   const { worker, close, client, scorer, ownQueue } = await createWorker(config, overrides);
+  workers = worker;
   const counting = setInterval(() => {
     countDevices(config, client).catch((error: unknown) => log.warn({ err: error }, 'device count failed'));
     workerMetrics.htmModels.set(scorer.stats.modelsCached);

@@ -80,6 +80,12 @@ export async function survivesHostLoss(p: Pipeline, kind: SharedStoreKind): Prom
     hosts.push({ name, child });
   }
   await processes.start('ingest');
+  // Ready, as a Kubernetes probe asks it (deploy/kubernetes/workers.yaml).
+  for (const host of hosts) {
+    const log = fs.readFileSync(p.logFile('worker', host.name), 'utf8');
+    const url = [...log.matchAll(/"metrics":"(http:\/\/127\.0\.0\.1:\d+)\/metrics"/g)].at(-1)?.[1];
+    await waitFor(`${host.name} ready`, async () => (await fetch(`${url}/readyz`)).status === 200, 10_000);
+  }
   const models = async (host: Host) => sumSeries(await p.metrics('worker', host.name), (series) => series === 'vigil_htm_models_live');
   let killed: Host | undefined;
   const messages = readings.map((r) => ({ key: r.deviceId, value: JSON.stringify(r) }));
