@@ -95,7 +95,7 @@ export async function servicesStatus(config: Config): Promise<ServiceStatus[]> {
   const [temporal, kafka, postgres] = await Promise.all([health(() => (config.temporal.managed ? temporalBackend(config).healthy() : temporalHealthy(config))), health(() => kafkaHealthy(config)), health(() => postgresHealthy(config))]);
   const s3Pid = runningPid(s3ServerPaths(config).process);
   // The local S3 server is listed when it is wanted (VIGIL_S3_SERVER=local) or runs.
-  const s3 = config.s3Server.managed || s3Pid !== undefined ? [{ name: 's3 (S3Proxy)', where: s3ServerEndpoint(config), security: 'plaintext, loopback', managed: true, pid: s3Pid, ...(await health(() => s3ServerHealthy(config))) }] : [];
+  const s3 = config.s3Server.managed || s3Pid !== undefined ? [{ name: 's3', where: s3ServerEndpoint(config), security: 'S3Proxy, plaintext, loopback', managed: true, pid: s3Pid, ...(await health(() => s3ServerHealthy(config))) }] : [];
   return [
     {
       name: config.temporal.backend === 'server' ? 'temporal (production server)' : 'temporal',
