@@ -1,8 +1,6 @@
-import { CreateBucketCommand, ListBucketsCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config';
-import { s3ClientOf } from '../model-store';
 import { localS3Server } from '../model-store-settings';
 import { ConnectionFailure } from '../security/connection-failure';
 import { type ManagedProcess, portOpen, requireProgram, runningPid, runStep, startDetached, stopProcess, waitUntil } from './processes';
@@ -64,14 +62,17 @@ function propertiesText(config: Config): string {
   ].join('\n');
 }
 
-function localClient(config: Config) {
-  return s3ClientOf({
+/** A client of the local server; the AWS SDK is loaded only when one is wanted (`services` commands load this module). */
+async function localClient(config: Config) {
+  const [sdk, { s3ClientOf }] = await Promise.all([import('@aws-sdk/client-s3'), import('../model-store/s3')]);
+  const client = s3ClientOf({
     endpoint: s3ServerEndpoint(config),
     region: localS3Server.region,
     forcePathStyle: true,
     checksumsWhenRequired: true,
     credentials: { accessKeyId: localS3Server.accessKeyId, secretAccessKey: localS3Server.secretAccessKey },
   });
+  return { client, sdk };
 }
 
 /** Whether the local S3 server answers an authenticated request; one line when it does not. */
@@ -79,9 +80,9 @@ export async function s3ServerHealthy(config: Config): Promise<boolean> {
   if (!(await portOpen('127.0.0.1', config.s3Server.port))) {
     throw new ConnectionFailure({ server: 'S3', where: s3ServerEndpoint(config), what: 'does not answer', hint: 'start it: VIGIL_S3_SERVER=local bin/vigil services up' });
   }
-  const s3 = localClient(config);
+  const { client: s3, sdk } = await localClient(config);
   try {
-    await s3.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(3000) });
+    await s3.send(new sdk.ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(3000) });
     return true;
   } catch (error) {
     throw new ConnectionFailure({ server: 'S3', where: s3ServerEndpoint(config), what: 'refuses the local credentials', detail: error instanceof Error ? error.message : String(error), hint: `is another S3 server on port ${config.s3Server.port}? set VIGIL_S3_PORT` }, error);
@@ -92,12 +93,12 @@ export async function s3ServerHealthy(config: Config): Promise<boolean> {
 
 /** Creates a bucket on the local server unless it exists. Returns whether it created it. */
 export async function ensureLocalBucket(config: Config, bucket: string): Promise<boolean> {
-  const s3 = localClient(config);
+  const { client: s3, sdk } = await localClient(config);
   try {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new sdk.CreateBucketCommand({ Bucket: bucket }));
     return true;
   } catch (error) {
-    if (error instanceof S3ServiceException && (error.name === 'BucketAlreadyOwnedByYou' || error.name === 'BucketAlreadyExists')) return false;
+    if (error instanceof sdk.S3ServiceException && (error.name === 'BucketAlreadyOwnedByYou' || error.name === 'BucketAlreadyExists')) return false;
     throw error;
   } finally {
     s3.destroy();
