@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { migrateModelStore, sharedStoreSpecOf } from '../model-store';
+import { migrateModelStore, s3ClientOf, s3Sdk, sharedStoreSpecOf } from '../model-store';
 import { ConnectionFailure } from '../security/connection-failure';
 import { postgresProblem } from '../security/postgres-problems';
 
@@ -31,9 +31,8 @@ export async function prepareModelStore(config: Config, log: { debug(message: st
     case 's3': {
       const spec = sharedStoreSpecOf(config.modelStore);
       if (spec.kind !== 's3') return [];
-      // The AWS SDK is loaded only for an S3 store.
-      const [{ HeadBucketCommand }, { s3ClientOf }] = await Promise.all([import('@aws-sdk/client-s3'), import('../model-store/s3')]);
       const s3 = s3ClientOf(spec.client);
+      const { HeadBucketCommand } = s3Sdk();
       try {
         await s3.send(new HeadBucketCommand({ Bucket: spec.bucket }), { abortSignal: AbortSignal.timeout(S3_CHECK_TIMEOUT_MS) });
         return [];

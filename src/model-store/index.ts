@@ -2,6 +2,7 @@ import { CachedModelStore } from './cached';
 import { LocalDirectoryModelStore } from './local-directory';
 import type { ModelStore, ModelStoreSpec, SharedStoreSpec } from './model-store';
 import { PostgresModelStore } from './postgres';
+import { S3ModelStore } from './s3';
 
 export { CachedModelStore } from './cached';
 export { ModelStoreCorruptError } from './checkpoint-frame';
@@ -21,6 +22,7 @@ export {
 } from './model-store';
 export { CHECKPOINTS_TABLE, PostgresModelStore } from './postgres';
 export { migrateModelStore } from './postgres-schema';
+export { s3ClientOf, S3ModelStore, s3Sdk } from './s3';
 export { modelStoreSpecOf, sharedStoreSpecOf } from './spec-from-settings';
 
 /** Opens the store a spec describes (each scoring thread opens its own). */
@@ -40,16 +42,7 @@ function openSharedStore(spec: SharedStoreSpec): ModelStore {
     case 'postgres':
       return new PostgresModelStore(spec);
     case 's3':
-      return lazily(import('./s3').then(({ S3ModelStore }) => new S3ModelStore(spec)));
+      return new S3ModelStore(spec);
   }
 }
 
-/** A store opened when first used: the S3 store's module (the AWS SDK, which is big) is loaded only for an S3 store, since every command loads this one. */
-function lazily(opening: Promise<ModelStore>): ModelStore {
-  opening.catch(() => undefined); // a failure to open surfaces at the first use, not as an unhandled rejection
-  return {
-    load: async (key, version) => (await opening).load(key, version),
-    save: async (key, version, bytes, options) => (await opening).save(key, version, bytes, options),
-    close: async () => (await opening).close?.(),
-  };
-}

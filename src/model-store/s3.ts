@@ -1,4 +1,5 @@
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type * as AwsS3 from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { frame, unframe } from './checkpoint-frame';
 import { keyDirectoryName } from './local-directory';
 import { assertValidVersion, type ModelKey, type ModelStore, type S3StoreSpec, type SaveOptions, type StoredModel } from './model-store';
@@ -7,9 +8,18 @@ import { doomedVersions, keepVersionsOf } from './retention';
 const VERSION_DIGITS = 16;
 const VERSION_OBJECT = /\/(\d{16})\.model$/;
 
+/**
+ * The AWS SDK's S3 client package, loaded on first use: it is big, and every command loads this
+ * module (through the model store's index). A plain `require` of a package works wherever this
+ * code runs: the CLI, a scoring thread (which has only tsx's CommonJS hook), the tests.
+ */
+export function s3Sdk(): typeof AwsS3 {
+  return require('@aws-sdk/client-s3') as typeof AwsS3;
+}
+
 /** The S3 client of a spec: the SDK's own resolution of the AWS variables, plus what the spec adds. */
 export function s3ClientOf(client: S3StoreSpec['client']): S3Client {
-  return new S3Client({
+  return new (s3Sdk().S3Client)({
     ...(client.endpoint === undefined ? {} : { endpoint: client.endpoint }),
     ...(client.region === undefined ? {} : { region: client.region }),
     ...(client.credentials === undefined ? {} : { credentials: client.credentials }),
@@ -60,6 +70,7 @@ export class S3ModelStore implements ModelStore {
 
   async save(key: ModelKey, version: number, bytes: Uint8Array, options: SaveOptions = {}): Promise<void> {
     assertValidVersion(version);
+    const { PutObjectCommand, DeleteObjectCommand } = s3Sdk();
     await this.named(this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectName(key, version), Body: frame(bytes), ContentType: 'application/octet-stream' })));
     for (const doomed of doomedVersions(await this.versions(key), this.keepVersions, options.keepVersion)) {
       await this.named(this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectName(key, doomed) })));
@@ -70,6 +81,7 @@ export class S3ModelStore implements ModelStore {
   async versions(key: ModelKey): Promise<number[]> {
     const versions: number[] = [];
     let token: string | undefined;
+    const { ListObjectsV2Command } = s3Sdk();
     do {
       const page = await this.named(this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyPrefix(key), ContinuationToken: token })));
       for (const object of page.Contents ?? []) {
@@ -87,6 +99,7 @@ export class S3ModelStore implements ModelStore {
 
   private async read(key: ModelKey, version: number): Promise<Uint8Array | undefined> {
     const name = this.objectName(key, version);
+    const { GetObjectCommand, NoSuchKey } = s3Sdk();
     try {
       const object = await this.named(this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: name })));
       const contents = await object.Body!.transformToByteArray();
@@ -110,7 +123,7 @@ export class S3ModelStore implements ModelStore {
     try {
       return await request;
     } catch (error) {
-      if (error instanceof S3ServiceException && error.name === 'NoSuchBucket') {
+      if (error instanceof s3Sdk().S3ServiceException && error.name === 'NoSuchBucket') {
         throw new Error(`the model store's bucket ${JSON.stringify(this.bucket)} does not exist (VIGIL_MODEL_STORE): create it, or name another`);
       }
       throw error;

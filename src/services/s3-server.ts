@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config';
+import { s3ClientOf, s3Sdk } from '../model-store';
 import { localS3Server } from '../model-store-settings';
 import { ConnectionFailure } from '../security/connection-failure';
 import { type ManagedProcess, portOpen, requireProgram, runningPid, runStep, startDetached, stopProcess, waitUntil } from './processes';
@@ -62,9 +63,8 @@ function propertiesText(config: Config): string {
   ].join('\n');
 }
 
-/** A client of the local server; the AWS SDK is loaded only when one is wanted (`services` commands load this module). */
-async function localClient(config: Config) {
-  const [sdk, { s3ClientOf }] = await Promise.all([import('@aws-sdk/client-s3'), import('../model-store/s3')]);
+/** A client of the local server, and the SDK it came from (loaded when first used). */
+function localClient(config: Config) {
   const client = s3ClientOf({
     endpoint: s3ServerEndpoint(config),
     region: localS3Server.region,
@@ -72,7 +72,7 @@ async function localClient(config: Config) {
     checksumsWhenRequired: true,
     credentials: { accessKeyId: localS3Server.accessKeyId, secretAccessKey: localS3Server.secretAccessKey },
   });
-  return { client, sdk };
+  return { client, sdk: s3Sdk() };
 }
 
 /** Whether the local S3 server answers an authenticated request; one line when it does not. */
@@ -80,7 +80,7 @@ export async function s3ServerHealthy(config: Config): Promise<boolean> {
   if (!(await portOpen('127.0.0.1', config.s3Server.port))) {
     throw new ConnectionFailure({ server: 'S3', where: s3ServerEndpoint(config), what: 'does not answer', hint: 'start it: VIGIL_S3_SERVER=local bin/vigil services up' });
   }
-  const { client: s3, sdk } = await localClient(config);
+  const { client: s3, sdk } = localClient(config);
   try {
     await s3.send(new sdk.ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(3000) });
     return true;
@@ -93,7 +93,7 @@ export async function s3ServerHealthy(config: Config): Promise<boolean> {
 
 /** Creates a bucket on the local server unless it exists. Returns whether it created it. */
 export async function ensureLocalBucket(config: Config, bucket: string): Promise<boolean> {
-  const { client: s3, sdk } = await localClient(config);
+  const { client: s3, sdk } = localClient(config);
   try {
     await s3.send(new sdk.CreateBucketCommand({ Bucket: bucket }));
     return true;

@@ -16,10 +16,11 @@ import {
   ModelStoreCorruptError,
   openModelStore,
   PostgresModelStore,
+  s3ClientOf,
+  S3ModelStore,
   type SharedStoreSpec,
   sharedStoreSpecOf,
 } from '../../src/model-store';
-import { s3ClientOf, S3ModelStore } from '../../src/model-store/s3';
 import { ensureTestBucket, type SharedStoreKind, sharedStoreEnv, TEST_BUCKET } from '../support/model-stores';
 
 /** Every test's keys start with this run's tag: the table and the bucket outlive a test. */
