@@ -45,6 +45,9 @@ if (printWarning) {
     if (warning.code !== 'DEP0123') printWarning(warning);
   });
 }
+// The AWS SDK (S3 model stores) warns on Node 20 that its releases after early 2027 need Node 22:
+// about versions this lock file does not install, and many lines before a command's one line.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 function configured(defaultLogLevel: NonNullable<Config['logLevel']> = 'info'): Config {
   const config = loadConfig();

@@ -1,11 +1,13 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { DetectorName } from './detectors/registry';
 import { defaultJudging, parseJudging } from './device/judging';
 import { type DeviceSettings, deviceSettingsSchema } from './device/settings';
+import { modelStoreFromEnv, modelStoreSettingsSchema, s3ServerFromEnv, s3ServerSchema } from './model-store-settings';
 import { type DropInSettings, dropInOutputs, dropInOutputSchema, dropInTopicsSchema } from './drop-in';
 import { formatNameSchema, formatSettingsSchema, formatsByTopic, type InputFormat } from './formats';
-import { envSecret, envValue, type ReadFile, readSettingFile } from './security/env-settings';
+import { envBoolean, envSecret, envValue, type ReadFile, readSettingFile } from './security/env-settings';
 import { alertmanagerSecurityFromEnv, alertmanagerSecuritySchema } from './security/alertmanager-security';
 import { kafkaSecurityFromEnv, kafkaSecuritySchema } from './security/kafka-security';
 import { withLocalTemporalServerClient } from './security/local-certificates';
@@ -116,8 +118,17 @@ export const configSchema = z.object({
     /** Most rows per INSERT statement. */
     batchRows: positiveInt,
   }),
-  /** Where HTM models are checkpointed: a local folder (a shared store implements the same interface). */
-  modelStoreDir: z.string().min(1),
+  /** Where HTM models are checkpointed (VIGIL_MODEL_STORE: a folder, PostgreSQL or S3; model-store-settings.ts). */
+  modelStore: modelStoreSettingsSchema,
+  /** The local S3-compatible server `services up` may run (S3Proxy). */
+  s3Server: s3ServerSchema,
+  /**
+   * HTM scoring follows its device to the worker that holds its live model: each worker also
+   * polls a task queue of its own, which it names in its replies (VIGIL_HTM_AFFINITY=false: off).
+   */
+  htmAffinity: z.boolean(),
+  /** This worker's name, unique among the workers of a task queue: its own task queue is `<task queue>@<name>`. */
+  workerName: z.string().min(1),
   /**
    * Workflow tasks a worker runs at once, and its long polls for them. Hundreds of devices each
    * with a task ready need many waiting polls: a task no poll takes at once is queued by the
@@ -167,8 +178,12 @@ export const configSchema = z.object({
   }),
   /** The browser of the board's test; undefined: Debian's /usr/bin/chromium. */
   chromiumPath: z.string().min(1).optional(),
-  /** Prometheus `/metrics` ports on 127.0.0.1; 0 picks a free one. */
+  /**
+   * Prometheus `/metrics`, with `/healthz` and `/readyz`, on `host` (loopback by default;
+   * 0.0.0.0 in a container, for the probes and the scraper); port 0 picks a free one.
+   */
   metrics: z.object({
+    host: z.string().min(1),
     ingestPort: z.coerce.number().int().min(0).max(65535),
     workerPort: z.coerce.number().int().min(0).max(65535),
     sinkPort: z.coerce.number().int().min(0).max(65535),
@@ -295,6 +310,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
   const alertmanagerPort = env.VIGIL_ALERTMANAGER_PORT ?? 9095;
   const alertmanagerUrl = envValue(env, 'VIGIL_ALERTMANAGER_URL') ?? `http://127.0.0.1:${alertmanagerPort}`;
   const boardPort = env.VIGIL_BOARD_PORT ?? 8090;
+  const postgres = postgresConnectionFromEnv(env, `postgres://vigil@127.0.0.1:${env.VIGIL_POSTGRES_PORT ?? 5433}/vigil`, readFile);
+  const s3Server = s3ServerFromEnv(env);
   const raw = {
     home,
     temporal: {
@@ -366,7 +383,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
       detectors: Object.fromEntries(Object.entries(detectorEnvironment).map(([name, read]) => [name, read(env)])),
     }),
     postgres: {
-      ...postgresConnectionFromEnv(env, `postgres://vigil@127.0.0.1:${env.VIGIL_POSTGRES_PORT ?? 5433}/vigil`, readFile),
+      ...postgres,
       managed: env.DATABASE_URL === undefined,
       port: env.VIGIL_POSTGRES_PORT ?? 5433,
       clustersDir: env.VIGIL_POSTGRES_CLUSTERS_DIR ?? '/var/lib/vigil/postgres',
@@ -376,7 +393,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
       storeReadings: (env.VIGIL_SINK_STORE_READINGS ?? 'false') === 'true',
       batchRows: env.VIGIL_SINK_BATCH_ROWS ?? 500,
     },
-    modelStoreDir: env.VIGIL_MODEL_STORE_DIR ?? path.join(env.VIGIL_HOME ?? path.resolve(__dirname, '..', '.vigil'), 'models'),
+    modelStore: modelStoreFromEnv(env, { home, sink: postgres, s3Port: Number(s3Server.port), readFile }),
+    s3Server,
+    htmAffinity: envBoolean(env, 'VIGIL_HTM_AFFINITY') ?? true,
+    workerName: envValue(env, 'VIGIL_WORKER_NAME') ?? `${os.hostname()}-${process.pid}`,
     worker: { workflowTasks: env.VIGIL_WORKER_WORKFLOW_TASKS ?? 120, workflowTaskPolls: env.VIGIL_WORKER_WORKFLOW_TASK_POLLS ?? 60 },
     htmThreads: env.VIGIL_HTM_THREADS,
     htmCacheSize: env.VIGIL_HTM_CACHE_SIZE ?? 64,
@@ -400,6 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
     board: { port: boardPort, host: envValue(env, 'VIGIL_BOARD_HOST') ?? '127.0.0.1', token: boardToken(env, readFile) },
     chromiumPath: env.CHROMIUM_PATH,
     metrics: {
+      host: envValue(env, 'VIGIL_METRICS_HOST') ?? '127.0.0.1',
       ingestPort: env.VIGIL_INGEST_METRICS_PORT ?? 9464,
       workerPort: env.VIGIL_WORKER_METRICS_PORT ?? 9465,
       sdkPort: env.VIGIL_WORKER_SDK_METRICS_PORT ?? 9466,

@@ -34,6 +34,15 @@ export const workerMetrics = {
   htmReadings: new Counter({ name: 'vigil_htm_readings_total', help: 'Readings scored by HTM models', registers: [registry] }),
   htmWarmingUp: new Gauge({ name: 'vigil_htm_models_warming_up', help: 'HTM models this worker last scored while they still learnt their value range', registers: [registry] }),
   htmModels: new Gauge({ name: 'vigil_htm_models_live', help: 'HTM models held live by this worker’s scoring threads', registers: [registry] }),
+  htmScoring: new Counter({
+    name: 'vigil_htm_scoring_calls_total',
+    help: 'HTM scoring calls by where the model came from: live (held by this worker: a cache hit), restored (a miss: checkpoint and readings replayed), fresh (a new model)',
+    labelNames: ['model'],
+    registers: [registry],
+  }),
+  htmCheckpointLoads: new Counter({
+    name: 'vigil_htm_checkpoint_loads_total', help: 'HTM checkpoints read to restore a model, by where: the local cache folder, the shared store, or the local folder store', labelNames: ['from'], registers: [registry],
+  }),
   htmRestores: new Histogram({
     name: 'vigil_htm_restore_seconds', help: 'Time to rebuild an HTM model from its checkpoint and the readings since', registers: [registry],
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
@@ -55,11 +64,27 @@ export const alerterMetrics = {
   skipped: new Counter({ name: 'vigil_alerter_skipped_total', help: 'Records the alert router could not read', labelNames: ['topic'], registers: [registry] }),
 };
 
-/** Serves `/metrics` on 127.0.0.1; port 0 picks a free one. Resolves with the bound port. */
-/** Serves `/metrics` on 127.0.0.1:`port` (0: a free one; taken: a free one, logged; see listenOnPort). */
-export async function serveMetrics(port: number, setting: string): Promise<{ port: number; close: () => Promise<void> }> {
+/**
+ * Serves, on `host` (127.0.0.1 unless VIGIL_METRICS_HOST says otherwise, as in a container),
+ * `/metrics` for Prometheus, `/healthz` (200 while the process answers: liveness) and `/readyz`
+ * (200 once `ready()` says the process does its work, 503 before and while it stops: readiness).
+ * Port 0 picks a free one; a port another process holds, a free one, logged with `setting`
+ * (see listenOnPort). Resolves with the bound port.
+ */
+export async function serveMetrics(port: number, options: { setting: string; host?: string; ready?: () => boolean }): Promise<{ port: number; close: () => Promise<void> }> {
+  const { host = '127.0.0.1', ready = () => true } = options;
   const server = http.createServer((request, response) => {
-    if (request.url !== '/metrics') {
+    const url = request.url?.split('?')[0];
+    if (url === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (url === '/readyz') {
+      const isReady = ready();
+      response.writeHead(isReady ? 200 : 503, { 'content-type': 'text/plain' }).end(isReady ? 'ready\n' : 'not ready\n');
+      return;
+    }
+    if (url !== '/metrics') {
       response.writeHead(404).end();
       return;
     }
@@ -68,7 +93,7 @@ export async function serveMetrics(port: number, setting: string): Promise<{ por
       (error: unknown) => response.writeHead(500).end(String(error)),
     );
   });
-  const bound = await listenOnPort(server, port, '127.0.0.1', setting);
-  logger.info({ metrics: `http://127.0.0.1:${bound}/metrics` }, 'metrics served');
+  const bound = await listenOnPort(server, port, host, options.setting);
+  logger.info({ metrics: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${bound}/metrics` }, 'metrics served');
   return { port: bound, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

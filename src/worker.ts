@@ -1,6 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, type LogLevel, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { ownScoringQueue } from './activities/scoring-queue';
+import { prepareModelStore } from './connections/model-store';
+import { modelStoreSpecOf } from './model-store';
 import type { Config } from './config';
 import { checkConnections } from './connections/check';
 import { connectTemporalWorker } from './connections/temporal';
@@ -48,8 +51,13 @@ export async function createWorker(config: Config, overrides: Partial<WorkerOpti
   const connection = await connectTemporalWorker(config);
   // Activities that read other workflows (the fleet defaults) use an ordinary client.
   const client = await connectTemporalClient(config);
-  const scorer = new HtmScorer({ store: { kind: 'local-directory', dir: config.modelStoreDir }, threads: config.htmThreads, cacheSize: config.htmCacheSize });
-  const worker = await Worker.create({
+  // A shared store gets its table (PostgreSQL) or must have its bucket (S3) before any scoring.
+  const migrated = await prepareModelStore(config, { debug: (message) => log.debug(message), warn: (message) => log.warn(message) });
+  if (migrated.length > 0) log.info({ migrations: migrated }, 'model store migrated');
+  const scorer = new HtmScorer({ store: modelStoreSpecOf(config.modelStore), threads: config.htmThreads, cacheSize: config.htmCacheSize });
+  const ownQueue = config.htmAffinity ? ownScoringQueue(config.temporal.taskQueue, config.workerName) : undefined;
+  const activities = createActivities(producer, client, config, scorer, ownQueue);
+  const shared = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -58,16 +66,69 @@ export async function createWorker(config: Config, overrides: Partial<WorkerOpti
     maxConcurrentWorkflowTaskExecutions: config.worker.workflowTasks,
     // SDK 1.24 ignores `maxConcurrentWorkflowTaskPolls` (it still type-checks): the poller behaviour is what counts.
     workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: config.worker.workflowTaskPolls },
-    activities: createActivities(producer, client, config, scorer),
+    activities,
     ...overrides,
   });
+  // This worker's own queue: HTM scoring of the devices whose live models it holds (workflows/scoring-route.ts).
+  const own = ownQueue === undefined ? undefined : await Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: ownQueue, activities: { scoreHtm: activities.scoreHtm } });
+  const worker = new WorkerSet(shared, own);
   const close = async () => {
     await scorer.close();
     await producer.disconnect();
     await client.connection.close();
     await connection.close();
   };
-  return { worker, close, client, scorer };
+  return { worker, close, client, scorer, ownQueue };
+}
+
+/**
+ * A worker process's Temporal workers, run and stopped together: the shared task queue's
+ * (workflows and every activity) and, with HTM affinity, its own queue's (HTM scoring only).
+ */
+export class WorkerSet {
+  constructor(
+    readonly shared: Worker,
+    readonly own: Worker | undefined,
+  ) {}
+
+  private get all(): Worker[] {
+    return this.own === undefined ? [this.shared] : [this.shared, this.own];
+  }
+
+  /** Runs them until they are shut down (SIGINT/SIGTERM, or `shutdown`); one that fails stops the other. */
+  async run(): Promise<void> {
+    const runs = this.all.map((worker) => worker.run());
+    try {
+      await Promise.all(runs);
+    } catch (error) {
+      this.shutdown();
+      await Promise.allSettled(runs);
+      throw error;
+    }
+  }
+
+  /** Every one of them polls (readiness). */
+  get running(): boolean {
+    return this.all.every((worker) => worker.getState() === 'RUNNING');
+  }
+
+  shutdown(): void {
+    for (const worker of this.all) if (worker.getState() === 'RUNNING') worker.shutdown();
+  }
+
+  async runUntil<T>(until: () => Promise<T>): Promise<T> {
+    const running = this.run();
+    try {
+      return await until();
+    } finally {
+      this.shutdown();
+      await running;
+    }
+  }
+
+  getStatus(): ReturnType<Worker['getStatus']> {
+    return this.shared.getStatus();
+  }
 }
 
 /** Devices by connection status, from visibility: right however many workers there are. */
@@ -83,14 +144,16 @@ async function countDevices(config: Config, client: Client): Promise<void> {
  * are for the benchmark's floor worker, which runs its own workflows.
  */
 export async function runWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<void> {
-  const metrics = await serveMetrics(config.metrics.workerPort, 'VIGIL_WORKER_METRICS_PORT');
-  const { worker, close, client, scorer } = await createWorker(config, overrides);
+  let workers: WorkerSet | undefined;
+  const metrics = await serveMetrics(config.metrics.workerPort, { setting: 'VIGIL_WORKER_METRICS_PORT', host: config.metrics.host, ready: () => workers?.running ?? false });
+  const { worker, close, client, scorer, ownQueue } = await createWorker(config, overrides);
+  workers = worker;
   const counting = setInterval(() => {
     countDevices(config, client).catch((error: unknown) => log.warn({ err: error }, 'device count failed'));
     workerMetrics.htmModels.set(scorer.stats.modelsCached);
   }, 15_000);
   void countDevices(config, client).catch(() => undefined);
-  log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  log.info({ taskQueue: config.temporal.taskQueue, ownQueue, modelStore: config.modelStore.url }, 'worker running');
   try {
     await worker.run();
   } finally {

@@ -9,7 +9,8 @@ import { installTemporalServer } from '../src/services/temporal-server';
  */
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   if (process.env.VIGIL_TEST_SERVICES === 'none') return undefined;
-  const config = loadConfig();
+  // The suite's services include the local S3 server, which the S3 model store's tests use.
+  const config = loadConfig({ ...process.env, VIGIL_S3_SERVER: 'local' });
   const say = (line: string) => process.stderr.write(`[services] ${line}\n`);
   // The production Temporal server's first build takes minutes (see the README): it starts now,
   // beside the rest of the suite, and its tests wait for it (a build in progress is waited for).

@@ -18,6 +18,12 @@ export interface HtmScoreReply {
   /** Per new reading, the evidence the HTM detector judges. */
   verdicts: HtmEvidence[];
   checkpointVersion: number;
+  /**
+   * The task queue of the worker that scored, which now holds the live model: where the
+   * device's next scoring should go (workflows/scoring-route.ts). Absent when that worker
+   * polls no queue of its own (VIGIL_HTM_AFFINITY=false).
+   */
+  scoredOn?: string;
 }
 
 /** Well inside the workflow's heartbeat timeout (10 s), so a live scorer is never taken for dead. */
@@ -28,9 +34,10 @@ const HEARTBEAT_EVERY_MS = 2_000;
  * one live model per device and field), and has the publisher publish the enriched records
  * (`Publisher.publishEnriched` says why here). The model is rebuilt from the named checkpoint
  * plus the readings since whenever this worker does not hold it at exactly that point, so a
- * retry, a crash or another worker gives the same scores.
+ * retry, a crash or another worker gives the same scores. `ownQueue`: this worker's own task
+ * queue, named in each reply so that the device's next scoring comes back here, to the live model.
  */
-export function createHtmActivities(publisher: Publisher, scorer: HtmScorer) {
+export function createHtmActivities(publisher: Publisher, scorer: HtmScorer, ownQueue?: string) {
   // (device, field) pairs whose model, when this worker last scored it, still learnt its range.
   const warmingUp = new Set<string>();
   return {
@@ -40,6 +47,9 @@ export function createHtmActivities(publisher: Publisher, scorer: HtmScorer) {
       const beating = setInterval(() => Context.current().heartbeat(), HEARTBEAT_EVERY_MS);
       const output = await scorer.score({ ...input, newCount }).finally(() => clearInterval(beating));
       if (output.rebuilt) workerMetrics.htmRestores.observe((output.restoreMs ?? 0) / 1000);
+      workerMetrics.htmScoring.inc({ model: output.model });
+      if (output.checkpointFrom !== undefined) workerMetrics.htmCheckpointLoads.inc({ from: output.checkpointFrom });
+      workerMetrics.htmModels.set(scorer.stats.modelsCached);
       const fresh = request.readings.slice(request.readings.length - newCount);
       const enriched: EnrichedReading[] = output.results.map((result, i) => ({
         deviceId: request.deviceId,
@@ -65,6 +75,7 @@ export function createHtmActivities(publisher: Publisher, scorer: HtmScorer) {
       return {
         verdicts: output.results.map(({ rawScore, likelihood, logLikelihood, spatialAnomaly, score, prediction }) => ({ rawScore, likelihood, logLikelihood, spatialAnomaly, score, prediction })),
         checkpointVersion: output.checkpointVersion,
+        ...(ownQueue === undefined ? {} : { scoredOn: ownQueue }),
       };
     },
   };

@@ -6,11 +6,12 @@ import { createFleetActivities } from './fleet';
 import { createHtmActivities } from './htm';
 import { createPublishActivities, createPublisher } from './publish';
 
-export function createActivities(producer: Pick<Producer, 'sendBatch'>, client: Client, config: Config, scorer: HtmScorer) {
+/** `ownQueue`: the worker's own task queue, which HTM scoring replies name (scoring-queue.ts). */
+export function createActivities(producer: Pick<Producer, 'sendBatch'>, client: Client, config: Config, scorer: HtmScorer, ownQueue?: string) {
   const publisher = createPublisher(producer, config.kafka.topics, dropInSettingsOf(config));
   return {
     ...createPublishActivities(publisher),
     ...createFleetActivities(client),
-    ...createHtmActivities(publisher, scorer),
+    ...createHtmActivities(publisher, scorer, ownQueue),
   };
 }

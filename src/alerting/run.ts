@@ -4,7 +4,7 @@ import { AlertRouter } from './router';
 
 /** `vigil alerter`: runs until SIGINT/SIGTERM. */
 export async function runAlerter(config: Config): Promise<void> {
-  await serveMetrics(config.metrics.alerterPort, 'VIGIL_ALERTER_METRICS_PORT');
+  await serveMetrics(config.metrics.alerterPort, { setting: 'VIGIL_ALERTER_METRICS_PORT', host: config.metrics.host });
   const router = new AlertRouter(config);
   await router.start();
   const stop = () => void router.stop().then(() => process.exit(0), () => process.exit(1));

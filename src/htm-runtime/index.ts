@@ -4,6 +4,6 @@
  */
 export { HtmScorer, type HtmScorerOptions, type HtmScorerStats } from './scorer';
 export { HtmCheckpointMissingError } from './score-readings';
-export { type HtmReading, type HtmScoreInput, type HtmScoreOutput, validateScoreInput } from './types';
+export { type CheckpointOrigin, type HtmReading, type HtmScoreInput, type HtmScoreOutput, type ModelOrigin, validateScoreInput } from './types';
 export { AffinityPool, fnv1a32, type AffinityPoolOptions } from './affinity-pool';
 export { threadEntry, type ThreadEntry } from './thread-entry';

@@ -3,7 +3,7 @@ import { HtmModel, type HtmResult } from '../htm';
 import { describeKey, type ModelKey, type ModelStore } from '../model-store';
 import { checkpointFingerprint, readingsFingerprints } from './fingerprint';
 import type { ModelCache } from './model-cache';
-import type { HtmScoreInput, HtmScoreOutput } from './types';
+import type { CheckpointOrigin, HtmScoreInput, HtmScoreOutput } from './types';
 
 /** The checkpoint a caller named is not in the store: the model cannot be rebuilt exactly. */
 export class HtmCheckpointMissingError extends Error {
@@ -46,11 +46,12 @@ export async function scoreReadings(input: HtmScoreInput, context: ScoreContext)
 
   let model: HtmModel;
   let restoreMs: number | undefined;
+  let checkpointFrom: CheckpointOrigin | undefined;
   if (usable) {
     model = cached.model;
   } else {
     const started = performance.now();
-    model = await loadCheckpoint(input, key, context.store);
+    ({ model, from: checkpointFrom } = await loadCheckpoint(input, key, context.store));
     for (let index = 0; index < oldCount; index++) {
       const [ts, value] = input.readings[index]!;
       model.compute(ts, value);
@@ -72,11 +73,14 @@ export async function scoreReadings(input: HtmScoreInput, context: ScoreContext)
     fingerprint = checkpointFingerprint(input.params);
   }
   context.cache.put(cacheId, { model, checkpointVersion, fingerprint });
-  return restoreMs === undefined ? { results, checkpointVersion, rebuilt: false } : { results, checkpointVersion, rebuilt: true, restoreMs };
+  if (restoreMs === undefined) return { results, checkpointVersion, rebuilt: false, model: 'live' };
+  // A new model with nothing before its new readings: no cache could have held it.
+  const origin = input.checkpointVersion === 0 && oldCount === 0 ? 'fresh' : 'restored';
+  return { results, checkpointVersion, rebuilt: true, model: origin, restoreMs, ...(checkpointFrom === undefined ? {} : { checkpointFrom }) };
 }
 
-async function loadCheckpoint(input: HtmScoreInput, key: ModelKey, store: ModelStore): Promise<HtmModel> {
-  if (input.checkpointVersion === 0) return HtmModel.create(input.params);
+async function loadCheckpoint(input: HtmScoreInput, key: ModelKey, store: ModelStore): Promise<{ model: HtmModel; from?: CheckpointOrigin }> {
+  if (input.checkpointVersion === 0) return { model: HtmModel.create(input.params) };
   const stored = await store.load(key, input.checkpointVersion);
   if (stored === undefined) {
     throw new HtmCheckpointMissingError(
@@ -88,5 +92,5 @@ async function loadCheckpoint(input: HtmScoreInput, key: ModelKey, store: ModelS
   if (model.readingsApplied !== input.checkpointVersion) {
     throw new Error(`HTM checkpoint version ${input.checkpointVersion} of ${describeKey(key)} holds a model that applied ${model.readingsApplied} readings`);
   }
-  return model;
+  return { model, from: stored.source ?? 'local' };
 }

@@ -5,7 +5,7 @@ import type { SerializedError } from './protocol';
 import { HtmCheckpointMissingError } from './score-readings';
 import type { ScoreThreadData, ScoreThreadReply } from './score-thread-data';
 import { threadEntry } from './thread-entry';
-import { type HtmScoreInput, type HtmScoreOutput, validateScoreInput } from './types';
+import { type HtmScoreInput, type HtmScoreOutput, type ModelOrigin, validateScoreInput } from './types';
 
 export interface HtmScorerOptions {
   /** Where checkpoints are loaded from and saved to; every thread opens its own handle. */
@@ -24,6 +24,8 @@ export interface HtmScorerStats {
   readingsScored: number;
   /** Calls that found no model at the expected state and rebuilt it. */
   rebuilds: number;
+  /** Calls by where their model came from: the live model (a hit), a restore (a miss), a new model. */
+  models: Record<ModelOrigin, number>;
   restoreMsTotal: number;
   checkpointsSaved: number;
 }
@@ -39,6 +41,7 @@ export class HtmScorer {
   private readonly pool: AffinityPool<HtmScoreInput, ScoreThreadReply>;
   private readonly modelsCachedByThread: number[];
   private readonly counters = { calls: 0, readingsScored: 0, rebuilds: 0, restoreMsTotal: 0, checkpointsSaved: 0 };
+  private readonly models: Record<ModelOrigin, number> = { live: 0, restored: 0, fresh: 0 };
 
   constructor(options: HtmScorerOptions) {
     const threadCount = options.threads ?? Math.min(2, availableParallelism());
@@ -65,6 +68,7 @@ export class HtmScorer {
     this.modelsCachedByThread[this.pool.threadIndexFor(affinityKey)] = modelsCached;
     this.counters.calls++;
     this.counters.readingsScored += output.results.length;
+    this.models[output.model]++;
     if (output.rebuilt) {
       this.counters.rebuilds++;
       this.counters.restoreMsTotal += output.restoreMs ?? 0;
@@ -83,6 +87,7 @@ export class HtmScorer {
       threads: this.pool.threadCount,
       modelsCached: this.modelsCachedByThread.reduce((sum, count) => sum + count, 0),
       ...this.counters,
+      models: { ...this.models },
     };
   }
 

@@ -30,9 +30,20 @@ export interface HtmScoreOutput {
    * (so also on a key's first call after a thread starts).
    */
   rebuilt: boolean;
+  /**
+   * Where the model came from: `live`, the thread's cache (a hit); `restored`, a checkpoint
+   * and/or readings replayed (a miss); `fresh`, a new model with nothing to replay (a model's
+   * first call, which no cache could have held).
+   */
+  model: ModelOrigin;
+  /** Where the checkpoint was read, when one was: the local cache folder, the shared store, or a local folder store. */
+  checkpointFrom?: CheckpointOrigin;
   /** Milliseconds spent rebuilding (load, restore, replay), when rebuilt. */
   restoreMs?: number;
 }
+
+export type ModelOrigin = 'live' | 'restored' | 'fresh';
+export type CheckpointOrigin = 'cache' | 'shared' | 'local';
 
 /** Checks an input's shape before it is sent to a thread; throws a RangeError naming the problem. */
 export function validateScoreInput(input: HtmScoreInput): void {

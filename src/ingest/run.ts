@@ -27,9 +27,11 @@ export async function connectIngest(config: Config): Promise<{ start(): Promise<
 /** `vigil ingest`: runs until SIGINT/SIGTERM. */
 export async function runIngest(config: Config): Promise<void> {
   // The stop handler exits the process, which also ends the metrics server.
-  await serveMetrics(config.metrics.ingestPort, 'VIGIL_INGEST_METRICS_PORT');
+  let ready = false;
+  await serveMetrics(config.metrics.ingestPort, { setting: 'VIGIL_INGEST_METRICS_PORT', host: config.metrics.host, ready: () => ready });
   const ingest = await connectIngest(config);
   const stop = () => {
+    ready = false;
     ingest.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -41,4 +43,5 @@ export async function runIngest(config: Config): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await ingest.start();
+  ready = true;
 }

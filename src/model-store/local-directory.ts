@@ -2,12 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { framedParts, unframe } from './checkpoint-frame';
 import { assertValidVersion, describeKey, type ModelKey, type ModelStore, type SaveOptions, type StoredModel } from './model-store';
-
-/** File header: magic "VMS1", then the SHA-256 of the payload (checked on every load). */
-const MAGIC = Buffer.from('VMS1', 'ascii');
-const DIGEST_BYTES = 32;
-const HEADER_BYTES = MAGIC.length + DIGEST_BYTES;
+import { doomedVersions, keepVersionsOf } from './retention';
 /** Version numbers are safe integers: at most 16 decimal digits, so padding keeps names sortable. */
 const VERSION_DIGITS = 16;
 const VERSION_FILE = /^(\d{16})\.model$/;
@@ -17,10 +14,6 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
 /** Most file systems cap a name at 255 bytes; longer keys fall back to a hash. */
 const MAX_DIRECTORY_NAME = 200;
 
-export class ModelStoreCorruptError extends Error {
-  override readonly name = 'ModelStoreCorruptError';
-}
-
 export interface LocalDirectoryModelStoreOptions {
   /** How many of the newest versions each key keeps (default 3). */
   keepVersions?: number;
@@ -28,14 +21,15 @@ export interface LocalDirectoryModelStoreOptions {
 
 /**
  * Checkpoints in a local folder: `<dir>/<key>/<version>.model`, one folder per (device,
- * field). Single-machine only: workers on several machines need a shared `ModelStore`.
+ * field). On its own it serves one machine; workers on several machines use a shared store
+ * (PostgreSQL, S3) with a local folder as its cache (`CachedModelStore`).
  *
  * - Key folders are the hex of the UTF-8 device id and field joined by '.', so any id is a
  *   safe file name, and case-insensitive file systems cannot merge two keys (base64 could).
  * - Writes are atomic: a uniquely named temp file in the key's folder, fsync, rename over
  *   the final name, fsync the folder. A crash leaves the old state or the new one, never a
- *   partial file under a version name; a SHA-256 header catches anything else (bit rot, a
- *   file system that reorders writes) as a `ModelStoreCorruptError` instead of a bad model.
+ *   partial file under a version name; the SHA-256 header (checkpoint-frame.ts) catches anything
+ *   else (bit rot, a file system that reorders writes) as a `ModelStoreCorruptError`.
  * - Each save keeps the newest `keepVersions` versions plus `options.keepVersion`.
  */
 export class LocalDirectoryModelStore implements ModelStore {
@@ -45,8 +39,7 @@ export class LocalDirectoryModelStore implements ModelStore {
     readonly dir: string,
     options: LocalDirectoryModelStoreOptions = {},
   ) {
-    this.keepVersions = options.keepVersions ?? 3;
-    if (!Number.isInteger(this.keepVersions) || this.keepVersions < 1) throw new RangeError(`keepVersions must be a whole number ≥ 1, got ${this.keepVersions}`);
+    this.keepVersions = keepVersionsOf(options.keepVersions);
   }
 
   async load(key: ModelKey, version?: number): Promise<StoredModel | undefined> {
@@ -71,12 +64,11 @@ export class LocalDirectoryModelStore implements ModelStore {
     // A new folder is durable only once its parent's entry is: fsync the parent.
     if (createdFrom !== undefined) await fsyncDirectory(path.dirname(keyDir));
 
-    const digest = createHash('sha256').update(bytes).digest();
     const tempPath = path.join(keyDir, `${TEMP_PREFIX}${process.pid}-${threadId}-${randomBytes(6).toString('hex')}`);
     try {
       const handle = await open(tempPath, 'wx');
       try {
-        await handle.writev([MAGIC, digest, bytes]);
+        await handle.writev(framedParts(bytes));
         await handle.sync();
       } finally {
         await handle.close();
@@ -100,8 +92,7 @@ export class LocalDirectoryModelStore implements ModelStore {
   }
 
   private async prune(keyDir: string, keepVersion: number | undefined): Promise<void> {
-    const versions = await listVersions(keyDir);
-    const doomed = versions.slice(0, Math.max(0, versions.length - this.keepVersions)).filter((version) => version !== keepVersion);
+    const doomed = doomedVersions(await listVersions(keyDir), this.keepVersions, keepVersion);
     for (const version of doomed) await unlink(path.join(keyDir, versionFileName(version))).catch(ignoreMissing);
     await removeStaleTempFiles(keyDir);
   }
@@ -144,12 +135,7 @@ async function readVerified(keyDir: string, version: number, key: ModelKey): Pro
     if (isMissing(error)) return undefined;
     throw error;
   }
-  const corrupt = (why: string) => new ModelStoreCorruptError(`model checkpoint version ${version} of ${describeKey(key)} is corrupt (${why}): ${file}`);
-  if (contents.length < HEADER_BYTES || !contents.subarray(0, MAGIC.length).equals(MAGIC)) throw corrupt('bad header');
-  const payload = contents.subarray(HEADER_BYTES);
-  const expected = contents.subarray(MAGIC.length, HEADER_BYTES);
-  if (!createHash('sha256').update(payload).digest().equals(expected)) throw corrupt('checksum mismatch');
-  return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+  return unframe(contents, key, version, file);
 }
 
 async function removeStaleTempFiles(keyDir: string): Promise<void> {

@@ -4,8 +4,9 @@
  * `readingsApplied` when it was saved) plus the readings applied since; the bytes are here.
  *
  * `LocalDirectoryModelStore` serves one machine. Several workers that may score the same
- * device (a Temporal activity can be retried on another worker) need a shared store: S3, a
- * database table keyed by (deviceId, field, version), … implementing this same interface.
+ * device (a Temporal activity can be retried on another worker) share a store: a PostgreSQL
+ * table keyed by (device, field, version) (`PostgresModelStore`) or an S3 bucket
+ * (`S3ModelStore`), each behind a local folder as its cache (`CachedModelStore`).
  * What any implementation must guarantee:
  * - `load` never returns a partially written or corrupt checkpoint (it returns it whole,
  *   returns undefined, or throws);
@@ -22,6 +23,8 @@ export interface ModelKey {
 export interface StoredModel {
   version: number;
   bytes: Uint8Array;
+  /** Set by a cached store: whether its local folder or the shared store served the load. */
+  source?: 'cache' | 'shared';
 }
 
 export interface SaveOptions {
@@ -39,13 +42,57 @@ export interface ModelStore {
    */
   load(key: ModelKey, version?: number): Promise<StoredModel | undefined>;
   save(key: ModelKey, version: number, bytes: Uint8Array, options?: SaveOptions): Promise<void>;
+  /** Releases connections (a database pool, sockets); the store is not used afterwards. */
+  close?(): Promise<void>;
 }
 
 /**
  * A store described as plain data, so that each scoring thread can open its own (a store
- * object cannot be posted to a worker thread). Shared stores add their own kinds here.
+ * object cannot be posted to a worker thread): secrets travel in it as plain strings.
  */
-export type ModelStoreSpec = { kind: 'local-directory'; dir: string; keepVersions?: number };
+export type ModelStoreSpec = LocalDirectorySpec | SharedStoreSpec | CachedStoreSpec;
+
+export interface LocalDirectorySpec {
+  kind: 'local-directory';
+  dir: string;
+  keepVersions?: number;
+}
+
+export interface PostgresStoreSpec {
+  kind: 'postgres';
+  /** node-pg's connection string, its password in it. */
+  connectionString: string;
+  /** TLS as node-pg takes it (no functions: `verifyHostname` false is libpq's verify-ca). */
+  tls: false | { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean; verifyHostname: boolean };
+  keepVersions?: number;
+}
+
+export interface S3StoreSpec {
+  kind: 's3';
+  bucket: string;
+  /** Object names start with it (no leading or trailing '/'); '' for the bucket's root. */
+  prefix: string;
+  /** The client's settings, read from the standard AWS variables (model-store-settings.ts); what is absent the SDK resolves itself (profiles, roles). */
+  client: {
+    endpoint?: string;
+    region?: string;
+    forcePathStyle: boolean;
+    /** Checksums only where S3 requires them: S3-compatible servers refuse the newer headers. */
+    checksumsWhenRequired: boolean;
+    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  };
+  keepVersions?: number;
+}
+
+export type SharedStoreSpec = PostgresStoreSpec | S3StoreSpec;
+
+/** A shared store with a local folder in front of it as a cache. */
+export interface CachedStoreSpec {
+  kind: 'cached';
+  cacheDir: string;
+  shared: SharedStoreSpec;
+  keepVersions?: number;
+}
 
 export function describeKey(key: ModelKey): string {
   return `device ${JSON.stringify(key.deviceId)} field ${JSON.stringify(key.field)}`;

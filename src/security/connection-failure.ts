@@ -3,7 +3,7 @@
  * to check. Every process stops with this line at start; `services status` prints it.
  */
 export interface ConnectionProblem {
-  server: 'Temporal' | 'Kafka' | 'PostgreSQL';
+  server: 'Temporal' | 'Kafka' | 'PostgreSQL' | 'S3';
   /** Address, brokers or host:port/database: never a password. */
   where: string;
   what: string;

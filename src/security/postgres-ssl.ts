@@ -35,10 +35,13 @@ const sslParameters = { sslmode: 'PGSSLMODE', sslrootcert: 'PGSSLROOTCERT', sslc
 /** Parameters that would override Vigil's TLS options inside node-pg. */
 const refusedParameters = ['ssl', 'uselibpqcompat', 'sslnegotiation', 'sslpassword'];
 
-/** Reads DATABASE_URL (or the local default) and the TLS settings; files are read here, once. Throws one line. */
-export function postgresConnectionFromEnv(env: NodeJS.ProcessEnv, defaultUrl: string, readFile: ReadFile): PostgresConnection {
-  const fromEnv = envValue(env, 'DATABASE_URL');
-  const source = fromEnv === undefined ? 'the default database URL' : 'DATABASE_URL';
+/**
+ * Reads DATABASE_URL (or the local default) and the TLS settings; files are read here, once.
+ * Throws one line. `variable` reads another variable's URL (the model store's) the same way.
+ */
+export function postgresConnectionFromEnv(env: NodeJS.ProcessEnv, defaultUrl: string, readFile: ReadFile, variable = 'DATABASE_URL'): PostgresConnection {
+  const fromEnv = envValue(env, variable);
+  const source = fromEnv === undefined ? 'the default database URL' : variable;
   let url: URL;
   try {
     url = new URL(fromEnv ?? defaultUrl);

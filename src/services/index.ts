@@ -10,6 +10,8 @@ import { kafkaHealthy, kafkaPaths, startKafka, stopKafka } from './kafka';
 import { migrate } from '../sink/migrate';
 import { externalPostgres, postgresHealthy, postgresPaths, startPostgres, stopPostgres } from './postgres';
 import { runningPid } from './processes';
+import { s3ServerEndpoint, s3ServerHealthy, s3ServerPaths, startS3Server, stopS3Server } from './s3-server';
+import { prepareModelStore } from '../connections/model-store';
 import { ensureSearchAttributes, stopTemporal, temporalHealthy } from './temporal';
 import { temporalBackend } from './temporal-backend';
 import { stopTemporalServer } from './temporal-server';
@@ -29,11 +31,15 @@ export interface ServiceStatus {
 
 /**
  * Brings up what Vigil needs: the local Temporal and Kafka unless the environment points at
- * existing servers, then Vigil's topics. Idempotent: running services are left as they are.
+ * existing servers, the local S3 server when asked (VIGIL_S3_SERVER=local), then Vigil's
+ * topics, the sink's tables and a PostgreSQL model store's table. Idempotent: running services
+ * are left as they are.
  */
 export async function servicesUp(config: Config, say: (line: string) => void): Promise<void> {
   const temporalServer = config.temporal.managed ? temporalBackend(config) : undefined;
   const postgresUp = config.postgres.managed ? startPostgres(config) : externalPostgres(config);
+  const s3 = config.s3Server.managed ? startS3Server(config) : undefined;
+  s3?.catch(() => undefined); // awaited below: not unhandled if the others fail first
   const [temporal, kafka, postgres, alertmanager] = await Promise.all([
     // The production server keeps its state in the local PostgreSQL: it starts once that answers.
     temporalServer
@@ -51,8 +57,15 @@ export async function servicesUp(config: Config, say: (line: string) => void): P
   say(`Kafka ${kafka}: ${config.kafka.brokers.join(',')}${config.kafka.managed ? `, SASL_SSL on 127.0.0.1:${config.kafka.saslPort}` : ''}`);
   say(`PostgreSQL ${postgres}: ${config.postgres.url}`);
   say(`Alertmanager ${alertmanager}: ${config.alerting.alertmanagerUrl}${config.alerting.managed ? ` (routing: ${config.alerting.routingFile})` : ''}`);
+  if (s3) say(`S3 server (S3Proxy) ${await s3}: ${s3ServerEndpoint(config)}`);
   const migrated = await migrate(config);
   if (migrated.length > 0) say(`Applied migrations: ${migrated.join(', ')}`);
+  // The model store's table (PostgreSQL) is made here too, so a worker finds it ready; an S3 bucket on the local server was made above.
+  if (config.modelStore.location.kind === 'postgres') {
+    const applied = await prepareModelStore(config);
+    if (applied.length > 0) say(`Applied model store migrations: ${applied.join(', ')}`);
+  }
+  say(`Model store: ${config.modelStore.url}`);
   if (config.temporal.backend !== 'server' || !config.temporal.managed) {
     const added = await ensureSearchAttributes(config);
     if (added.length > 0) say(`Registered search attributes: ${added.join(', ')}`);
@@ -66,12 +79,13 @@ export async function servicesUp(config: Config, say: (line: string) => void): P
  * servers named by the environment are never touched.
  */
 export async function servicesDown(config: Config, say: (line: string) => void): Promise<void> {
-  const [dev, server, kafka, postgres, alertmanager] = await Promise.all([stopTemporal(config), stopTemporalServer(config), stopKafka(config), stopPostgres(config), stopAlertmanager(config)]);
+  const [dev, server, kafka, postgres, alertmanager, s3] = await Promise.all([stopTemporal(config), stopTemporalServer(config), stopKafka(config), stopPostgres(config), stopAlertmanager(config), stopS3Server(config)]);
   if (server) say('Temporal server stopped');
   if (dev || !server) say(`Temporal dev server ${dev ? 'stopped' : 'was not running'}`);
   say(`Kafka ${kafka ? 'stopped' : 'was not running'}`);
   say(`PostgreSQL ${postgres ? 'stopped' : 'was not running'}`);
   say(`Alertmanager ${alertmanager ? 'stopped' : 'was not running'}`);
+  if (s3 || config.s3Server.managed) say(`S3 server ${s3 ? 'stopped' : 'was not running'}`);
 }
 
 /**
@@ -90,6 +104,9 @@ export async function servicesStatus(config: Config): Promise<ServiceStatus[]> {
     health(() => postgresHealthy(config)),
     health(() => alertmanagerHealthy(config)),
   ]);
+  const s3Pid = runningPid(s3ServerPaths(config).process);
+  // The local S3 server is listed when it is wanted (VIGIL_S3_SERVER=local) or runs.
+  const s3 = config.s3Server.managed || s3Pid !== undefined ? [{ name: 's3', where: s3ServerEndpoint(config), security: 'S3Proxy, plaintext, loopback', managed: true, pid: s3Pid, ...(await health(() => s3ServerHealthy(config))) }] : [];
   return [
     {
       name: config.temporal.backend === 'server' ? 'temporal (production server)' : 'temporal',
@@ -123,5 +140,6 @@ export async function servicesStatus(config: Config): Promise<ServiceStatus[]> {
       pid: config.alerting.managed ? runningPid(alertmanagerPaths(config.home).process) : undefined,
       ...alertmanager,
     },
+    ...s3,
   ];
 }

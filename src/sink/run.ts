@@ -5,10 +5,15 @@ import { Sink } from './sink';
 /** `vigil sink`: runs until SIGINT/SIGTERM. */
 export async function runSink(config: Config): Promise<void> {
   // The stop handler exits the process, which also ends the metrics server.
-  await serveMetrics(config.metrics.sinkPort, 'VIGIL_SINK_METRICS_PORT');
+  let ready = false;
+  await serveMetrics(config.metrics.sinkPort, { setting: 'VIGIL_SINK_METRICS_PORT', host: config.metrics.host, ready: () => ready });
   const sink = new Sink(config);
   await sink.start();
-  const stop = () => void sink.stop().then(() => process.exit(0), () => process.exit(1));
+  ready = true;
+  const stop = () => {
+    ready = false;
+    void sink.stop().then(() => process.exit(0), () => process.exit(1));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

@@ -71,6 +71,8 @@ export const deviceWorkflowInputSchema = z.object({
   state: deviceStateSchema.optional(),
   /** Items received but not yet applied when the previous run continued as new (one slice at most). */
   pending: z.array(sourcedItemSchema).optional(),
+  /** The task queue of the worker that holds the device's live HTM models (workflows/scoring-route.ts). */
+  scoringQueue: z.string().optional(),
   /** Test hook: continue as new once the history has this many events. */
   continueAsNewAfterEvents: z.number().int().positive().optional(),
 });

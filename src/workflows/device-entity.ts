@@ -25,6 +25,7 @@ import {
   type zscoreChangeSchema,
 } from './definitions';
 import { chunkPublications, type Outputs } from './publication';
+import { ScoringRoute } from './scoring-route';
 import { SummaryPublisher } from './summary';
 
 const activities = {
@@ -44,13 +45,6 @@ const activities = {
   publishing: proxyLocalActivities<ReturnType<typeof createActivities>>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' } }),
   // Reads of the fleet defaults, once per new device.
   quick: proxyActivities<ReturnType<typeof createActivities>>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' } }),
-  // Scoring may rebuild a model from its checkpoint first: seconds, not milliseconds. It heartbeats
-  // while it works, so one lost with a killed worker is retried after seconds, not the full 2 minutes.
-  scoring: proxyActivities<ReturnType<typeof createActivities>>({
-    startToCloseTimeout: '2 minutes',
-    heartbeatTimeout: '10 seconds',
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-  }),
 };
 
 /**
@@ -79,6 +73,8 @@ export class DeviceEntity {
   readonly state: DeviceState;
   private readonly pending: SourcedItem[];
   private readonly summary = new SummaryPublisher();
+  /** Where HTM scoring goes: the worker that holds this device's live models, while it lives. */
+  private readonly scoring: ScoringRoute;
   /** Workflow time when open windows may next be re-published; local to this run. */
   private windowsDueAt = 0;
   /** A local activity ran since the run's last workflow-task boundary that `closeSafely` made. */
@@ -87,6 +83,7 @@ export class DeviceEntity {
   constructor(private readonly input: Input) {
     this.state = input.state ?? initialDeviceState(input.deviceId, input.settings);
     this.pending = input.pending ?? [];
+    this.scoring = new ScoringRoute(input.scoringQueue);
   }
 
   /* ----- message handlers ----- */
@@ -251,7 +248,9 @@ export class DeviceEntity {
 
   /** The next run's input: the state, and items that arrived while the last slice was published. */
   continuation(): Input {
-    return { ...this.input, state: this.state, pending: this.pending.splice(0) };
+    const { scoringQueue: _previous, ...input } = this.input;
+    const { workerQueue } = this.scoring;
+    return { ...input, state: this.state, pending: this.pending.splice(0), ...(workerQueue === undefined ? {} : { scoringQueue: workerQueue }) };
   }
 
   /* ----- inside the steps ----- */
@@ -273,8 +272,8 @@ export class DeviceEntity {
   }
 
   /**
-   * Scores the readings of deferred detectors field by field in the model store's worker, then
-   * judges them. The state keeps only each model's checkpoint version and the readings since:
+   * Scores the readings of deferred detectors field by field on the worker that holds the
+   * device's models (scoring-route.ts), then judges them. The state keeps only each model's checkpoint version and the readings since:
    * enough for any worker to rebuild it exactly.
    */
   private async scoreDeferred(deferred: DeferredReading[]): Promise<AnomalyEvent[]> {
@@ -286,7 +285,7 @@ export class DeviceEntity {
       const fresh = queued.filter((q) => q.field === field);
       const ref = (state.memories.htm[field] ??= emptyHtmModelRef());
       const readings: Array<[number, number]> = [...ref.sinceCheckpoint, ...fresh.map((q): [number, number] => [q.ts, q.value])];
-      const reply = await activities.scoring.scoreHtm({
+      const reply = await this.scoring.scoreHtm({
         deviceId: state.deviceId,
         field,
         params: htmModelParams(htm, field),

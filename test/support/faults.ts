@@ -41,10 +41,11 @@ export class ProcessWatch {
 
   constructor(private readonly p: Pipeline) {}
 
-  async start(command: Command): Promise<ChildProcess> {
-    const child = await this.p.start(command);
+  /** `as`: one of several processes of the command, with settings of its own (Pipeline.start). */
+  async start(command: Command, as?: { name: string; env: NodeJS.ProcessEnv }): Promise<ChildProcess> {
+    const child = await this.p.start(command, [], as);
     const count = this.watched.filter((w) => w.name.startsWith(command)).length;
-    this.watched.push({ name: `${command} #${count + 1} (pid ${child.pid})`, child });
+    this.watched.push({ name: `${command} #${count + 1}${as ? ` ${as.name}` : ''} (pid ${child.pid})`, child });
     return child;
   }
 

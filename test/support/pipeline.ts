@@ -109,15 +109,19 @@ export class Pipeline {
     await this.collect(topic, (message) => onValue(message.value?.toString('utf8') ?? '', message.key?.toString('utf8')));
   }
 
-  /** Starts `vigil <command>` as its own process and waits for its ready line. */
-  async start(command: 'worker' | 'ingest' | 'board' | 'sink' | 'alerter', args: string[] = []): Promise<ChildProcess> {
+  /**
+   * Starts `vigil <command>` as its own process and waits for its ready line. `as`: a process of
+   * its own among several of one command (another "host"): settings over the pipeline's, and its
+   * own log `<name>-<command>-<as.name>.log`.
+   */
+  async start(command: 'worker' | 'ingest' | 'board' | 'sink' | 'alerter', args: string[] = [], as?: { name: string; env: NodeJS.ProcessEnv }): Promise<ChildProcess> {
     fs.mkdirSync(path.join(artifactsDir, 'reports'), { recursive: true });
     return startVigilProcess(command, {
-      env: this.env,
+      env: { ...this.env, ...as?.env },
       args,
       // A process that will not stop can be asked where it is (SIGUSR2 writes a diagnostic report).
       nodeFlags: ['--report-on-signal', `--report-directory=${path.join(artifactsDir, 'reports')}`],
-      logFile: this.logFileOf(command),
+      logFile: this.logFileOf(command, as?.name),
       logLevel: this.processLogLevel,
       onSpawn: (child) => {
         this.children.set(child, command);
@@ -126,9 +130,9 @@ export class Pipeline {
     });
   }
 
-  /** Where a process's output goes; the file is appended to, run after run. */
-  logFileOf(command: 'worker' | 'ingest' | 'board' | 'sink' | 'alerter'): string {
-    return path.join(artifactsDir, `${this.name}-${command}.log`);
+  /** Where a process's output goes (`as`: one of several, see start); the file is appended to, run after run. */
+  logFileOf(command: 'worker' | 'ingest' | 'board' | 'sink' | 'alerter', as?: string): string {
+    return path.join(artifactsDir, `${this.name}-${command}${as === undefined ? '' : `-${as}`}.log`);
   }
 
   /** Runs a `vigil` command with this pipeline's environment; resolves with its exit code and output. */
@@ -140,9 +144,9 @@ export class Pipeline {
     });
   }
 
-  /** Scrapes a process's Prometheus endpoint (its URL is in its log) into `name{labels}` → value. */
-  async metrics(command: 'worker' | 'ingest' | 'alerter'): Promise<Map<string, number>> {
-    const log = fs.readFileSync(this.logFileOf(command), 'utf8');
+  /** Scrapes a process's Prometheus endpoint (its URL is in its log) into `name{labels}` → value; `as`: one of several (see start). */
+  async metrics(command: 'worker' | 'ingest' | 'alerter', as?: string): Promise<Map<string, number>> {
+    const log = fs.readFileSync(this.logFileOf(command, as), 'utf8');
     const url = [...log.matchAll(/"metrics":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/g)].at(-1)?.[1];
     if (!url) throw new Error(`${command} did not say where its metrics are`);
     return fetchMetrics(url);

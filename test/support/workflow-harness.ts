@@ -50,9 +50,9 @@ export function useWorkflowHarness() {
     },
     lateLetters: [] as SourcedReading[],
 
-    async withWorker<T>(taskQueue: string, run: () => Promise<T>): Promise<T> {
-      // Outputs go into the harness's arrays; the end-to-end tests cover the Kafka publisher.
-      const publisher: Publisher = {
+    /** Outputs go into the harness's arrays; the end-to-end tests cover the Kafka publisher. */
+    publisher(): Publisher {
+      return {
         publish: async ({ anomalies, aggregates, deviceEvents, late }) => {
           if (harness.publishDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, harness.publishDelayMs));
           harness.published.push(...anomalies);
@@ -63,13 +63,22 @@ export function useWorkflowHarness() {
         // Through the contract's schema, as a consumer of the topic would read them.
         publishEnriched: async (enriched) => void harness.enriched.push(...enriched.map(({ record }) => enrichedReadingSchema.parse(JSON.parse(JSON.stringify(record))))),
       };
-      const activities: ReturnType<typeof createActivities> = {
+    },
+
+    /** The worker's activities with the harness's publisher; `ownQueue`: the worker's own queue, named in HTM replies. */
+    activities(scorer?: HtmScorer, ownQueue?: string): ReturnType<typeof createActivities> {
+      const publisher: Publisher = harness.publisher();
+      return {
         ...createPublishActivities(publisher),
         // The real scorer (threads, model store).
-        ...createHtmActivities(publisher, harness.scorer),
+        ...createHtmActivities(publisher, scorer ?? (harness.scorer as HtmScorer), ownQueue),
         ...createFleetActivities(harness.env.client),
       };
-      const worker = await Worker.create({ connection: harness.env.nativeConnection, taskQueue, workflowBundle: harness.bundle, activities });
+    },
+
+    async withWorker<T>(taskQueue: string, run: () => Promise<T>): Promise<T> {
+      const activities: ReturnType<typeof createActivities> = harness.activities();
+      const worker: Worker = await Worker.create({ connection: harness.env.nativeConnection, taskQueue, workflowBundle: harness.bundle, activities });
       return worker.runUntil(run());
     },
 
