@@ -5,6 +5,7 @@ import { defaultJudging, parseJudging } from './device/judging';
 import { type DeviceSettings, deviceSettingsSchema } from './device/settings';
 import { type DropInSettings, dropInOutputs, dropInOutputSchema, dropInTopicsSchema } from './drop-in';
 import { formatNameSchema, formatSettingsSchema, formatsByTopic, type InputFormat } from './formats';
+import { DEFAULT_USAGE_DEVICE_ID } from './formats/usage';
 import { envSecret, envValue, type ReadFile, readSettingFile } from './security/env-settings';
 import { kafkaSecurityFromEnv, kafkaSecuritySchema } from './security/kafka-security';
 import { withLocalTemporalServerClient } from './security/local-certificates';
@@ -314,7 +315,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
     },
     device: withoutUnset({
       connection: { disconnectAfterMs: optionalNumber(env.VIGIL_DISCONNECT_AFTER_MS), retireAfterMs: optionalNumber(env.VIGIL_RETIRE_AFTER_MS) },
-      eventTime: { allowedLatenessMs: optionalNumber(env.VIGIL_ALLOWED_LATENESS_MS), updateEveryMs: optionalNumber(env.VIGIL_WINDOW_UPDATE_EVERY_MS) },
+      eventTime: {
+        allowedLatenessMs: optionalNumber(env.VIGIL_ALLOWED_LATENESS_MS),
+        updateEveryMs: optionalNumber(env.VIGIL_WINDOW_UPDATE_EVERY_MS),
+        reorderWaitMs: optionalNumber(env.VIGIL_REORDER_WAIT_MS),
+      },
       // Which detectors judge which fields: `*=zscore;usage=seasonal-iforest` (`*`: the rest).
       judging: env.VIGIL_DETECTORS === undefined ? undefined : { defaults: { ...defaultJudging().defaults, ...parseJudging(env.VIGIL_DETECTORS) }, fields: {} },
       detectors: Object.fromEntries(Object.entries(detectorEnvironment).map(([name, read]) => [name, read(env)])),
@@ -335,7 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
     htmThreads: env.VIGIL_HTM_THREADS,
     htmCacheSize: env.VIGIL_HTM_CACHE_SIZE ?? 64,
     formats: {
-      usage: { timeZone: usageTimeZoneOf(env), deviceId: env.VIGIL_USAGE_DEVICE_ID },
+      usage: { timeZone: usageTimeZoneOf(env), deviceId: env.VIGIL_USAGE_DEVICE_ID === 'none' ? undefined : (env.VIGIL_USAGE_DEVICE_ID ?? DEFAULT_USAGE_DEVICE_ID) },
       csv3: { tempAbove: env.VIGIL_CSV3_TEMP_ABOVE === 'none' ? null : optionalNumber(env.VIGIL_CSV3_TEMP_ABOVE) },
     },
     board: { port: env.VIGIL_BOARD_PORT ?? 8090, host: envValue(env, 'VIGIL_BOARD_HOST') ?? '127.0.0.1', token: boardToken(env, readFile) },

@@ -20,6 +20,7 @@ import type { Control } from './control';
 import type { SourcedItem } from './item';
 import { detectorsJudging, withJudgingChange } from './judging';
 import { isApplied, isResent, markApplied } from './ledger';
+import { hold, release, releaseAll } from './reorder';
 import type { DeviceState } from './state';
 import { addToWindows, isTooLate } from './windows';
 
@@ -51,6 +52,8 @@ export interface ApplyOptions {
   observe?: DetectorObserver;
   /** Runs this detector alone (the backtest of one detector); by default all of them. */
   only?: DetectorName;
+  /** The workflow's time: unkeyed readings wait `reorderWaitMs` of it (reorder.ts); none in reference runs and backtests. */
+  now?: number;
 }
 
 const inline = detectors.filter((d) => !d.deferred) as readonly AnyDetector[];
@@ -60,21 +63,53 @@ const deferred = detectors.filter((d) => d.deferred) as readonly AnyDetector[];
 export function applyItems(state: DeviceState, items: readonly SourcedItem[], options: ApplyOptions = {}): Outcome {
   const outcome: Outcome = { anomalies: [], late: [], deferred: [] };
   for (const item of items) applyItem(state, item, options, outcome);
+  // Held readings whose wait is over go even when this batch brought no unkeyed reading.
+  if (state.reorder.held.length > 0) applyReleased(state, options, outcome);
   return outcome;
 }
 
 /**
  * Applies one delivered item to the state in place, unless its offset was applied before, and
- * adds what it caused to `outcome`.
+ * adds what it caused to `outcome`. An unkeyed reading is taken into the device's event-time
+ * merge (reorder.ts) and applied when the merge lets it go, perhaps with others, perhaps later.
  */
 export function applyItem(state: DeviceState, item: SourcedItem, options: ApplyOptions = {}, outcome: Outcome = { anomalies: [], late: [], deferred: [] }): Outcome {
   if (isApplied(state.ledger, item.source)) {
     state.counters.duplicatesSkipped += 1;
     return outcome;
   }
+  // Held readings count as taken: the state that holds them is as durable as the ledger.
   markApplied(state.ledger, item.source);
   if ('control' in item) applyControl(state, item.control);
-  else applyReading(state, item.reading, item.source, options, outcome);
+  else if (item.unkeyed) {
+    hold(state.reorder, item, options.now);
+    // A held reading is a sign of life too: the silence timer must run for what is held.
+    markConnected(state, item.reading.ts);
+    applyReleased(state, options, outcome);
+  } else applyReading(state, item.reading, item.source, options, outcome);
+  return outcome;
+}
+
+/** Applies the held unkeyed readings the event-time merge lets go now. */
+function applyReleased(state: DeviceState, options: ApplyOptions, outcome: Outcome): void {
+  const { allowedLatenessMs, reorderWaitMs } = state.settings.eventTime;
+  for (const released of release(state.reorder, allowedLatenessMs, { now: options.now, waitMs: reorderWaitMs })) applyReading(state, released.reading, released.source, options, outcome);
+}
+
+/** A reading came: the device is CONNECTED; after a silence, the window rules' clock skips the gap. */
+function markConnected(state: DeviceState, ts: number): void {
+  const { clock } = state;
+  if (state.connection.status === 'DISCONNECTED' && clock.watermark !== null) {
+    // Silence is not recovery: the window clock stands still across the gap.
+    clock.pausedMs += Math.max(0, ts - clock.watermark);
+  }
+  state.connection.status = 'CONNECTED';
+}
+
+/** Applies every held unkeyed reading, in event-time order: the device fell silent, so no earlier one is on its way. */
+export function applyHeld(state: DeviceState, options: ApplyOptions = {}): Outcome {
+  const outcome: Outcome = { anomalies: [], late: [], deferred: [] };
+  for (const released of releaseAll(state.reorder)) applyReading(state, released.reading, released.source, options, outcome);
   return outcome;
 }
 
@@ -105,11 +140,7 @@ function applyReading(state: DeviceState, reading: Reading, source: Source, { ob
     counters.duplicatesSkipped += 1;
     return;
   }
-  if (state.connection.status === 'DISCONNECTED' && clock.watermark !== null) {
-    // Silence is not recovery: the window clock stands still across the gap.
-    clock.pausedMs += Math.max(0, reading.ts - clock.watermark);
-  }
-  state.connection.status = 'CONNECTED';
+  markConnected(state, reading.ts);
   const activeTs = reading.ts - clock.pausedMs;
 
   for (const [field, value] of Object.entries(reading.values)) {

@@ -11,8 +11,14 @@ import type { SourcedItem } from './item';
  * deep-equals `items`), pure and deterministic, so the ingest packs and the workflow unpacks.
  */
 
-/** [topic, partition, offset of the first item from it]. */
-const partSchema = z.tuple([z.string(), z.number().int().nonnegative(), z.number().int().nonnegative()]);
+/**
+ * [topic, partition, offset of the first item from it], and `"unkeyed"` for the readings of the
+ * partition whose messages had no key (a partition's keyed and unkeyed messages are two parts).
+ */
+const partSchema = z.union([
+  z.tuple([z.string(), z.number().int().nonnegative(), z.number().int().nonnegative()]),
+  z.tuple([z.string(), z.number().int().nonnegative(), z.number().int().nonnegative(), z.literal('unkeyed')]),
+]);
 
 /**
  * A reading: [part index, offset − the part's previous offset, ts − the previous reading's ts,
@@ -44,12 +50,13 @@ export function packItems(items: readonly SourcedItem[]): PackedItems {
   const fieldIndex = new Map<string, number>();
   let lastTs = 0;
   const packed: PackedItems['items'] = items.map((item) => {
-    const key = `${item.source.partition}:${item.source.topic}`;
+    const unkeyed = 'reading' in item && item.unkeyed === true;
+    const key = `${item.source.partition}:${unkeyed ? 'u' : 'k'}:${item.source.topic}`;
     let part = partIndex.get(key);
     if (part === undefined) {
       part = parts.length;
       partIndex.set(key, part);
-      parts.push([item.source.topic, item.source.partition, item.source.offset]);
+      parts.push(unkeyed ? [item.source.topic, item.source.partition, item.source.offset, 'unkeyed'] : [item.source.topic, item.source.partition, item.source.offset]);
       lastOffset.push(item.source.offset);
     }
     const offset = item.source.offset - lastOffset[part]!;
@@ -81,7 +88,7 @@ export function unpackItems(deviceId: string, packed: PackedItems): SourcedItem[
   let lastTs = 0;
   return packed.items.map((entry): SourcedItem => {
     const partIndex = Array.isArray(entry) ? entry[0] : entry.part;
-    const [topic, partition] = packed.parts[partIndex]!;
+    const [topic, partition, , unkeyed] = packed.parts[partIndex]!;
     const offset = lastOffset[partIndex]! + (Array.isArray(entry) ? entry[1] : entry.offset);
     lastOffset[partIndex] = offset;
     const source = { topic, partition, offset };
@@ -95,6 +102,6 @@ export function unpackItems(deviceId: string, packed: PackedItems): SourcedItem[
     });
     if (attrs) reading.attrs = attrs;
     if (clock) reading.clock = clock;
-    return { source, reading };
+    return unkeyed ? { source, reading, unkeyed: true } : { source, reading };
   });
 }

@@ -20,6 +20,12 @@ export const eventTimeSettingsSchema = z.object({
    * batch, so most batches cost the Temporal server one workflow task and no activity.
    */
   updateEveryMs: z.number().int().positive().default(60_000),
+  /**
+   * How long an unkeyed reading waits, in workflow time, before it may be applied, so that the
+   * partitions whose readings precede it show up first (device/reorder.ts). A few of the ingest's
+   * batch intervals (VIGIL_DEVICE_BATCH_MS, 1 s). Keyed readings never wait.
+   */
+  reorderWaitMs: z.number().int().nonnegative().default(3000),
 });
 export type EventTimeSettings = z.infer<typeof eventTimeSettingsSchema>;
 

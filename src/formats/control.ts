@@ -20,7 +20,7 @@ export type DecodedControl = { kind: 'device'; control: Control } | { kind: 'fle
  * the fleet defaults; anything else goes to its device in order with its readings.
  */
 export function decodeControl(value: Buffer | null, meta: MessageMeta, maxBytes: number): DecodedControl {
-  const text = messageText(value, meta, maxBytes).trim();
+  const text = messageText(value, maxBytes).trim();
   if (!text.startsWith('{')) {
     let row: ThresholdRow;
     try {

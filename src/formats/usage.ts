@@ -11,9 +11,12 @@ export const usageSettingsSchema = z.object({
   /** The device of messages without a key (the meter replay's producer sends none); unset: they are rejected. */
   deviceId: deviceIdSchema.optional(),
 });
+
+/** The device a meter's unkeyed messages are, unless configured (VIGIL_USAGE_DEVICE_ID): one producer, one meter. */
+export const DEFAULT_USAGE_DEVICE_ID = 'meter';
 export type UsageSettings = z.infer<typeof usageSettingsSchema>;
 
-export const defaultUsageSettings: UsageSettings = { timeZone: 'America/New_York' };
+export const defaultUsageSettings: UsageSettings = { timeZone: 'America/New_York', deviceId: DEFAULT_USAGE_DEVICE_ID };
 
 /** The meter CSV's columns; the wall times are Eastern time, as their names say. */
 export const usageCsvColumns = ['usage_datetime_start_eastern_time', 'usage_datetime_end_eastern_time', 'usage_kw'] as const;
@@ -54,7 +57,7 @@ function decimal(text: string | undefined): number {
 export function usageFormat(settings: UsageSettings): InputFormat<UsageWireSchema> {
   const deviceIdFromKey = (key: string | undefined): string => {
     const deviceId = key === undefined || key === '' ? settings.deviceId : key;
-    if (deviceId === undefined) throw new Rejection('missing-key', 'the message has no key and no default usage device is configured (VIGIL_USAGE_DEVICE_ID)');
+    if (deviceId === undefined) throw new Rejection('missing-key', 'the message has no key and the default usage device is switched off (VIGIL_USAGE_DEVICE_ID=none)');
     return deviceId;
   };
   return {

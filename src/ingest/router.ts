@@ -1,6 +1,6 @@
 import type { SourcedItem } from '../device/item';
 import { decodeControl } from '../formats/control';
-import { decodeMessage, type InputFormat, Rejection } from '../formats';
+import { decodeMessage, type InputFormat, isUnkeyed, Rejection } from '../formats';
 import type { ThresholdRow } from '../formats/threshold-rows';
 import type { Source } from '../reading';
 
@@ -27,7 +27,8 @@ export function routeMessage(format: InputFormat | undefined, message: IncomingM
   try {
     if (format) {
       const reading = decodeMessage(format, message.value, meta, maxBytes);
-      return { kind: 'device', deviceId: reading.deviceId, item: { source, reading } };
+      // Without a key the device's readings may come from several partitions: it orders them by event time.
+      return { kind: 'device', deviceId: reading.deviceId, item: isUnkeyed(meta.key) ? { source, reading, unkeyed: true } : { source, reading } };
     }
     const decoded = decodeControl(message.value, meta, maxBytes);
     if (decoded.kind === 'fleet') return { kind: 'fleet', row: decoded.row };

@@ -6,7 +6,7 @@ import { deviceEvent, type DeviceEvent, type DeviceEventType } from '../contract
 import { emptyHtmModelRef, type HtmEvidence, htmModelParams } from '../detectors/htm';
 import { withThresholdChanges } from '../detectors/threshold';
 import { changedZScoreSettings, withPushedModel } from '../detectors/zscore';
-import { applyEvidence, applyItems, type DeferredReading } from '../device/apply';
+import { applyEvidence, applyHeld, applyItems, type DeferredReading, type Outcome } from '../device/apply';
 import { withJudgingChange } from '../device/judging';
 import type { SourcedItem } from '../device/item';
 import { unpackItems } from '../device/packed-items';
@@ -158,14 +158,21 @@ export class DeviceEntity {
     const { state } = this;
     const statusBefore = state.connection.status;
     const appliedBefore = state.counters.readingsApplied;
-    const outcome = applyItems(state, items);
-    readingsApplied.add(state.counters.readingsApplied - appliedBefore);
+    // The workflow's clock: unkeyed readings wait a little for the partitions that precede them.
+    const outcome = applyItems(state, items, { now: Date.now() });
     const deviceEvents: DeviceEvent[] = [];
     // Data, even re-delivered, is a sign of life; control messages are not.
     if (items.some((item) => 'reading' in item)) {
       state.connection.lastSeenAt = Date.now();
       if (statusBefore !== 'CONNECTED' && state.connection.status === 'CONNECTED') deviceEvents.push(this.connectionEvent('CONNECTED'));
     }
+    await this.publishOutcome(outcome, deviceEvents, appliedBefore);
+  }
+
+  /** Publishes what applying caused, with the deferred detectors' verdicts. */
+  private async publishOutcome(outcome: Outcome, deviceEvents: DeviceEvent[], appliedBefore: number): Promise<void> {
+    const { state } = this;
+    readingsApplied.add(state.counters.readingsApplied - appliedBefore);
     const anomalies = [...outcome.anomalies, ...(await this.scoreDeferred(outcome.deferred))];
     // What must go out now: anomaly steps, connection events, late readings, closed hours. Open
     // windows ride along with those, and otherwise go out at most every `updateEveryMs`: most
@@ -269,6 +276,11 @@ export class DeviceEntity {
     if (connection.lastSeenAt === null) return false;
     const silentFor = Date.now() - connection.lastSeenAt;
     if (connection.status === 'CONNECTED' && silentFor >= disconnectAfterMs) {
+      // Unkeyed readings still held for event-time order go first: nothing earlier is on its way.
+      if (this.state.reorder.held.length > 0) {
+        const appliedBefore = this.state.counters.readingsApplied;
+        await this.publishOutcome(applyHeld(this.state), [], appliedBefore);
+      }
       connection.status = 'DISCONNECTED';
       await this.publish({ anomalies: [], aggregates: [], deviceEvents: [this.connectionEvent('DISCONNECTED')], late: [] });
     } else if (connection.status === 'DISCONNECTED' && silentFor >= retireAfterMs) {

@@ -25,7 +25,8 @@ describe('replay: which key a row gets', () => {
     expect(fixedDeviceKey(formats.usage, 'central-library')).toBe('central-library');
     expect(fixedDeviceKey(usageFormat({ timeZone: 'America/New_York', deviceId: 'configured' }), undefined)).toBe('configured');
     expect(fixedDeviceKey(usageFormat({ timeZone: 'America/New_York', deviceId: 'configured' }), 'given')).toBe('given');
-    expect(() => fixedDeviceKey(formats.usage, undefined)).toThrow('usage rows name no device: pass --device <id> or set VIGIL_USAGE_DEVICE_ID');
+    expect(fixedDeviceKey(formats.usage, undefined)).toBe('meter');
+    expect(() => fixedDeviceKey(usageFormat({ timeZone: 'America/New_York' }), undefined)).toThrow('usage rows name no device: pass --device <id> or set VIGIL_USAGE_DEVICE_ID');
     expect(() => fixedDeviceKey(formats.usage, 'a\u0001b')).toThrow(/--device "a\\u0001b": device id contains control characters/);
   });
 

@@ -79,10 +79,13 @@ describe('usage format (seed 003: {ts, value})', () => {
     expect(decode(withDefault, message, undefined).deviceId).toBe('central-library');
     expect(decode(withDefault, message, '').deviceId).toBe('central-library');
     expect(decode(withDefault, message, 'branch-7').deviceId).toBe('branch-7');
-    const rejection = rejectionOf(usage, message, undefined);
+    // The default settings' default device: nothing is dead-lettered at the defaults.
+    expect(decode(usage, message, undefined).deviceId).toBe('meter');
+    const switchedOff = usageFormat({ timeZone: 'America/New_York' });
+    const rejection = rejectionOf(switchedOff, message, undefined);
     expect(rejection.code).toBe('missing-key');
-    expect(rejection.detail).toMatch(/VIGIL_USAGE_DEVICE_ID/);
-    expect(codeOf(usage, message, '')).toBe('missing-key');
+    expect(rejection.detail).toMatch(/VIGIL_USAGE_DEVICE_ID=none/);
+    expect(codeOf(switchedOff, message, '')).toBe('missing-key');
   });
 
   it('rejects a bad ts as invalid-schema', () => {
@@ -129,8 +132,9 @@ describe('usage format (seed 003: {ts, value})', () => {
 });
 
 describe('usage settings in the config', () => {
-  it('defaults to America/New_York and no default device, and reads both from the environment', () => {
-    expect(loadConfig({}).formats.usage).toStrictEqual({ timeZone: 'America/New_York', deviceId: undefined });
+  it('defaults to America/New_York and the device `meter`, and reads both from the environment (`none`: no default device)', () => {
+    expect(loadConfig({}).formats.usage).toStrictEqual({ timeZone: 'America/New_York', deviceId: 'meter' });
+    expect(loadConfig({ VIGIL_USAGE_DEVICE_ID: 'none' }).formats.usage).toStrictEqual({ timeZone: 'America/New_York', deviceId: undefined });
     const config = loadConfig({ VIGIL_USAGE_TIME_ZONE: 'UTC', VIGIL_USAGE_DEVICE_ID: 'central-library' });
     expect(config.formats.usage).toStrictEqual({ timeZone: 'UTC', deviceId: 'central-library' });
     const configured = configuredFormats(config.formats).usage;
