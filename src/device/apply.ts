@@ -17,9 +17,9 @@ import { withThresholdChanges } from '../detectors/threshold';
 import { withPushedModel } from '../detectors/zscore';
 import type { Reading, Source, SourcedReading } from '../reading';
 import type { Control } from './control';
-import type { SourcedItem } from './item';
+import type { DeliveredReading, SourcedItem } from './item';
 import { detectorsJudging, withJudgingChange } from './judging';
-import { isApplied, isResent, markApplied } from './ledger';
+import { hasRecentTime, isApplied, isResent, markApplied } from './ledger';
 import { hold, release, releaseAll } from './reorder';
 import type { DeviceState } from './state';
 import { addToWindows, isTooLate } from './windows';
@@ -82,12 +82,25 @@ export function applyItem(state: DeviceState, item: SourcedItem, options: ApplyO
   markApplied(state.ledger, item.source);
   if ('control' in item) applyControl(state, item.control);
   else if (item.unkeyed) {
-    hold(state.reorder, item, options.now);
+    hold(state.reorder, secondPassOf(state, item), options.now);
     // A held reading is a sign of life too: the silence timer must run for what is held.
     markConnected(state, item.reading.ts);
     applyReleased(state, options, outcome);
   } else applyReading(state, item.reading, item.source, options, outcome);
   return outcome;
+}
+
+/**
+ * An unkeyed reading of the repeated autumn hour, at its later instant when a reading at its
+ * first is held or applied already: it must take its place in event-time order as the second pass.
+ */
+function secondPassOf(state: DeviceState, item: DeliveredReading): DeliveredReading {
+  const { reading } = item;
+  if (reading.repeatedAs === undefined) return item;
+  const taken = hasRecentTime(state.ledger, reading.ts) || state.reorder.held.some((h) => h.reading.ts === reading.ts);
+  if (!taken) return item;
+  const { repeatedAs, ...rest } = reading;
+  return { ...item, reading: { ...rest, ts: repeatedAs } };
 }
 
 /** Applies the held unkeyed readings the event-time merge lets go now. */
@@ -125,7 +138,8 @@ export function applyControl(state: DeviceState, control: Control): void {
   state.counters.controlsApplied += 1;
 }
 
-function applyReading(state: DeviceState, reading: Reading, source: Source, { observe, only }: ApplyOptions, outcome: Outcome): void {
+function applyReading(state: DeviceState, given: Reading, source: Source, { observe, only }: ApplyOptions, outcome: Outcome): void {
+  let reading = given;
   const { clock, counters } = state;
   const { allowedLatenessMs } = state.settings.eventTime;
   if (isTooLate(clock.watermark, reading.ts, allowedLatenessMs)) {
@@ -135,10 +149,16 @@ function applyReading(state: DeviceState, reading: Reading, source: Source, { ob
     return;
   }
   if (reading.clock !== 'broker' && isResent(state.ledger, reading.ts, clock.watermark, allowedLatenessMs)) {
-    // A device reports one reading per instant: the same event time again is the same reading
-    // sent twice (a replayed file, a retrying producer), so it is applied once.
-    counters.duplicatesSkipped += 1;
-    return;
+    if (reading.repeatedAs !== undefined && !isResent(state.ledger, reading.repeatedAs, clock.watermark, allowedLatenessMs)) {
+      // The repeated autumn hour's second pass: the same wall time, its later instant.
+      const { repeatedAs, ...rest } = reading;
+      reading = { ...rest, ts: repeatedAs };
+    } else {
+      // A device reports one reading per instant: the same event time again is the same reading
+      // sent twice (a replayed file, a retrying producer), so it is applied once.
+      counters.duplicatesSkipped += 1;
+      return;
+    }
   }
   markConnected(state, reading.ts);
   const activeTs = reading.ts - clock.pausedMs;

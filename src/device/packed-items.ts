@@ -23,12 +23,14 @@ const partSchema = z.union([
 /**
  * A reading: [part index, offset − the part's previous offset, ts − the previous reading's ts,
  * the values in `fields` order (null, or left off at the end: the reading has no such field), its attributes or null,
- * `"broker"` when the broker's clock stamped it]. The last two are left out when empty.
+ * `"broker"` when the broker's clock stamped it (else null), the second instant of a repeated
+ * autumn wall time − ts]. The last ones are left out when empty.
  */
 const packedReadingSchema = z.union([
   z.tuple([z.number().int(), z.number().int(), z.number(), z.array(z.number().nullable())]),
   z.tuple([z.number().int(), z.number().int(), z.number(), z.array(z.number().nullable()), z.record(z.string(), z.string()).nullable()]),
   z.tuple([z.number().int(), z.number().int(), z.number(), z.array(z.number().nullable()), z.record(z.string(), z.string()).nullable(), z.literal('broker')]),
+  z.tuple([z.number().int(), z.number().int(), z.number(), z.array(z.number().nullable()), z.record(z.string(), z.string()).nullable(), z.literal('broker').nullable(), z.number().int()]),
 ]);
 
 /** A control message, with its part index and offset delta as a reading has them. */
@@ -77,6 +79,7 @@ export function packItems(items: readonly SourcedItem[]): PackedItems {
     const ts = reading.ts - lastTs;
     lastTs = reading.ts;
     const attrs = reading.attrs ?? null;
+    if (reading.repeatedAs !== undefined) return [part, offset, ts, values, attrs, reading.clock === 'broker' ? 'broker' : null, reading.repeatedAs - reading.ts] satisfies PackedReading;
     if (reading.clock === 'broker') return [part, offset, ts, values, attrs, 'broker'] satisfies PackedReading;
     return attrs === null ? ([part, offset, ts, values] satisfies PackedReading) : ([part, offset, ts, values, attrs] satisfies PackedReading);
   });
@@ -93,7 +96,7 @@ export function unpackItems(deviceId: string, packed: PackedItems): SourcedItem[
     lastOffset[partIndex] = offset;
     const source = { topic, partition, offset };
     if (!Array.isArray(entry)) return { source, control: entry.control };
-    const [, , tsDelta, values, attrs, clock] = entry;
+    const [, , tsDelta, values, attrs, clock, repeatedAfter] = entry;
     const ts = lastTs + tsDelta;
     lastTs = ts;
     const reading: Extract<SourcedItem, { reading: unknown }>['reading'] = { deviceId, ts, values: {} };
@@ -102,6 +105,7 @@ export function unpackItems(deviceId: string, packed: PackedItems): SourcedItem[
     });
     if (attrs) reading.attrs = attrs;
     if (clock) reading.clock = clock;
+    if (repeatedAfter !== undefined) reading.repeatedAs = ts + repeatedAfter;
     return unkeyed ? { source, reading, unkeyed: true } : { source, reading };
   });
 }

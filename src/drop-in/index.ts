@@ -9,7 +9,7 @@ import type { FormatName } from '../formats';
 import type { AnomalyEvent } from '../contracts/anomalies';
 import type { KafkaRecord } from '../contracts/contract';
 import type { EnrichedReading } from '../contracts/enriched';
-import { meterAnomaliesContract, meterAnomaly } from './meter-anomalies';
+import { meterAnomaly, meterAnomalyMessage } from './meter-anomalies';
 import { monitoringRecord, monitoringRecordsContract } from './monitoring-records';
 import { sensorAnomalyReport, sensorAnomalyReportsContract } from './sensor-anomaly-reports';
 
@@ -59,7 +59,7 @@ export function dropInAnomalyMessages(anomalies: readonly AnomalyEvent[], settin
       if (report) sensor.push(sensorAnomalyReportsContract.encode(report));
     } else if (isOn(settings, 'usage', event.source.topic)) {
       const anomaly = meterAnomaly(event, settings.usageTimeZone);
-      if (anomaly) meter.push(meterAnomaliesContract.encode(anomaly.record, anomaly.key));
+      if (anomaly) meter.push(meterAnomalyMessage(anomaly, event));
     }
   }
   return [

@@ -55,18 +55,23 @@ describe("the sensor format's anomalyTopic", () => {
 });
 
 describe("the usage format's anomaly topic", () => {
-  it('gives each flagged reading as {ts, usage} with the wall time its row had, in winter, summer and the repeated autumn hour', () => {
+  it('gives each flagged reading as {ts, usage} with the wall time its row had, in winter, summer and the repeated autumn hour, in json.dumps bytes', () => {
+    const asInt = { ...step('raised', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 0, 30, 16, 0), 412, forest), attrs: { valueIsInt: 'true' } };
     const events = [
       step('raised', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 0, 30, 15, 30), 1340.73, forest), // 10:30 EST
       step('raised', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 6, 4, 14, 5), 512.5, forest), // 10:05 EDT
       step('raised', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 10, 3, 5, 30), 90, forest), // 01:30 EDT, the first of two
       step('resolved', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 0, 30, 15, 35), 450, forest),
+      step('raised', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 10, 3, 6, 30), 91.5, forest), // 01:30 EST, the second
+      asInt, // the message wrote `412`: Python read an int, and writes one
     ];
     expect(values(dropInAnomalyMessages(events, settings))).toEqual([
       ['anomaly', [
-        ['d1', '{"ts":"2024-01-30 10:30:00","usage":1340.73}'],
-        ['d1', '{"ts":"2024-07-04 10:05:00","usage":512.5}'],
-        ['d1', '{"ts":"2024-11-03 01:30:00","usage":90}'],
+        ['d1', '{"ts": "2024-01-30 10:30:00", "usage": 1340.73}'],
+        ['d1', '{"ts": "2024-07-04 10:05:00", "usage": 512.5}'],
+        ['d1', '{"ts": "2024-11-03 01:30:00", "usage": 90.0}'],
+        ['d1', '{"ts": "2024-11-03 01:30:00", "usage": 91.5}'],
+        ['d1', '{"ts": "2024-01-30 11:00:00", "usage": 412}'],
       ]],
     ]);
     // The usage format reads the text back to the instant the anomaly has.
