@@ -76,7 +76,12 @@ export const configSchema = z.object({
    * Drop-in outputs: the topics and tables the users of the systems Vigil replaces consume, in
    * their shapes (drop-in): on by default, each switchable off, topics renamable.
    */
-  dropIn: z.object({ outputs: z.array(dropInOutputSchema), topics: dropInTopicsSchema }),
+  dropIn: z.object({
+    outputs: z.array(dropInOutputSchema),
+    topics: dropInTopicsSchema,
+    /** The EPA MonitoringRecord's four numbers while HTM learns: 0 as the pipeline's class has them, or null. */
+    monitoringUnknown: z.enum(['zero', 'null']),
+  }),
   ingest: z.object({
     /** Most readings carried by one signal: keeps payloads far below Temporal's 2 MB limit. */
     maxReadingsPerSignal: positiveInt,
@@ -300,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
     },
     dropIn: {
       outputs: parseDropInOutputs(env.VIGIL_COMPAT_OUTPUTS),
+      monitoringUnknown: env.VIGIL_MONITORING_UNKNOWN ?? 'zero',
       topics: {
         sensorAnomalies: env.VIGIL_SENSOR_ANOMALY_TOPIC ?? topic('anomalyTopic'),
         meterAnomalies: env.VIGIL_METER_ANOMALY_TOPIC ?? topic('anomaly'),
@@ -390,6 +396,7 @@ export function dropInSettingsOf(config: Config): DropInSettings {
     outputs: config.dropIn.outputs,
     topics: config.dropIn.topics,
     usageTimeZone: config.formats.usage.timeZone,
+    monitoringUnknown: config.dropIn.monitoringUnknown,
     formatOfTopic: new Map(config.kafka.inputs.map((input) => [input.topic, input.format])),
   };
 }

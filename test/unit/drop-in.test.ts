@@ -104,9 +104,11 @@ describe("the EPA format's monitoringEnriched2", () => {
     });
   });
 
-  it('gives nulls while the model has no prediction, and nothing for other formats or when switched off', () => {
+  it('gives 0 while the model has no prediction (the class\u2019s doubles never set), null when so configured, and nothing for other formats or when switched off', () => {
     const [topic] = dropInEnrichedMessages([{ record: enriched(null), attrs: reading.attrs }], settings);
-    expect(monitoringRecordsContract.decode(topic?.messages[0]?.value)).toMatchObject({ prediction: null, error: null, anomaly: null, predictionNext: null });
+    expect(monitoringRecordsContract.decode(topic?.messages[0]?.value)).toMatchObject({ prediction: 0, error: 0, anomaly: 0, predictionNext: 0 });
+    const [nulls] = dropInEnrichedMessages([{ record: enriched(null), attrs: reading.attrs }], { ...settings, monitoringUnknown: 'null' });
+    expect(monitoringRecordsContract.decode(nulls?.messages[0]?.value)).toMatchObject({ prediction: null, error: null, anomaly: null, predictionNext: null });
     const elsewhere = { ...enriched(0.026), source: { topic: 'readings', partition: 0, offset: 1 } };
     expect(dropInEnrichedMessages([{ record: elsewhere, attrs: undefined }], settings)).toEqual([]);
     expect(dropInEnrichedMessages([{ record: enriched(0.026), attrs: reading.attrs }], { ...settings, outputs: [] })).toEqual([]);
