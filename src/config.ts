@@ -60,6 +60,8 @@ export const configSchema = z.object({
     /** TLS and SASL (security/kafka-security.ts). */
     security: kafkaSecuritySchema,
     readingsPartitions: positiveInt,
+    /** Partitions of the EPA input topic Vigil creates: the air-quality pipeline's `monitoring20` has 10. */
+    epaPartitions: positiveInt,
     /** Topics the ingest reads, each with the format of its messages. */
     inputs: z.array(z.object({ topic: z.string().min(1), format: formatNameSchema })).min(1),
     topics: z.object({
@@ -282,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
       groupId: env.VIGIL_GROUP_ID ?? 'vigil-ingest',
       security: kafkaSecurityFromEnv(env, readFile),
       readingsPartitions: env.VIGIL_READINGS_PARTITIONS ?? 8,
+      epaPartitions: env.VIGIL_EPA_PARTITIONS ?? 10,
       inputs: parseInputs(
         env.VIGIL_INPUTS ??
           [
@@ -290,7 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
             `${env.VIGIL_HOST_TOPIC ?? topic('host-metrics')}=host`,
             `${env.VIGIL_CSV3_TOPIC ?? topic('sensor-csv')}=csv3`,
             `${env.VIGIL_USAGE_TOPIC ?? topic('usage')}=usage`,
-            `${env.VIGIL_EPA_TOPIC ?? topic('epa-raw')}=epa`,
+            `${env.VIGIL_EPA_TOPIC ?? topic('monitoring20')}=epa`,
           ].join(','),
       ),
       topics: {

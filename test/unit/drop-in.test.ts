@@ -118,8 +118,8 @@ describe("the EPA format's monitoringEnriched2", () => {
 describe('the drop-in settings', () => {
   it('are all on by default with their users\' topic names, under the topic prefix', () => {
     const config = loadConfig({ VIGIL_TOPIC_PREFIX: 'p.' });
-    expect(config.dropIn).toEqual({ outputs: ['sensor', 'usage', 'epa', 'csv3'], topics: { sensorAnomalies: 'p.anomalyTopic', meterAnomalies: 'p.anomaly', monitoringRecords: 'p.monitoringEnriched2' } });
-    expect(dropInSettingsOf(config).formatOfTopic.get('p.epa-raw')).toBe('epa');
+    expect(config.dropIn).toEqual({ outputs: ['sensor', 'usage', 'epa', 'csv3'], topics: { sensorAnomalies: 'p.anomalyTopic', meterAnomalies: 'p.anomaly', monitoringRecords: 'p.monitoringEnriched2' }, monitoringUnknown: 'zero' });
+    expect(dropInSettingsOf(config).formatOfTopic.get('p.monitoring20')).toBe('epa');
   });
 
   it('switch off all at once or some, take other names, and refuse an unknown output', () => {

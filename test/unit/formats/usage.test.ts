@@ -146,10 +146,12 @@ describe('usage settings in the config', () => {
     expect(() => loadConfig({ VIGIL_USAGE_DEVICE_ID: 'a\u0001b' })).toThrow(/formats\.usage\.deviceId/);
   });
 
-  it('reads the usage and epa-raw topics by default, and creates them', () => {
+  it('reads the usage and monitoring20 topics by default, and creates them, monitoring20 with 10 partitions as the air-quality pipeline did', () => {
     const config = loadConfig({ VIGIL_TOPIC_PREFIX: 'x.' });
-    expect(config.kafka.inputs).toEqual(expect.arrayContaining([{ topic: 'x.usage', format: 'usage' }, { topic: 'x.epa-raw', format: 'epa' }]));
-    expect(topicSpecs(config).map((spec) => spec.topic)).toEqual(expect.arrayContaining(['x.usage', 'x.epa-raw']));
+    expect(config.kafka.inputs).toEqual(expect.arrayContaining([{ topic: 'x.usage', format: 'usage' }, { topic: 'x.monitoring20', format: 'epa' }]));
+    expect(topicSpecs(config).map((spec) => spec.topic)).toEqual(expect.arrayContaining(['x.usage', 'x.monitoring20']));
+    expect(topicSpecs(config).filter((spec) => ['x.usage', 'x.monitoring20'].includes(spec.topic)).map((spec) => [spec.topic, spec.numPartitions])).toEqual([['x.usage', 8], ['x.monitoring20', 10]]);
+    expect(topicSpecs(loadConfig({ VIGIL_EPA_PARTITIONS: '3' })).find((spec) => spec.topic === 'monitoring20')?.numPartitions).toBe(3);
   });
 });
 
