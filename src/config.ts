@@ -72,6 +72,8 @@ export const configSchema = z.object({
       deviceEvents: z.string().min(1),
       aggregates: z.string().min(1),
       control: z.string().min(1),
+      /** The sensor notebook's model stream (`{id, m2}` records), judged as it judged; undefined: not read. */
+      model: z.string().min(1).optional(),
     }),
   }),
   /**
@@ -304,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
         deviceEvents: topic('device-events'),
         aggregates: topic('aggregates'),
         control: topic('control'),
+        model: env.VIGIL_MODEL_TOPIC === 'none' ? undefined : (env.VIGIL_MODEL_TOPIC ?? topic('modelTopic')),
       },
     },
     dropIn: {

@@ -14,7 +14,7 @@ import type { Verdict } from '../detectors/detector';
 import { stepIncident } from '../detectors/incident';
 import { type AnyDetector, type DetectorName, detectorNamed, detectors, type Explanation } from '../detectors/registry';
 import { withThresholdChanges } from '../detectors/threshold';
-import { withPushedModel } from '../detectors/zscore';
+import { pushedModelRule, withPushedModel } from '../detectors/zscore';
 import type { Reading, Source, SourcedReading } from '../reading';
 import type { Control } from './control';
 import type { DeliveredReading, SourcedItem } from './item';
@@ -133,7 +133,11 @@ export function applyControl(state: DeviceState, control: Control): void {
   } else if (control.type === 'detectors') {
     state.settings.judging = withJudgingChange(state.settings.judging, control.field, control.detectors);
   } else {
-    state.memories.zscore[control.field] = withPushedModel(state.memories.zscore[control.field], control.model);
+    state.memories.zscore[control.field] = withPushedModel(state.memories.zscore[control.field], control.model, control.fixed === true);
+    if (control.fixed) {
+      const zscore = state.settings.detectors.zscore;
+      zscore.fields[control.field] = { ...zscore.fields[control.field], ...pushedModelRule };
+    }
   }
   state.counters.controlsApplied += 1;
 }

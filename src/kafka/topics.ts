@@ -28,6 +28,7 @@ export function topicSpecs(config: Config) {
     { topic: topics.deviceEvents, numPartitions: 1 },
     { topic: topics.aggregates, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     { topic: topics.control, numPartitions: 1 },
+    ...(topics.model ? [{ topic: topics.model, numPartitions: 1 }] : []),
     ...dropInTopics.map((topic) => ({ topic, numPartitions: 1 })),
   ];
 }
