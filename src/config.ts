@@ -326,7 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
       deviceBatchMs: env.VIGIL_DEVICE_BATCH_MS ?? 1000,
     },
     device: withoutUnset({
-      connection: { disconnectAfterMs: optionalNumber(env.VIGIL_DISCONNECT_AFTER_MS), retireAfterMs: optionalNumber(env.VIGIL_RETIRE_AFTER_MS) },
+      connection: { disconnectAfterMs: optionalNumber(env.VIGIL_DISCONNECT_AFTER_MS), retireAfterMs: optionalNumber(env.VIGIL_RETIRE_AFTER_MS), silenceFrom: env.VIGIL_SILENCE_FROM },
       eventTime: {
         allowedLatenessMs: optionalNumber(env.VIGIL_ALLOWED_LATENESS_MS),
         updateEveryMs: optionalNumber(env.VIGIL_WINDOW_UPDATE_EVERY_MS),

@@ -7,6 +7,12 @@ import { defaultJudging, type Judging, judgingSchema } from './judging';
 export const connectionSettingsSchema = z.object({
   disconnectAfterMs: z.number().int().positive().default(60_000),
   retireAfterMs: z.number().int().positive().default(24 * 3600_000),
+  /**
+   * What silence is measured from: the arrival of the device's last data (`arrival`), or the
+   * event time of its newest reading against the clock (`event-time`), as the host rules did:
+   * then a replay of old readings finds the device silent at once. Unset: arrival.
+   */
+  silenceFrom: z.enum(['arrival', 'event-time']).optional(),
 });
 export type ConnectionSettings = z.infer<typeof connectionSettingsSchema>;
 

@@ -263,18 +263,30 @@ export class DeviceEntity {
 
   /** Milliseconds until the connection must be looked at again; undefined for a device that never reported. */
   private connectionTimeout(): number | undefined {
-    const { status, lastSeenAt } = this.state.connection;
+    const { status } = this.state.connection;
+    const lastSeenAt = this.silenceSince();
     if (status === 'NEW' || lastSeenAt === null) return undefined;
     const { disconnectAfterMs, retireAfterMs } = this.state.settings.connection;
     return lastSeenAt + (status === 'CONNECTED' ? disconnectAfterMs : retireAfterMs) - Date.now();
+  }
+
+  /**
+   * When the device's silence began: when its last data arrived, or (`silenceFrom: 'event-time'`,
+   * as the host rules measured it) the event time of its newest reading.
+   */
+  private silenceSince(): number | null {
+    const { connection, clock, settings } = this.state;
+    if (connection.lastSeenAt === null) return null;
+    return settings.connection.silenceFrom === 'event-time' ? (clock.watermark ?? connection.lastSeenAt) : connection.lastSeenAt;
   }
 
   /** On silence: DISCONNECTED after the disconnect timeout, retired (true) after the retire timeout. */
   private async checkConnection(): Promise<boolean> {
     const { connection } = this.state;
     const { disconnectAfterMs, retireAfterMs } = this.state.settings.connection;
-    if (connection.lastSeenAt === null) return false;
-    const silentFor = Date.now() - connection.lastSeenAt;
+    const since = this.silenceSince();
+    if (since === null) return false;
+    const silentFor = Date.now() - since;
     if (connection.status === 'CONNECTED' && silentFor >= disconnectAfterMs) {
       // Unkeyed readings still held for event-time order go first: nothing earlier is on its way.
       if (this.state.reorder.held.length > 0) {
