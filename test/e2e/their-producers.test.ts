@@ -66,6 +66,29 @@ describe('their producers, unchanged: no key, default settings', () => {
     expect(p.deadLetters).toEqual([]);
   });
 
+  it('kcat: a model on modelTopic, then unkeyed sensor JSON: exactly the readings above mean + 4·stdev on anomalyTopic, the model fixed', async () => {
+    const p = newPipeline('e2e-kcat-model');
+    await p.setUp();
+    const reports: string[] = [];
+    await p.follow(p.config.dropIn.topics.sensorAnomalies, (value) => reports.push(value));
+    await p.start('worker');
+    await p.start('ingest');
+    const id = `${p.runName}-office`;
+    const model = { n: 100, mean: 20, m2: 99 }; // stdev 1: the line is 24
+    await kcatProduce(p.config, p.config.kafka.topics.model!, [JSON.stringify({ id, m2: model })]);
+    await waitFor('the model taken', async () => (await p.deviceState(id).catch(() => undefined))?.counters.controlsApplied === 1, 60_000);
+    // Below the line, far below it (the notebook looks above only), above it, and a long run above it (never a new level).
+    const temps = [21, 23.9, 5, 24.5, 22, ...Array.from({ length: 15 }, (_, i) => 30 + i), 20];
+    const readings = temps.map((temp, i) => JSON.stringify({ id, ts: 1_790_000_000_000 + i * 1000, temp, hum: 40 }));
+    await kcatProduce(p.config, p.topicFor('sensor'), readings);
+    const above = temps.flatMap((temp, i) => (temp > 24 ? [JSON.stringify({ id, ts: 1_790_000_000_000 + i * 1000, temp })] : []));
+    await waitFor('every reading applied', async () => (await p.deviceState(id)).counters.readingsApplied === temps.length, 150_000);
+    await waitFor('the reports', () => reports.length >= above.length, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(reports).toEqual(above);
+    expect((await p.deviceState(id)).memories.zscore.temp).toMatchObject({ model, fixed: true });
+  });
+
   it('a Python confluent-kafka producer written like the meter’s: its injected anomalies on `anomaly` in json.dumps bytes, and the hourly table filled', async () => {
     const p = newPipeline('e2e-python-meter');
     await p.setUp();
