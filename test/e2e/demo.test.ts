@@ -21,7 +21,7 @@ describe('the demo (issue 17)', () => {
     expect(out).toMatch(/1500 readings replayed; 15 of 15 injected spikes reported/);
     expect(out).toContain(`15 records {id, ts, temp} on ${topic('anomalyTopic')}`);
     expect(out).toMatch(/demo-host-\S+-0002 +DISCONNECTED/);
-    expect(out).toContain("= seed 001's row_number() query run on the records sent");
+    expect(out).toContain("= the host rules' row_number() query run on the records sent");
     expect(out).toContain(`2016 of 2016 readings enriched on ${topic('readings.enriched')}, 2016 MonitoringRecords on ${topic('monitoringEnriched2')}`);
     expect(out).toMatch(/HTM found \d of 4 injected spikes/);
     expect(out).toMatch(/12096 readings replayed; 5 of 5 injected anomalies reported/);
