@@ -88,15 +88,21 @@ program
   .command('replay <file>')
   .description('Send a CSV (with a header row) or JSON-lines file into the readings topic, keyed by device')
   .addOption(new Option('-f, --format <format>', 'input format').choices(formatNameSchema.options).default('reading'))
-  .option('-a, --accelerator <n>', 'play event time N× faster (default: as fast as possible)', (v) => {
+  .option('-a, --accelerator <n>', 'play event time N× faster (default: as fast as possible); with --step_frequency, the meter producer\'s meaning', (v) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--accelerator must be a positive number, not ${v}`);
     return n;
   })
+  .option('--step_frequency <s>', 'the meter producer\'s pacing: every <s> seconds, the next <s> × accelerator minutes of the file', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--step_frequency must be a positive whole number of seconds, not ${v}`);
+    return n;
+  })
   .option('-t, --topic <topic>', 'topic to write to (default: the input topic of that format)')
   .option('-d, --device <id>', 'device (message key) of every row, for formats whose rows name none (usage; default VIGIL_USAGE_DEVICE_ID)')
-  .action(async (file: string, options: { format: FormatName; accelerator?: number; topic?: string; device?: string }) => {
-    const result = await replayFile(configured(), file, { ...options, progress: process.stderr.isTTY });
+  .action(async (file: string, options: { format: FormatName; accelerator?: number; step_frequency?: number; topic?: string; device?: string }) => {
+    const { step_frequency: stepFrequency, ...rest } = options;
+    const result = await replayFile(configured(), file, { ...rest, ...(stepFrequency === undefined ? {} : { stepFrequency }), progress: process.stderr.isTTY });
     say(`${result.sent} readings sent`);
     if (result.invalid.length > 0) {
       for (const { line, reason } of result.invalid.slice(0, 20)) process.stderr.write(`line ${line}: ${reason}\n`);

@@ -7,6 +7,7 @@ import { type DeviceSettings, deviceSettingsSchema } from './device/settings';
 import { modelStoreFromEnv, modelStoreSettingsSchema, s3ServerFromEnv, s3ServerSchema } from './model-store-settings';
 import { type DropInSettings, dropInOutputs, dropInOutputSchema, dropInTopicsSchema } from './drop-in';
 import { formatNameSchema, formatSettingsSchema, formatsByTopic, type InputFormat } from './formats';
+import { DEFAULT_USAGE_DEVICE_ID } from './formats/usage';
 import { envBoolean, envSecret, envValue, type ReadFile, readSettingFile } from './security/env-settings';
 import { alertmanagerSecurityFromEnv, alertmanagerSecuritySchema } from './security/alertmanager-security';
 import { kafkaSecurityFromEnv, kafkaSecuritySchema } from './security/kafka-security';
@@ -62,6 +63,8 @@ export const configSchema = z.object({
     /** TLS and SASL (security/kafka-security.ts). */
     security: kafkaSecuritySchema,
     readingsPartitions: positiveInt,
+    /** Partitions of the EPA input topic Vigil creates: the air-quality pipeline's `monitoring20` has 10. */
+    epaPartitions: positiveInt,
     /** Topics the ingest reads, each with the format of its messages. */
     inputs: z.array(z.object({ topic: z.string().min(1), format: formatNameSchema })).min(1),
     topics: z.object({
@@ -72,13 +75,20 @@ export const configSchema = z.object({
       deviceEvents: z.string().min(1),
       aggregates: z.string().min(1),
       control: z.string().min(1),
+      /** The sensor notebook's model stream (`{id, m2}` records), judged as it judged; undefined: not read. */
+      model: z.string().min(1).optional(),
     }),
   }),
   /**
    * Drop-in outputs: the topics and tables the users of the systems Vigil replaces consume, in
    * their shapes (drop-in): on by default, each switchable off, topics renamable.
    */
-  dropIn: z.object({ outputs: z.array(dropInOutputSchema), topics: dropInTopicsSchema }),
+  dropIn: z.object({
+    outputs: z.array(dropInOutputSchema),
+    topics: dropInTopicsSchema,
+    /** The EPA MonitoringRecord's four numbers while HTM learns: 0 as the pipeline's class has them, or null. */
+    monitoringUnknown: z.enum(['zero', 'null']),
+  }),
   ingest: z.object({
     /** Most readings carried by one signal: keeps payloads far below Temporal's 2 MB limit. */
     maxReadingsPerSignal: positiveInt,
@@ -339,6 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
       groupId: env.VIGIL_GROUP_ID ?? 'vigil-ingest',
       security: kafkaSecurityFromEnv(env, readFile),
       readingsPartitions: env.VIGIL_READINGS_PARTITIONS ?? 8,
+      epaPartitions: env.VIGIL_EPA_PARTITIONS ?? 10,
       inputs: parseInputs(
         env.VIGIL_INPUTS ??
           [
@@ -347,7 +358,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
             `${env.VIGIL_HOST_TOPIC ?? topic('host-metrics')}=host`,
             `${env.VIGIL_CSV3_TOPIC ?? topic('sensor-csv')}=csv3`,
             `${env.VIGIL_USAGE_TOPIC ?? topic('usage')}=usage`,
-            `${env.VIGIL_EPA_TOPIC ?? topic('epa-raw')}=epa`,
+            `${env.VIGIL_EPA_TOPIC ?? topic('monitoring20')}=epa`,
           ].join(','),
       ),
       topics: {
@@ -358,10 +369,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
         deviceEvents: topic('device-events'),
         aggregates: topic('aggregates'),
         control: topic('control'),
+        model: env.VIGIL_MODEL_TOPIC === 'none' ? undefined : (env.VIGIL_MODEL_TOPIC ?? topic('modelTopic')),
       },
     },
     dropIn: {
       outputs: parseDropInOutputs(env.VIGIL_COMPAT_OUTPUTS),
+      monitoringUnknown: env.VIGIL_MONITORING_UNKNOWN ?? 'zero',
       topics: {
         sensorAnomalies: env.VIGIL_SENSOR_ANOMALY_TOPIC ?? topic('anomalyTopic'),
         meterAnomalies: env.VIGIL_METER_ANOMALY_TOPIC ?? topic('anomaly'),
@@ -376,8 +389,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
       deviceBatchMs: env.VIGIL_DEVICE_BATCH_MS ?? 1000,
     },
     device: withoutUnset({
-      connection: { disconnectAfterMs: optionalNumber(env.VIGIL_DISCONNECT_AFTER_MS), retireAfterMs: optionalNumber(env.VIGIL_RETIRE_AFTER_MS) },
-      eventTime: { allowedLatenessMs: optionalNumber(env.VIGIL_ALLOWED_LATENESS_MS), updateEveryMs: optionalNumber(env.VIGIL_WINDOW_UPDATE_EVERY_MS) },
+      connection: { disconnectAfterMs: optionalNumber(env.VIGIL_DISCONNECT_AFTER_MS), retireAfterMs: optionalNumber(env.VIGIL_RETIRE_AFTER_MS), silenceFrom: env.VIGIL_SILENCE_FROM },
+      eventTime: {
+        allowedLatenessMs: optionalNumber(env.VIGIL_ALLOWED_LATENESS_MS),
+        updateEveryMs: optionalNumber(env.VIGIL_WINDOW_UPDATE_EVERY_MS),
+        reorderWaitMs: optionalNumber(env.VIGIL_REORDER_WAIT_MS),
+      },
       // Which detectors judge which fields: `*=zscore;usage=seasonal-iforest` (`*`: the rest).
       judging: env.VIGIL_DETECTORS === undefined ? undefined : { defaults: { ...defaultJudging().defaults, ...parseJudging(env.VIGIL_DETECTORS) }, fields: {} },
       detectors: Object.fromEntries(Object.entries(detectorEnvironment).map(([name, read]) => [name, read(env)])),
@@ -401,7 +418,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
     htmThreads: env.VIGIL_HTM_THREADS,
     htmCacheSize: env.VIGIL_HTM_CACHE_SIZE ?? 64,
     formats: {
-      usage: { timeZone: usageTimeZoneOf(env), deviceId: env.VIGIL_USAGE_DEVICE_ID },
+      usage: { timeZone: usageTimeZoneOf(env), deviceId: env.VIGIL_USAGE_DEVICE_ID === 'none' ? undefined : (env.VIGIL_USAGE_DEVICE_ID ?? DEFAULT_USAGE_DEVICE_ID) },
       csv3: { tempAbove: env.VIGIL_CSV3_TEMP_ABOVE === 'none' ? null : optionalNumber(env.VIGIL_CSV3_TEMP_ABOVE) },
     },
     alerting: {
@@ -466,6 +483,7 @@ export function dropInSettingsOf(config: Config): DropInSettings {
     outputs: config.dropIn.outputs,
     topics: config.dropIn.topics,
     usageTimeZone: config.formats.usage.timeZone,
+    monitoringUnknown: config.dropIn.monitoringUnknown,
     formatOfTopic: new Map(config.kafka.inputs.map((input) => [input.topic, input.format])),
   };
 }

@@ -30,6 +30,12 @@ export const readingSchema = z.object({
    * they are used to recognise one sent twice.
    */
   clock: z.enum(['device', 'broker']).optional(),
+  /**
+   * A wall time in the hour that autumn's clocks go through twice names two instants: `ts` is
+   * the first, this the second. The device takes the second when it already has a reading at
+   * the first (the meter's log has both passes), rather than drop it as sent twice.
+   */
+  repeatedAs: z.number().int().nonnegative().optional(),
 });
 export type Reading = z.infer<typeof readingSchema>;
 

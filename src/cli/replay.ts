@@ -11,8 +11,17 @@ import { deviceIdSchema } from '../reading';
 
 export interface ReplayOptions {
   format: FormatName;
-  /** Event-time speed-up: 60 plays an hour in a minute. Undefined: as fast as possible. */
+  /**
+   * Event-time speed-up: 60 plays an hour in a minute. Undefined: as fast as possible. With
+   * `stepFrequency`, the meter producer's meaning instead (see there).
+   */
   accelerator?: number;
+  /**
+   * The meter producer's pacing: every `stepFrequency` seconds, the next `stepFrequency ×
+   * accelerator` minutes of the file at once (accelerator 1 by default): 60 × accelerator times
+   * real time, in steps, as its `--step_frequency` and `--accelerator` play it.
+   */
+  stepFrequency?: number;
   topic?: string;
   progress?: boolean;
   /** The device of every row, for formats whose rows name none (usage); default: the configured one. */
@@ -43,6 +52,15 @@ export function fixedDeviceKey(format: InputFormat, device: string | undefined):
   const valid = deviceIdSchema.safeParse(deviceId);
   if (!valid.success) throw new Error(`--device ${JSON.stringify(deviceId)}: ${valid.error.issues[0]?.message ?? 'not a device id'}`);
   return deviceId;
+}
+
+/** When a reading of event time `ts` is due, by the replay's pacing; undefined: at once. */
+export function dueAt(ts: number, firstTs: number, wallStart: number, { accelerator, stepFrequency }: Pick<ReplayOptions, 'accelerator' | 'stepFrequency'>): number | undefined {
+  if (stepFrequency !== undefined) {
+    const stepMs = stepFrequency * (accelerator ?? 1) * 60_000;
+    return wallStart + Math.floor((ts - firstTs) / stepMs) * stepFrequency * 1000;
+  }
+  return accelerator === undefined ? undefined : wallStart + (ts - firstTs) / accelerator;
 }
 
 /**
@@ -84,9 +102,8 @@ export async function replayFile(config: Config, file: string, options: ReplayOp
         invalid.push({ line: row.line, reason: error.message });
         continue;
       }
-      if (options.accelerator !== undefined) {
-        firstTs ??= reading.ts;
-        const due = wallStart + (reading.ts - firstTs) / options.accelerator;
+      const due = dueAt(reading.ts, (firstTs ??= reading.ts), wallStart, options);
+      if (due !== undefined) {
         if (due - Date.now() > 5) {
           await flush();
           await sleep(due - Date.now());

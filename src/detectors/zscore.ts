@@ -88,6 +88,11 @@ export const zscoreMemorySchema = z.object({
   goodStreak: z.number().int().nonnegative(),
   /** The anomalous readings of the current run, at most `relearnAfter`: a new level's first values. */
   run: z.array(z.number()),
+  /**
+   * A model pushed to be judged by as it is (the sensor notebook's model topic): readings never
+   * change it, nor start a new level, until another push or a reset.
+   */
+  fixed: z.literal(true).optional(),
 });
 export type ZScoreMemory = z.infer<typeof zscoreMemorySchema>;
 
@@ -132,7 +137,7 @@ export function judgeZScore(model: M2, value: number, rule: ZScoreRule): ZScoreV
 }
 
 /** The model after a value joins it: within the rule's window, or Welford's for ever. */
-const learned = (model: M2, value: number, rule: ZScoreRule): M2 => (rule.window === null ? addValue(model, value) : addValueWithin(model, value, rule.window));
+const learnedModel = (model: M2, value: number, rule: ZScoreRule): M2 => (rule.window === null ? addValue(model, value) : addValueWithin(model, value, rule.window));
 
 /** The rule of one field: the device's defaults with the field's overrides. */
 export function zscoreRuleFor(settings: ZScoreSettings, field: string): ZScoreRule {
@@ -152,9 +157,9 @@ export function changedZScoreSettings(current: ZScoreSettings, field: string | u
   return parseOrReject(zscoreSettingsSchema, next, 'z-score configuration');
 }
 
-/** The field's memory with a pushed model (seed-style `{n, mean, m2}`); the streak carries on. */
-export function withPushedModel(memory: ZScoreMemory | undefined, model: M2): ZScoreMemory {
-  return { model, goodStreak: memory?.goodStreak ?? 0, run: [] };
+/** The field's memory with a pushed model (`{n, mean, m2}`); the streak carries on. `fixed`: it judges as it is, and learns nothing. */
+export function withPushedModel(memory: ZScoreMemory | undefined, model: M2, fixed = false): ZScoreMemory {
+  return { model, goodStreak: memory?.goodStreak ?? 0, run: [], ...(fixed ? { fixed: true as const } : {}) };
 }
 
 /**
@@ -162,8 +167,14 @@ export function withPushedModel(memory: ZScoreMemory | undefined, model: M2): ZS
  * alarm): the value joins the model as any normal reading would.
  */
 export function withLearntValue(memory: ZScoreMemory | undefined, value: number, rule: ZScoreRule): ZScoreMemory {
-  return { model: learned(memory?.model ?? { n: 0, mean: 0, m2: 0 }, value, rule), goodStreak: memory?.goodStreak ?? 0, run: memory?.run ?? [] };
+  return { model: learnedModel(memory?.model ?? { n: 0, mean: 0, m2: 0 }, value, rule), goodStreak: memory?.goodStreak ?? 0, run: memory?.run ?? [] };
 }
+
+/**
+ * The rule a model pushed on the model topic is judged by, as the notebook that pushes them
+ * judges: above only, from two readings (a sample stdev), no new level; k stays the device's.
+ */
+export const pushedModelRule = { direction: 'above', minSamples: 2, relearnAfter: null } as const satisfies z.infer<typeof zscoreRuleOverrideSchema>;
 
 /**
  * How strongly a value departs from the model in the judged direction, in [0, 1]: |z|/(|z| + k)
@@ -194,20 +205,23 @@ export const zscoreDetector = defineDetector({
     const rule = zscoreRuleFor(settings, field);
     const verdict = judgeZScore(model, value, rule);
     const observation = { n: model.n, verdict, score: zscoreScore(verdict, rule) };
-    if (!verdict) return { memory: { model: learned(model, value, rule), goodStreak: (memory?.goodStreak ?? 0) + 1, run: [] }, observation };
+    // A fixed (pushed) model judges as it is: no value joins it, no run makes a new level.
+    const fixed = memory?.fixed === true ? ({ fixed: true } as const) : {};
+    const learned = (m: M2, v: number, r: ZScoreRule): M2 => (memory?.fixed ? m : learnedModel(m, v, r));
+    if (!verdict) return { memory: { model: learned(model, value, rule), goodStreak: (memory?.goodStreak ?? 0) + 1, run: [], ...fixed }, observation };
     const explanation: ZScoreExplanation = {
       kind: 'zscore', n: model.n, mean: verdict.mean, stdev: verdict.stdev, z: verdict.z, k: rule.k, direction: rule.direction, lower: verdict.lower, upper: verdict.upper,
     };
     if (!verdict.anomalous) {
       const goodStreak = (memory?.goodStreak ?? 0) + 1;
       return {
-        memory: { model: learned(model, value, rule), goodStreak, run: [] },
+        memory: { model: learned(model, value, rule), goodStreak, run: [], ...fixed },
         observation,
         finding: { verdict: { firing: false, violated: false, clears: goodStreak >= rule.clearAfter, side: null }, explanation },
       };
     }
     const run = [...(memory?.run ?? []), value];
-    if (rule.relearnAfter !== null && run.length >= rule.relearnAfter) {
+    if (rule.relearnAfter !== null && run.length >= rule.relearnAfter && !memory?.fixed) {
       // Not an outlier but a new normal: the anomaly resolves, and the model starts from the new level.
       return {
         memory: { model: run.reduce(addValue, emptyM2()), goodStreak: 0, run: [] },
@@ -216,7 +230,7 @@ export const zscoreDetector = defineDetector({
       };
     }
     return {
-      memory: { model: rule.learnAnomalies ? learned(model, value, rule) : model, goodStreak: 0, run: rule.relearnAfter === null ? [] : run },
+      memory: { model: rule.learnAnomalies ? learned(model, value, rule) : model, goodStreak: 0, run: rule.relearnAfter === null || memory?.fixed ? [] : run, ...fixed },
       observation,
       finding: { verdict: { firing: true, violated: true, clears: false, side: value > verdict.mean ? 'high' : 'low' }, explanation },
     };
@@ -234,7 +248,7 @@ export const zscoreDetector = defineDetector({
     const sd = stdev(model);
     const values = { n: model.n, mean: round3(model.n > 0 ? model.mean : undefined), stdev: round3(sd) };
     const fading = `${rule.window === null ? 'every reading' : `last ${rule.window} readings`}${rule.relearnAfter === null ? '' : `, new level after ${rule.relearnAfter}`}`;
-    const text = `k ${rule.k} ${rule.direction}, min ${rule.minSamples}, ${fading}, ${rule.learnAnomalies ? 'learns' : 'gates'} anomalies; n ${model.n}${model.n > 0 ? `, mean ${values.mean}` : ''}${sd === undefined ? '' : `, stdev ${values.stdev}`}`;
+    const text = `k ${rule.k} ${rule.direction}, min ${rule.minSamples}, ${memory?.fixed ? 'a pushed model, fixed' : `${fading}, ${rule.learnAnomalies ? 'learns' : 'gates'} anomalies`}; n ${model.n}${model.n > 0 ? `, mean ${values.mean}` : ''}${sd === undefined ? '' : `, stdev ${values.stdev}`}`;
     return { text, values };
   },
   backtest: {

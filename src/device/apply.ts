@@ -14,12 +14,13 @@ import type { Verdict } from '../detectors/detector';
 import { stepIncident } from '../detectors/incident';
 import { type AnyDetector, type DetectorName, detectorNamed, detectors, type Explanation } from '../detectors/registry';
 import { withThresholdChanges } from '../detectors/threshold';
-import { withPushedModel } from '../detectors/zscore';
+import { pushedModelRule, withPushedModel } from '../detectors/zscore';
 import type { Reading, Source, SourcedReading } from '../reading';
 import type { Control } from './control';
-import type { SourcedItem } from './item';
+import type { DeliveredReading, SourcedItem } from './item';
 import { detectorsJudging, withJudgingChange } from './judging';
-import { isApplied, isResent, markApplied } from './ledger';
+import { hasRecentTime, isApplied, isResent, markApplied } from './ledger';
+import { hold, release, releaseAll } from './reorder';
 import type { DeviceState } from './state';
 import { addToWindows, isTooLate } from './windows';
 
@@ -51,6 +52,8 @@ export interface ApplyOptions {
   observe?: DetectorObserver;
   /** Runs this detector alone (the backtest of one detector); by default all of them. */
   only?: DetectorName;
+  /** The workflow's time: unkeyed readings wait `reorderWaitMs` of it (reorder.ts); none in reference runs and backtests. */
+  now?: number;
 }
 
 const inline = detectors.filter((d) => !d.deferred) as readonly AnyDetector[];
@@ -60,21 +63,66 @@ const deferred = detectors.filter((d) => d.deferred) as readonly AnyDetector[];
 export function applyItems(state: DeviceState, items: readonly SourcedItem[], options: ApplyOptions = {}): Outcome {
   const outcome: Outcome = { anomalies: [], late: [], deferred: [] };
   for (const item of items) applyItem(state, item, options, outcome);
+  // Held readings whose wait is over go even when this batch brought no unkeyed reading.
+  if (state.reorder.held.length > 0) applyReleased(state, options, outcome);
   return outcome;
 }
 
 /**
  * Applies one delivered item to the state in place, unless its offset was applied before, and
- * adds what it caused to `outcome`.
+ * adds what it caused to `outcome`. An unkeyed reading is taken into the device's event-time
+ * merge (reorder.ts) and applied when the merge lets it go, perhaps with others, perhaps later.
  */
 export function applyItem(state: DeviceState, item: SourcedItem, options: ApplyOptions = {}, outcome: Outcome = { anomalies: [], late: [], deferred: [] }): Outcome {
   if (isApplied(state.ledger, item.source)) {
     state.counters.duplicatesSkipped += 1;
     return outcome;
   }
+  // Held readings count as taken: the state that holds them is as durable as the ledger.
   markApplied(state.ledger, item.source);
   if ('control' in item) applyControl(state, item.control);
-  else applyReading(state, item.reading, item.source, options, outcome);
+  else if (item.unkeyed) {
+    hold(state.reorder, secondPassOf(state, item), options.now);
+    // A held reading is a sign of life too: the silence timer must run for what is held.
+    markConnected(state, item.reading.ts);
+    applyReleased(state, options, outcome);
+  } else applyReading(state, item.reading, item.source, options, outcome);
+  return outcome;
+}
+
+/**
+ * An unkeyed reading of the repeated autumn hour, at its later instant when a reading at its
+ * first is held or applied already: it must take its place in event-time order as the second pass.
+ */
+function secondPassOf(state: DeviceState, item: DeliveredReading): DeliveredReading {
+  const { reading } = item;
+  if (reading.repeatedAs === undefined) return item;
+  const taken = hasRecentTime(state.ledger, reading.ts) || state.reorder.held.some((h) => h.reading.ts === reading.ts);
+  if (!taken) return item;
+  const { repeatedAs, ...rest } = reading;
+  return { ...item, reading: { ...rest, ts: repeatedAs } };
+}
+
+/** Applies the held unkeyed readings the event-time merge lets go now. */
+function applyReleased(state: DeviceState, options: ApplyOptions, outcome: Outcome): void {
+  const { allowedLatenessMs, reorderWaitMs } = state.settings.eventTime;
+  for (const released of release(state.reorder, allowedLatenessMs, { now: options.now, waitMs: reorderWaitMs })) applyReading(state, released.reading, released.source, options, outcome);
+}
+
+/** A reading came: the device is CONNECTED; after a silence, the window rules' clock skips the gap. */
+function markConnected(state: DeviceState, ts: number): void {
+  const { clock } = state;
+  if (state.connection.status === 'DISCONNECTED' && clock.watermark !== null) {
+    // Silence is not recovery: the window clock stands still across the gap.
+    clock.pausedMs += Math.max(0, ts - clock.watermark);
+  }
+  state.connection.status = 'CONNECTED';
+}
+
+/** Applies every held unkeyed reading, in event-time order: the device fell silent, so no earlier one is on its way. */
+export function applyHeld(state: DeviceState, options: ApplyOptions = {}): Outcome {
+  const outcome: Outcome = { anomalies: [], late: [], deferred: [] };
+  for (const released of releaseAll(state.reorder)) applyReading(state, released.reading, released.source, options, outcome);
   return outcome;
 }
 
@@ -85,12 +133,17 @@ export function applyControl(state: DeviceState, control: Control): void {
   } else if (control.type === 'detectors') {
     state.settings.judging = withJudgingChange(state.settings.judging, control.field, control.detectors);
   } else {
-    state.memories.zscore[control.field] = withPushedModel(state.memories.zscore[control.field], control.model);
+    state.memories.zscore[control.field] = withPushedModel(state.memories.zscore[control.field], control.model, control.fixed === true);
+    if (control.fixed) {
+      const zscore = state.settings.detectors.zscore;
+      zscore.fields[control.field] = { ...zscore.fields[control.field], ...pushedModelRule };
+    }
   }
   state.counters.controlsApplied += 1;
 }
 
-function applyReading(state: DeviceState, reading: Reading, source: Source, { observe, only }: ApplyOptions, outcome: Outcome): void {
+function applyReading(state: DeviceState, given: Reading, source: Source, { observe, only }: ApplyOptions, outcome: Outcome): void {
+  let reading = given;
   const { clock, counters } = state;
   const { allowedLatenessMs } = state.settings.eventTime;
   if (isTooLate(clock.watermark, reading.ts, allowedLatenessMs)) {
@@ -100,16 +153,18 @@ function applyReading(state: DeviceState, reading: Reading, source: Source, { ob
     return;
   }
   if (reading.clock !== 'broker' && isResent(state.ledger, reading.ts, clock.watermark, allowedLatenessMs)) {
-    // A device reports one reading per instant: the same event time again is the same reading
-    // sent twice (a replayed file, a retrying producer), so it is applied once.
-    counters.duplicatesSkipped += 1;
-    return;
+    if (reading.repeatedAs !== undefined && !isResent(state.ledger, reading.repeatedAs, clock.watermark, allowedLatenessMs)) {
+      // The repeated autumn hour's second pass: the same wall time, its later instant.
+      const { repeatedAs, ...rest } = reading;
+      reading = { ...rest, ts: repeatedAs };
+    } else {
+      // A device reports one reading per instant: the same event time again is the same reading
+      // sent twice (a replayed file, a retrying producer), so it is applied once.
+      counters.duplicatesSkipped += 1;
+      return;
+    }
   }
-  if (state.connection.status === 'DISCONNECTED' && clock.watermark !== null) {
-    // Silence is not recovery: the window clock stands still across the gap.
-    clock.pausedMs += Math.max(0, reading.ts - clock.watermark);
-  }
-  state.connection.status = 'CONNECTED';
+  markConnected(state, reading.ts);
   const activeTs = reading.ts - clock.pausedMs;
 
   for (const [field, value] of Object.entries(reading.values)) {

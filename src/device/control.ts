@@ -38,6 +38,11 @@ export const controlSchema = z.discriminatedUnion('type', [
       deviceId: deviceIdSchema,
       field: fieldNameSchema,
       model: m2Schema,
+      /**
+       * From the model topic: the field is judged by this model as it is, as the notebook that
+       * pushes them judges (above only, learning nothing), until configured otherwise.
+       */
+      fixed: z.literal(true).optional(),
     })
     .extend(changeAuthorSchema.shape),
 ]);

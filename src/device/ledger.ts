@@ -32,6 +32,23 @@ export function markApplied(ledger: Ledger, source: Source): void {
   ledger.applied[sourceKey(source)] = source.offset;
 }
 
+/** Where `ts` is, or would go, in the ascending times. */
+function positionOf(times: readonly number[], ts: number): number {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (times[mid]! < ts) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** True when a reading at this event time was applied recently (nothing is remembered). */
+export function hasRecentTime(ledger: Ledger, ts: number): boolean {
+  return ledger.recentTimes[positionOf(ledger.recentTimes, ts)] === ts;
+}
+
 const RECENT_TIMES_KEPT = 4096;
 /** Pruning waits for this many surplus times, so an in-order stream appends instead of shifting. */
 const RECENT_TIMES_SLACK = 512;
@@ -43,13 +60,7 @@ const RECENT_TIMES_SLACK = 512;
  */
 export function isResent(ledger: Ledger, ts: number, watermark: number | null, allowedLatenessMs: number): boolean {
   const times = ledger.recentTimes;
-  let low = 0;
-  let high = times.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (times[mid]! < ts) low = mid + 1;
-    else high = mid;
-  }
+  const low = positionOf(times, ts);
   if (times[low] === ts) return true;
   times.splice(low, 0, ts);
   const horizon = Math.max(ts, watermark ?? ts) - allowedLatenessMs;

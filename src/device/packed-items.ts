@@ -11,18 +11,26 @@ import type { SourcedItem } from './item';
  * deep-equals `items`), pure and deterministic, so the ingest packs and the workflow unpacks.
  */
 
-/** [topic, partition, offset of the first item from it]. */
-const partSchema = z.tuple([z.string(), z.number().int().nonnegative(), z.number().int().nonnegative()]);
+/**
+ * [topic, partition, offset of the first item from it], and `"unkeyed"` for the readings of the
+ * partition whose messages had no key (a partition's keyed and unkeyed messages are two parts).
+ */
+const partSchema = z.union([
+  z.tuple([z.string(), z.number().int().nonnegative(), z.number().int().nonnegative()]),
+  z.tuple([z.string(), z.number().int().nonnegative(), z.number().int().nonnegative(), z.literal('unkeyed')]),
+]);
 
 /**
  * A reading: [part index, offset − the part's previous offset, ts − the previous reading's ts,
  * the values in `fields` order (null, or left off at the end: the reading has no such field), its attributes or null,
- * `"broker"` when the broker's clock stamped it]. The last two are left out when empty.
+ * `"broker"` when the broker's clock stamped it (else null), the second instant of a repeated
+ * autumn wall time − ts]. The last ones are left out when empty.
  */
 const packedReadingSchema = z.union([
   z.tuple([z.number().int(), z.number().int(), z.number(), z.array(z.number().nullable())]),
   z.tuple([z.number().int(), z.number().int(), z.number(), z.array(z.number().nullable()), z.record(z.string(), z.string()).nullable()]),
   z.tuple([z.number().int(), z.number().int(), z.number(), z.array(z.number().nullable()), z.record(z.string(), z.string()).nullable(), z.literal('broker')]),
+  z.tuple([z.number().int(), z.number().int(), z.number(), z.array(z.number().nullable()), z.record(z.string(), z.string()).nullable(), z.literal('broker').nullable(), z.number().int()]),
 ]);
 
 /** A control message, with its part index and offset delta as a reading has them. */
@@ -44,12 +52,13 @@ export function packItems(items: readonly SourcedItem[]): PackedItems {
   const fieldIndex = new Map<string, number>();
   let lastTs = 0;
   const packed: PackedItems['items'] = items.map((item) => {
-    const key = `${item.source.partition}:${item.source.topic}`;
+    const unkeyed = 'reading' in item && item.unkeyed === true;
+    const key = `${item.source.partition}:${unkeyed ? 'u' : 'k'}:${item.source.topic}`;
     let part = partIndex.get(key);
     if (part === undefined) {
       part = parts.length;
       partIndex.set(key, part);
-      parts.push([item.source.topic, item.source.partition, item.source.offset]);
+      parts.push(unkeyed ? [item.source.topic, item.source.partition, item.source.offset, 'unkeyed'] : [item.source.topic, item.source.partition, item.source.offset]);
       lastOffset.push(item.source.offset);
     }
     const offset = item.source.offset - lastOffset[part]!;
@@ -70,6 +79,7 @@ export function packItems(items: readonly SourcedItem[]): PackedItems {
     const ts = reading.ts - lastTs;
     lastTs = reading.ts;
     const attrs = reading.attrs ?? null;
+    if (reading.repeatedAs !== undefined) return [part, offset, ts, values, attrs, reading.clock === 'broker' ? 'broker' : null, reading.repeatedAs - reading.ts] satisfies PackedReading;
     if (reading.clock === 'broker') return [part, offset, ts, values, attrs, 'broker'] satisfies PackedReading;
     return attrs === null ? ([part, offset, ts, values] satisfies PackedReading) : ([part, offset, ts, values, attrs] satisfies PackedReading);
   });
@@ -81,12 +91,12 @@ export function unpackItems(deviceId: string, packed: PackedItems): SourcedItem[
   let lastTs = 0;
   return packed.items.map((entry): SourcedItem => {
     const partIndex = Array.isArray(entry) ? entry[0] : entry.part;
-    const [topic, partition] = packed.parts[partIndex]!;
+    const [topic, partition, , unkeyed] = packed.parts[partIndex]!;
     const offset = lastOffset[partIndex]! + (Array.isArray(entry) ? entry[1] : entry.offset);
     lastOffset[partIndex] = offset;
     const source = { topic, partition, offset };
     if (!Array.isArray(entry)) return { source, control: entry.control };
-    const [, , tsDelta, values, attrs, clock] = entry;
+    const [, , tsDelta, values, attrs, clock, repeatedAfter] = entry;
     const ts = lastTs + tsDelta;
     lastTs = ts;
     const reading: Extract<SourcedItem, { reading: unknown }>['reading'] = { deviceId, ts, values: {} };
@@ -95,6 +105,7 @@ export function unpackItems(deviceId: string, packed: PackedItems): SourcedItem[
     });
     if (attrs) reading.attrs = attrs;
     if (clock) reading.clock = clock;
-    return { source, reading };
+    if (repeatedAfter !== undefined) reading.repeatedAs = ts + repeatedAfter;
+    return unkeyed ? { source, reading, unkeyed: true } : { source, reading };
   });
 }

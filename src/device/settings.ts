@@ -7,6 +7,12 @@ import { defaultJudging, type Judging, judgingSchema } from './judging';
 export const connectionSettingsSchema = z.object({
   disconnectAfterMs: z.number().int().positive().default(60_000),
   retireAfterMs: z.number().int().positive().default(24 * 3600_000),
+  /**
+   * What silence is measured from: the arrival of the device's last data (`arrival`), or the
+   * event time of its newest reading against the clock (`event-time`), as the host rules did:
+   * then a replay of old readings finds the device silent at once. Unset: arrival.
+   */
+  silenceFrom: z.enum(['arrival', 'event-time']).optional(),
 });
 export type ConnectionSettings = z.infer<typeof connectionSettingsSchema>;
 
@@ -20,6 +26,12 @@ export const eventTimeSettingsSchema = z.object({
    * batch, so most batches cost the Temporal server one workflow task and no activity.
    */
   updateEveryMs: z.number().int().positive().default(60_000),
+  /**
+   * How long an unkeyed reading waits, in workflow time, before it may be applied, so that the
+   * partitions whose readings precede it show up first (device/reorder.ts). A few of the ingest's
+   * batch intervals (VIGIL_DEVICE_BATCH_MS, 1 s). Keyed readings never wait.
+   */
+  reorderWaitMs: z.number().int().nonnegative().default(3000),
 });
 export type EventTimeSettings = z.infer<typeof eventTimeSettingsSchema>;
 

@@ -4,6 +4,7 @@ import { type DetectorMemories, detectorMemoriesSchema, emptyMemories } from '..
 import { deviceIdSchema } from '../reading';
 import { attentionSchema, emptyAttention } from './attention';
 import { emptyLedger, ledgerSchema } from './ledger';
+import { emptyReorder, reorderSchema } from './reorder';
 import { type DeviceSettings, deviceSettingsSchema } from './settings';
 import { emptyWindows, windowsStateSchema } from './windows';
 
@@ -20,6 +21,8 @@ export const deviceStateSchema = z.object({
   settings: deviceSettingsSchema,
   /** What has been applied: offsets and recent event times. */
   ledger: ledgerSchema,
+  /** Unkeyed readings waiting for event-time order (reorder.ts); absent in states saved before it. */
+  reorder: reorderSchema.default(emptyReorder),
   /** Each detector's memory of each field. */
   memories: detectorMemoriesSchema,
   /** The one open anomaly per `detector:field`. */
@@ -59,6 +62,7 @@ export function initialDeviceState(deviceId: string, settings: DeviceSettings): 
     // A copy: a device changes its own settings (Updates), never the configuration it started from.
     settings: JSON.parse(JSON.stringify(settings)) as DeviceSettings,
     ledger: emptyLedger(),
+    reorder: emptyReorder(),
     memories: emptyMemories(),
     incidents: {},
     clock: { watermark: null, pausedMs: 0 },

@@ -9,8 +9,8 @@ import type { FormatName } from '../formats';
 import type { AnomalyEvent } from '../contracts/anomalies';
 import type { KafkaRecord } from '../contracts/contract';
 import type { EnrichedReading } from '../contracts/enriched';
-import { meterAnomaliesContract, meterAnomaly } from './meter-anomalies';
-import { monitoringRecord, monitoringRecordsContract } from './monitoring-records';
+import { meterAnomaly, meterAnomalyMessage } from './meter-anomalies';
+import { monitoringRecord, monitoringRecordsContract, type MonitoringUnknown } from './monitoring-records';
 import { sensorAnomalyReport, sensorAnomalyReportsContract } from './sensor-anomaly-reports';
 
 export { meterAnomaliesContract, meterAnomalySchema, type MeterAnomaly } from './meter-anomalies';
@@ -40,6 +40,8 @@ export interface DropInSettings {
   usageTimeZone: string;
   /** The format of each input topic: an output serves the readings of its format only. */
   formatOfTopic: ReadonlyMap<string, FormatName>;
+  /** The MonitoringRecord's numbers while HTM has none (VIGIL_MONITORING_UNKNOWN): 0, as the class's doubles, or null. */
+  monitoringUnknown?: MonitoringUnknown;
 }
 
 export interface TopicMessages {
@@ -59,7 +61,7 @@ export function dropInAnomalyMessages(anomalies: readonly AnomalyEvent[], settin
       if (report) sensor.push(sensorAnomalyReportsContract.encode(report));
     } else if (isOn(settings, 'usage', event.source.topic)) {
       const anomaly = meterAnomaly(event, settings.usageTimeZone);
-      if (anomaly) meter.push(meterAnomaliesContract.encode(anomaly.record, anomaly.key));
+      if (anomaly) meter.push(meterAnomalyMessage(anomaly, event));
     }
   }
   return [
@@ -72,6 +74,6 @@ export function dropInAnomalyMessages(anomalies: readonly AnomalyEvent[], settin
 export function dropInEnrichedMessages(enriched: ReadonlyArray<{ record: EnrichedReading; attrs: Readonly<Record<string, string>> | undefined }>, settings: DropInSettings): TopicMessages[] {
   const records = enriched
     .filter(({ record }) => isOn(settings, 'epa', record.source.topic))
-    .map(({ record, attrs }) => monitoringRecordsContract.encode(monitoringRecord(record, attrs ?? {}), record.deviceId));
+    .map(({ record, attrs }) => monitoringRecordsContract.encode(monitoringRecord(record, attrs ?? {}, settings.monitoringUnknown), record.deviceId));
   return records.length > 0 ? [{ topic: settings.topics.monitoringRecords, messages: records }] : [];
 }

@@ -8,6 +8,7 @@ import { Rejection } from './rejection';
 import { type ThresholdRow, thresholdRowFromLine } from './threshold-rows';
 
 const CONTROL_AUTHOR = 'control-topic';
+const MODEL_TOPIC_AUTHOR = 'model-topic';
 
 /** A model topic's record: `{id, m2: {n, mean, m2}}`, the z-score model of the device's `temp`. */
 const modelRecordSchema = z.object({ id: deviceIdSchema, m2: m2Schema });
@@ -20,7 +21,7 @@ export type DecodedControl = { kind: 'device'; control: Control } | { kind: 'fle
  * the fleet defaults; anything else goes to its device in order with its readings.
  */
 export function decodeControl(value: Buffer | null, meta: MessageMeta, maxBytes: number): DecodedControl {
-  const text = messageText(value, meta, maxBytes).trim();
+  const text = messageText(value, maxBytes).trim();
   if (!text.startsWith('{')) {
     let row: ThresholdRow;
     try {
@@ -42,4 +43,19 @@ export function decodeControl(value: Buffer | null, meta: MessageMeta, maxBytes:
   }
   requireKeyMatches(meta.key, parsed.data.deviceId);
   return { kind: 'device', control: parsed.data };
+}
+
+/**
+ * A message of the model topic: `{id, m2: {n, mean, m2}}`, the z-score model of the device's
+ * `temp`, as the sensor notebook's model stream writes it (with or without a key). The device
+ * is judged by it as the notebook judges: as it is (`fixed`), above only.
+ */
+export function decodeModelRecord(value: Buffer | null, meta: MessageMeta, maxBytes: number): Control {
+  const parsed = modelRecordSchema.safeParse(parseJson(messageText(value, maxBytes)));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Rejection('invalid-schema', `${issue?.path.join('.') || 'model record'}: ${issue?.message ?? 'invalid'} (a model record is {id, m2: {n, mean, m2}})`);
+  }
+  requireKeyMatches(meta.key, parsed.data.id);
+  return { type: 'model', deviceId: parsed.data.id, field: 'temp', model: parsed.data.m2, fixed: true, by: MODEL_TOPIC_AUTHOR };
 }

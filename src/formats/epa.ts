@@ -117,6 +117,18 @@ export function epaDeviceId(record: Pick<EpaRecord, 'stateCode' | 'countyCode' |
   return `${record.stateCode}-${record.countyCode}-${record.siteNum}-${record.parameterCode}-${record.poc}`;
 }
 
+/** An id with every all-digit part read as a number: `6-37-1103-44201-1` and `06-037-1103-44201-1` are one. */
+const unpadded = (id: string) => id.split('-').map((part) => (/^\d{1,10}$/.test(part) ? String(Number(part)) : part)).join('-');
+
+/**
+ * True when a key names the device though it is spelled without (or with other) zero padding:
+ * a producer that joins the record's codes as its JSON numbers wrote them (`6-37-1103-44201-1`)
+ * means `06-037-1103-44201-1`.
+ */
+export function epaSameDevice(key: string, deviceId: string): boolean {
+  return key.split('-').length === 5 && unpadded(key) === unpadded(deviceId);
+}
+
 /** Renames AQS column names to `MonitoringRecord` properties; other keys are kept as they are. */
 function byProperty(record: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [propertyOfColumn.get(key.trim()) ?? key, value]));
@@ -162,6 +174,7 @@ export const epaFormat: InputFormat<typeof epaSchema> = {
   wireSchema: epaSchema,
   // One HTM model per monitor, as the air-quality pipeline this format comes from runs.
   judging: { [EPA_FIELD]: ['htm'] },
+  sameDevice: epaSameDevice,
   toReading: (record) => {
     // The ids and GMT time are the device id and ts: kept too, as the record wrote them, for the MonitoringRecord output.
     const kept = [...epaIdProperties, 'dateGMT', 'timeGMT', ...descriptiveProperties] as const;

@@ -31,6 +31,11 @@ export interface InputFormat<Schema extends z.ZodType = z.ZodType> {
    * equal that id.
    */
   deviceIdFromKey?(key: string | undefined): string;
+  /**
+   * Only for formats whose device ids have more than one spelling: true when a message key names
+   * the record's device though it is not written the same (EPA codes without their zero padding).
+   */
+  sameDevice?(key: string, deviceId: string): boolean;
 }
 
 export interface MessageMeta {

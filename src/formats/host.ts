@@ -20,6 +20,9 @@ export const hostFormat: InputFormat<typeof hostSchema> = {
   name: 'host',
   wire: 'json',
   wireSchema: hostSchema,
+  // The host rules judge a metric by its thresholds only: one without a row in thresholds.csv is
+  // never raised. VIGIL_DETECTORS naming a metric (`cpu=zscore,flatline`) asks for more.
+  judging: { loadavg: [], cpu: [], mem: [] },
   toReading: ({ ts, id, ...metrics }) => ({
     deviceId: id,
     ts: parseIsoWithOffset(ts) as number,

@@ -13,7 +13,7 @@ import { defaultUsageSettings, usageFormat, usageSettingsSchema } from './usage'
  */
 
 export type { InputFormat, MessageMeta } from './format';
-export { decodeMessage, messageText, parseJson, parseText, requireKeyMatches, toCanonical } from './message';
+export { decodeMessage, isUnkeyed, messageText, parseJson, parseText, requireKeyMatches, toCanonical } from './message';
 export { Rejection, type RejectionCode } from './rejection';
 
 export const formatNameSchema = z.enum(['reading', 'sensor', 'host', 'csv3', 'usage', 'epa']);

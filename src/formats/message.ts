@@ -44,13 +44,12 @@ export function toCanonical(format: InputFormat, json: unknown, meta: MessageMet
 }
 
 /**
- * The text of a keyed, bounded, UTF-8 message, or a Rejection saying which of these it is not.
- * `keyRequired` false: the format itself decides what a missing key means.
+ * The text of a bounded, UTF-8 message, or a Rejection saying which of these it is not. A key is
+ * not required: a record that names its device is accepted without one (see `decodeMessage`).
  */
-export function messageText(value: Buffer | null, meta: MessageMeta, maxBytes: number, keyRequired = true): string {
+export function messageText(value: Buffer | null, maxBytes: number): string {
   if (!value || value.length === 0) throw new Rejection('invalid-json', 'empty message');
   if (value.length > maxBytes) throw new Rejection('oversized', `${value.length} bytes > limit ${maxBytes}`);
-  if (keyRequired && (meta.key === undefined || meta.key === '')) throw new Rejection('missing-key', 'the message has no key');
   try {
     return strictUtf8.decode(value);
   } catch {
@@ -58,8 +57,17 @@ export function messageText(value: Buffer | null, meta: MessageMeta, maxBytes: n
   }
 }
 
-export function requireKeyMatches(key: string | undefined, deviceId: string): void {
-  if (deviceId !== key) throw new Rejection('key-mismatch', `key ${JSON.stringify(key)} ≠ device id ${JSON.stringify(deviceId)}`);
+/** True when the message carries no key (null, or empty as some clients send "no key"). */
+export const isUnkeyed = (key: string | undefined): boolean => key === undefined || key === '';
+
+/**
+ * A key, when there is one, must name the record's device: it decided the partition, and so the
+ * device's order. `sameDevice` lets a format say two spellings are one device (EPA codes with
+ * and without their leading zeros). No key: nothing to match.
+ */
+export function requireKeyMatches(key: string | undefined, deviceId: string, sameDevice?: (key: string, deviceId: string) => boolean): void {
+  if (isUnkeyed(key) || key === deviceId || sameDevice?.(key as string, deviceId)) return;
+  throw new Rejection('key-mismatch', `key ${JSON.stringify(key)} ≠ device id ${JSON.stringify(deviceId)}`);
 }
 
 /** A message's text as the format's raw object: JSON, or the format's own line syntax. */
@@ -68,17 +76,17 @@ export function parseText(format: InputFormat, text: string): unknown {
 }
 
 /**
- * Turns one Kafka message into a canonical reading, or throws a Rejection.
- * The key must name the device: it decides the partition, and so the device's order.
+ * Turns one Kafka message into a canonical reading, or throws a Rejection. A record that names
+ * its device is accepted with or without a key; with one, the key must be that device.
  */
 export function decodeMessage(format: InputFormat, value: Buffer | null, meta: MessageMeta, maxBytes: number): Reading {
+  const text = messageText(value, maxBytes);
   if (format.deviceIdFromKey) {
     // The record names no device, so there is nothing for the key to match: it is the id.
-    const text = messageText(value, meta, maxBytes, false);
     const deviceId = format.deviceIdFromKey(meta.key);
     return toCanonical(format, parseText(format, text), { ...meta, key: deviceId });
   }
-  const reading = toCanonical(format, parseText(format, messageText(value, meta, maxBytes)), meta);
-  requireKeyMatches(meta.key, reading.deviceId);
+  const reading = toCanonical(format, parseText(format, text), meta);
+  requireKeyMatches(meta.key, reading.deviceId, format.sameDevice);
   return reading;
 }

@@ -82,7 +82,7 @@ export class Ingest {
   }
 
   private get topics(): string[] {
-    return [...this.inputs.keys(), this.config.kafka.topics.control];
+    return [...this.inputs.keys(), this.config.kafka.topics.control, ...(this.config.kafka.topics.model ? [this.config.kafka.topics.model] : [])];
   }
 
   async start(): Promise<void> {
@@ -126,8 +126,9 @@ export class Ingest {
     const { topic, partition } = batch;
     const generation = this.generation;
     const isControl = topic === this.config.kafka.topics.control;
+    const isModel = topic === this.config.kafka.topics.model;
     const input = this.inputs.get(topic);
-    if (!input && !isControl) throw new Error(`no format configured for topic ${topic}`);
+    if (!input && !isControl && !isModel) throw new Error(`no format configured for topic ${topic}`);
     const deadLetters: DeadLetter[] = [];
     const fleetRows: Array<{ offset: number; row: ThresholdRow }> = [];
     let accepted = 0;
@@ -136,7 +137,7 @@ export class Ingest {
       const offset = Number(message.offset);
       if (this.ledger.accept(topic, partition, offset)) {
         accepted += 1;
-        const route = routeMessage(input?.format, { key: message.key, value: message.value, timestamp: Number(message.timestamp) }, { topic, partition, offset }, this.config.ingest.maxMessageBytes);
+        const route = routeMessage(isModel ? 'model' : input?.format, { key: message.key, value: message.value, timestamp: Number(message.timestamp) }, { topic, partition, offset }, this.config.ingest.maxMessageBytes);
         if (route.kind === 'device') this.dispatcher.enqueue(route.deviceId, { item: route.item, format: input?.defaults });
         else if (route.kind === 'fleet') fleetRows.push({ offset, row: route.row });
         else {

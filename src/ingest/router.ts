@@ -1,6 +1,6 @@
 import type { SourcedItem } from '../device/item';
-import { decodeControl } from '../formats/control';
-import { decodeMessage, type InputFormat, Rejection } from '../formats';
+import { decodeControl, decodeModelRecord } from '../formats/control';
+import { decodeMessage, type InputFormat, isUnkeyed, Rejection } from '../formats';
 import type { ThresholdRow } from '../formats/threshold-rows';
 import type { Source } from '../reading';
 
@@ -18,16 +18,21 @@ export interface IncomingMessage {
 }
 
 /**
- * Decodes one message of an input topic (with its format) or of the control topic (no format)
- * and says where it goes. Never throws: a message that cannot be read is `rejected`, with the
+ * Decodes one message of an input topic (with its format), of the control topic (no format) or
+ * of the model topic (`'model'`) and says where it goes. Never throws: a message that cannot be read is `rejected`, with the
  * reason its dead letter carries; a failing decoder is `decoder-error`, so the message is kept.
  */
-export function routeMessage(format: InputFormat | undefined, message: IncomingMessage, source: Source, maxBytes: number): Route {
+export function routeMessage(format: InputFormat | 'model' | undefined, message: IncomingMessage, source: Source, maxBytes: number): Route {
   const meta = { key: message.key?.toString('utf8'), timestamp: message.timestamp };
   try {
+    if (format === 'model') {
+      const control = decodeModelRecord(message.value, meta, maxBytes);
+      return { kind: 'device', deviceId: control.deviceId, item: { source, control } };
+    }
     if (format) {
       const reading = decodeMessage(format, message.value, meta, maxBytes);
-      return { kind: 'device', deviceId: reading.deviceId, item: { source, reading } };
+      // Without a key the device's readings may come from several partitions: it orders them by event time.
+      return { kind: 'device', deviceId: reading.deviceId, item: isUnkeyed(meta.key) ? { source, reading, unkeyed: true } : { source, reading } };
     }
     const decoded = decodeControl(message.value, meta, maxBytes);
     if (decoded.kind === 'fleet') return { kind: 'fleet', row: decoded.row };

@@ -9,7 +9,7 @@ import type { Config } from '../config';
 export const INPUT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 export function topicSpecs(config: Config) {
-  const { topics, readingsPartitions, inputs } = config.kafka;
+  const { topics, readingsPartitions, epaPartitions, inputs } = config.kafka;
   const { outputs, topics: dropIn } = config.dropIn;
   // The drop-in topics, each for the outputs that are on, with one partition as their users made them.
   const dropInTopics = [
@@ -20,13 +20,15 @@ export function topicSpecs(config: Config) {
   const inputTopics = new Set([topics.readings, ...inputs.map((input) => input.topic)]);
   const inputConfig = [{ name: 'max.message.bytes', value: String(INPUT_MAX_MESSAGE_BYTES) }];
   return [
-    ...[...inputTopics].map((topic) => ({ topic, numPartitions: readingsPartitions, configEntries: inputConfig })),
+    // The EPA input as the air-quality pipeline made it (`monitoring20`, 10 partitions); the others as configured.
+    ...[...inputTopics].map((topic) => ({ topic, numPartitions: inputs.some((i) => i.topic === topic && i.format === 'epa') ? epaPartitions : readingsPartitions, configEntries: inputConfig })),
     { topic: topics.dlq, numPartitions: 1 },
     { topic: topics.anomalies, numPartitions: 4 },
     { topic: topics.enriched, numPartitions: 4 },
     { topic: topics.deviceEvents, numPartitions: 1 },
     { topic: topics.aggregates, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     { topic: topics.control, numPartitions: 1 },
+    ...(topics.model ? [{ topic: topics.model, numPartitions: 1 }] : []),
     ...dropInTopics.map((topic) => ({ topic, numPartitions: 1 })),
   ];
 }

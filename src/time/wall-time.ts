@@ -80,14 +80,19 @@ const DAY_MS = 24 * 3600_000;
  *   it rather than guess, because shifting it would land on a wall time that also exists.
  */
 export function wallTimeToEpochMs(wallAsUtc: number, timeZone: string): number | undefined {
+  const instants = wallTimeInstants(wallAsUtc, timeZone);
+  return instants.length === 0 ? undefined : instants[0];
+}
+
+/** Every instant at which the zone's clocks showed the wall time, earliest first: none (skipped in spring), one, or two (the repeated autumn hour). */
+export function wallTimeInstants(wallAsUtc: number, timeZone: string): number[] {
   // Any offset the wall time could carry is in force within a day of it; each offset gives one
   // candidate instant, which is right if the zone's clock really shows the wall time then.
   const candidates = new Set<number>();
   for (const probe of [wallAsUtc - DAY_MS, wallAsUtc, wallAsUtc + DAY_MS]) {
     candidates.add(wallAsUtc - (wallClockAt(probe, timeZone) - probe));
   }
-  const matching = [...candidates].filter((instant) => wallClockAt(instant, timeZone) === wallAsUtc);
-  return matching.length === 0 ? undefined : Math.min(...matching);
+  return [...candidates].filter((instant) => wallClockAt(instant, timeZone) === wallAsUtc).sort((a, b) => a - b);
 }
 
 /** A local (day of week, hour, minute): the slot a seasonal comparison is made in. */

@@ -6,7 +6,7 @@ import { deviceEvent, type DeviceEvent, type DeviceEventType } from '../contract
 import { emptyHtmModelRef, type HtmEvidence, htmModelParams } from '../detectors/htm';
 import { withThresholdChanges } from '../detectors/threshold';
 import { changedZScoreSettings, withPushedModel } from '../detectors/zscore';
-import { applyEvidence, applyItems, type DeferredReading } from '../device/apply';
+import { applyEvidence, applyHeld, applyItems, type DeferredReading, type Outcome } from '../device/apply';
 import { markSuppressed, matchesDevices, noteAnomalies, prune, suppressionAt } from '../device/attention';
 import { withJudgingChange } from '../device/judging';
 import type { SourcedItem } from '../device/item';
@@ -194,14 +194,21 @@ export class DeviceEntity {
     const { state } = this;
     const statusBefore = state.connection.status;
     const appliedBefore = state.counters.readingsApplied;
-    const outcome = applyItems(state, items);
-    readingsApplied.add(state.counters.readingsApplied - appliedBefore);
+    // The workflow's clock: unkeyed readings wait a little for the partitions that precede them.
+    const outcome = applyItems(state, items, { now: Date.now() });
     const deviceEvents: DeviceEvent[] = [];
     // Data, even re-delivered, is a sign of life; control messages are not.
     if (items.some((item) => 'reading' in item)) {
       state.connection.lastSeenAt = Date.now();
       if (statusBefore !== 'CONNECTED' && state.connection.status === 'CONNECTED') deviceEvents.push(this.connectionEvent('CONNECTED'));
     }
+    await this.publishOutcome(outcome, deviceEvents, appliedBefore);
+  }
+
+  /** Publishes what applying caused, with the deferred detectors' verdicts. */
+  private async publishOutcome(outcome: Outcome, deviceEvents: DeviceEvent[], appliedBefore: number): Promise<void> {
+    const { state } = this;
+    readingsApplied.add(state.counters.readingsApplied - appliedBefore);
     const anomalies = [...outcome.anomalies, ...(await this.scoreDeferred(outcome.deferred))];
     if (anomalies.length > 0) this.attend(anomalies);
     // What must go out now: anomaly steps, connection events, late readings, closed hours. Open
@@ -222,6 +229,11 @@ export class DeviceEntity {
    */
   async onTimer(): Promise<boolean> {
     const connectionDue = (this.connectionTimeout() ?? Number.POSITIVE_INFINITY) <= 0;
+    if (connectionDue && this.state.connection.status === 'CONNECTED' && this.state.reorder.held.length > 0) {
+      // Unkeyed readings still held for event-time order go first: nothing earlier is on its way.
+      const appliedBefore = this.state.counters.readingsApplied;
+      await this.publishOutcome(applyHeld(this.state), [], appliedBefore);
+    }
     const windowsDue = this.windowUpdateTimeout() === 0 || (connectionDue && this.windowUpdateTimeout() !== undefined);
     const connectionEvent = connectionDue ? this.connectionChange() : undefined;
     if (!windowsDue && !connectionEvent) return false; // woke early: a busy device's deadline moved
@@ -319,18 +331,30 @@ export class DeviceEntity {
 
   /** Milliseconds until the connection must be looked at again; undefined for a device that never reported. */
   private connectionTimeout(): number | undefined {
-    const { status, lastSeenAt } = this.state.connection;
+    const { status } = this.state.connection;
+    const lastSeenAt = this.silenceSince();
     if (status === 'NEW' || lastSeenAt === null) return undefined;
     const { disconnectAfterMs, retireAfterMs } = this.state.settings.connection;
     return lastSeenAt + (status === 'CONNECTED' ? disconnectAfterMs : retireAfterMs) - Date.now();
+  }
+
+  /**
+   * When the device's silence began: when its last data arrived, or (`silenceFrom: 'event-time'`,
+   * as the host rules measured it) the event time of its newest reading.
+   */
+  private silenceSince(): number | null {
+    const { connection, clock, settings } = this.state;
+    if (connection.lastSeenAt === null) return null;
+    return settings.connection.silenceFrom === 'event-time' ? (clock.watermark ?? connection.lastSeenAt) : connection.lastSeenAt;
   }
 
   /** On silence: DISCONNECTED after the disconnect timeout, RETIRED after the retire timeout; the event to publish, if any. */
   private connectionChange(): DeviceEvent | undefined {
     const { connection } = this.state;
     const { disconnectAfterMs, retireAfterMs } = this.state.settings.connection;
-    if (connection.lastSeenAt === null) return undefined;
-    const silentFor = Date.now() - connection.lastSeenAt;
+    const since = this.silenceSince();
+    if (since === null) return undefined;
+    const silentFor = Date.now() - since;
     if (connection.status === 'CONNECTED' && silentFor >= disconnectAfterMs) {
       connection.status = 'DISCONNECTED';
       return this.connectionEvent('DISCONNECTED');

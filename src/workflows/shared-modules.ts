@@ -37,6 +37,7 @@ import * as item from '../device/item';
 import * as judging from '../device/judging';
 import * as ledger from '../device/ledger';
 import * as packedItems from '../device/packed-items';
+import * as reorder from '../device/reorder';
 import * as settings from '../device/settings';
 import * as state from '../device/state';
 import * as summary from '../device/summary';
@@ -47,4 +48,4 @@ import * as wallTime from '../time/wall-time';
 import * as validate from '../validate';
 import * as definitions from './definitions';
 
-for (const module of [anomalies, contract, deviceEvents, artime, detector, flatline, htm, incident, isolationForest, registry, seasonalHistory, seasonalIforest, threshold, welford, zscore, apply, attention, control, item, judging, ledger, packedItems, settings, state, summary, windows, mt19937, reading, wallTime, validate, definitions]) Object.freeze(module);
+for (const module of [anomalies, contract, deviceEvents, artime, detector, flatline, htm, incident, isolationForest, registry, seasonalHistory, seasonalIforest, threshold, welford, zscore, apply, attention, control, item, judging, ledger, packedItems, reorder, settings, state, summary, windows, mt19937, reading, wallTime, validate, definitions]) Object.freeze(module);

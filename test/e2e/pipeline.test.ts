@@ -70,7 +70,7 @@ describe('pipeline on the local Temporal and Kafka', () => {
     const topic = p.config.kafka.inputs[1]?.topic;
     expect(ingest.get(`vigil_ingest_messages_total{topic="${topic}"}`)).toBe(messages.length);
     expect(ingest.get('vigil_dead_letters_total{reason="oversized"}')).toBe(10);
-    expect(ingest.get('vigil_dead_letters_total{reason="invalid-schema"}')).toBe(40);
+    expect(ingest.get('vigil_dead_letters_total{reason="invalid-schema"}')).toBe(50);
     expect(ingest.get('vigil_signal_batch_size_sum')).toBe(sample.records.length);
     expect([...ingest.keys()].filter((k) => k.startsWith('vigil_consumer_lag{'))).not.toHaveLength(0);
     const worker = await p.metrics('worker');

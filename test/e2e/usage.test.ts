@@ -4,6 +4,7 @@ import { Client as PgClient } from 'pg';
 import { pgConfig } from '../../src/connections/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../src/device/windows';
+import { pythonFloat } from '../../src/drop-in/python-json';
 import { formatWallTime, parseWallTime, wallClockAt, wallTimeToEpochMs } from '../../src/time/wall-time';
 import { generateUsageSample, USAGE_SAMPLE_TIME_ZONE, usageSampleCsv } from '../../src/samples';
 import { artifactsDir, Pipeline, waitFor } from '../support/pipeline';
@@ -116,7 +117,8 @@ describe('seasonal Isolation Forest, hourly windows and the PostgreSQL sink (see
     // The drop-ins: `anomaly` holds `{ts, usage}` of exactly the injected anomalies, ts as the rows wrote it;
     // `hourly_usage` holds each hour as `start, end, avg_usage` in the meter's wall clock.
     await waitFor('the anomalies on the drop-in topic', () => meterRecords.length >= sample.anomalies.length, 30_000);
-    expect(meterRecords.map((r) => [r.key, r.value])).toEqual(sample.anomalies.map((a) => [deviceId, JSON.stringify({ ts: a.ts, usage: a.value })]));
+    // In the bytes of the Python consumer's json.dumps: `{"ts": "…", "usage": 1340.73}`.
+    expect(meterRecords.map((r) => [r.key, r.value])).toEqual(sample.anomalies.map((a) => [deviceId, `{"ts": "${a.ts}", "usage": ${pythonFloat(a.value)}}`]));
     const wall = (epochMs: number) => formatWallTime(wallClockAt(epochMs, USAGE_SAMPLE_TIME_ZONE));
     expect(tablesUsage(await tables())).toEqual([...expected.entries()].map(([start, hour]) => [deviceId, wall(start), wall(start + HOUR_MS), hour.sum / hour.count]));
   });

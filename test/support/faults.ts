@@ -80,12 +80,17 @@ export class ProcessWatch {
   }
 }
 
-/** Sets up the pipeline's slice of the services for the 20-device sample with 100 bad records among it. */
-export async function faultRun(p: Pipeline) {
+/**
+ * Sets up the pipeline's slice of the services for the 20-device sample with 100 bad records
+ * among it; `keyed` false sends the records without a key, so each device's readings are spread
+ * over all the partitions and put in event-time order by the device.
+ */
+export async function faultRun(p: Pipeline, { keyed = true }: { keyed?: boolean } = {}) {
   await p.setUp();
   const sample = sampleFor(p);
   const bad = malformedMessages(`${p.runName}-dev-1`);
-  return { sample, bad, messages: messagesOf(sample, bad), topic: p.topicFor('sensor'), processes: new ProcessWatch(p) };
+  const unkeyed = keyed ? undefined : { partitions: p.config.kafka.readingsPartitions };
+  return { sample, bad, messages: messagesOf(sample, bad, { unkeyed }), topic: p.topicFor('sensor'), processes: new ProcessWatch(p) };
 }
 
 /**
@@ -148,7 +153,7 @@ export function freezeTemporal(config: Config): { frozen: boolean; thaw: () => v
 export function expectSurvived(
   p: Pipeline,
   processes: ProcessWatch,
-  outcome: { sample: SensorSample; bad: BadMessage[]; sent: number; states: Map<string, DeviceState> },
+  outcome: { sample: SensorSample; bad: BadMessage[]; sent: number; states: Map<string, DeviceState>; keyed?: boolean },
 ): void {
   processes.expectNoCrash();
   expectInEqualsOut(p, outcome.states, outcome.sent);
@@ -156,7 +161,7 @@ export function expectSurvived(
   expect(reasons.sort(), 'each bad message dead-lettered with its reason').toEqual(outcome.bad.map((b) => b.reason).sort());
   expectModelsEqualReference(outcome.states, outcome.sample);
   expectExactlyTheSpikes(p.anomalies, outcome.sample);
-  expectPerDeviceOrder(p.anomalies);
+  expectPerDeviceOrder(p.anomalies, outcome.keyed === false ? 'event-time' : 'offset');
 }
 
 /**
@@ -164,8 +169,8 @@ export function expectSurvived(
  * anomalies are out, and started again: the same anomalies and final models as an uninterrupted
  * run, every reading applied once. Against whatever servers and credentials `p` carries.
  */
-export async function survivesWorkerKill(p: Pipeline): Promise<void> {
-  const { sample, bad, messages, topic, processes } = await faultRun(p);
+export async function survivesWorkerKill(p: Pipeline, { keyed = true }: { keyed?: boolean } = {}): Promise<void> {
+  const { sample, bad, messages, topic, processes } = await faultRun(p, { keyed });
   const worker = await processes.start('worker');
   await processes.start('ingest');
   await streamInChunks(p, topic, messages, 10, async (chunk) => {
@@ -176,5 +181,5 @@ export async function survivesWorkerKill(p: Pipeline): Promise<void> {
   });
   await processes.start('worker');
   const states = await waitUntilDrained(p, sample, bad.length, { stillHealthy: () => processes.expectNoCrash() });
-  expectSurvived(p, processes, { sample, bad, sent: messages.length, states });
+  expectSurvived(p, processes, { sample, bad, sent: messages.length, states, keyed });
 }

@@ -42,9 +42,9 @@ const kinds: HostileKind[] = [
   (n, id) => ({ key: id, value: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(record(id, n), 'utf16le')]), reason: 'invalid-encoding' }),
   (n, id) => ({ key: id, value: Buffer.concat([Buffer.from(`{"id": "${id}`), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(`", "ts": ${n}}`)]), reason: 'invalid-encoding' }),
   (n, id) => ({ key: id, value: Buffer.concat([Buffer.from(`{"id": "${id}`), Buffer.from([0xc0, 0xaf]), Buffer.from(`", "ts": ${n}}`)]), reason: 'invalid-encoding' }),
-  // No key: the partition, and so the device's order, would be left to chance.
-  (n, id) => ({ key: null, value: record(id, n), reason: 'missing-key' }),
-  (n, id) => ({ key: '', value: record(id, n), reason: 'missing-key' }),
+  // No key, and nothing in the record that names a device: there is no device to take it.
+  (n) => ({ key: null, value: record('', n), reason: 'invalid-schema' }),
+  (n) => ({ key: '', value: `{"ts": ${n}, "temp": 1, "hum": 2}`, reason: 'invalid-schema' }),
   // The key names another device than the record: another device, case, a space, Unicode
   // normalisation (NFD key, NFC id), and a lone surrogate that no key can carry.
   (n, id, other) => ({ key: other, value: record(id, n), reason: 'key-mismatch' }),

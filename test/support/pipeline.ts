@@ -154,13 +154,13 @@ export class Pipeline {
 
   /**
    * Sends each message exactly once, also across a broker restart: the producer is idempotent,
-   * and keyless messages go to partition 0. kafkajs retries a partly failed send whole, and
-   * would spread keyless messages anew, which the broker sees as out-of-order sequences.
+   * and keyless messages go to the partition they name, else 0. kafkajs retries a partly failed
+   * send whole, and would spread keyless messages anew, which the broker sees as out-of-order sequences.
    */
-  async send(messages: Array<{ key: Buffer | string | null; value: Buffer | string | null }>, topic: string): Promise<void> {
+  async send(messages: Array<{ key: Buffer | string | null; value: Buffer | string | null; partition?: number }>, topic: string): Promise<void> {
     const producer = createIdempotentProducer(this.kafka);
     await producer.connect();
-    const placed = messages.map((message) => (message.key === null ? { ...message, partition: 0 } : message));
+    const placed = messages.map((message) => (message.key === null ? { ...message, partition: message.partition ?? 0 } : message));
     for (let i = 0; i < placed.length; i += 1000) {
       await producer.send({ topic, acks: -1, messages: placed.slice(i, i + 1000) });
     }

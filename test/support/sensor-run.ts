@@ -19,6 +19,8 @@ export const SPIKES_PER_DEVICE = 3;
 export interface TestMessage {
   key: string | Buffer | null;
   value: Buffer | string | null;
+  /** Where a message without a key goes (the test's producer sends it there); unset: partition 0. */
+  partition?: number;
 }
 
 /** A message the ingest must refuse, with the DLQ reason it must get. */
@@ -51,7 +53,7 @@ export function malformedMessages(deviceId: string): BadMessage[] {
     { key: deviceId, value: `{"id": "${deviceId}", "ts": 1, "temp": 1e999, "hum": 2}`, reason: 'invalid-schema' },
     { key: deviceId, value: '[1, 2, 3]', reason: 'invalid-schema' },
     { key: deviceId, value: '', reason: 'invalid-json' },
-    { key: null, value: JSON.stringify({ id: deviceId, ts: 1, temp: 1, hum: 2 }), reason: 'missing-key' },
+    { key: null, value: JSON.stringify({ ts: 1, temp: 1, hum: 2 }), reason: 'invalid-schema' },
     { key: deviceId, value: JSON.stringify({ id: 'someone-else', ts: 1, temp: 1, hum: 2 }), reason: 'key-mismatch' },
     { key: deviceId, value: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), reason: 'invalid-encoding' },
     { key: deviceId, value: JSON.stringify({ id: deviceId, ts: 1, temp: 1, hum: 2, pad: 'x'.repeat(70 * 1024) }), reason: 'oversized' },
@@ -59,13 +61,31 @@ export function malformedMessages(deviceId: string): BadMessage[] {
   return Array.from({ length: 100 }, (_, i) => kinds[i % kinds.length] as BadMessage);
 }
 
-/** The sample's records as Kafka messages, with the bad ones spread evenly among them. */
-export function messagesOf(sample: SensorSample, bad: TestMessage[]): TestMessage[] {
+/**
+ * The sample's records as Kafka messages, with the bad ones spread evenly among them. `unkeyed`:
+ * the records go without a key, as producers that name the device in the record send them, each
+ * run of 1-8 messages to a partition picked at random (a sticky random partitioner such as
+ * librdkafka's), so each device's readings are spread over all the partitions.
+ */
+export function messagesOf(sample: SensorSample, bad: TestMessage[], { unkeyed }: { unkeyed?: { partitions: number } } = {}): TestMessage[] {
   const messages: TestMessage[] = [];
+  let seed = 2026;
+  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  let partition = 0;
+  let run = 0;
+  const nextPartition = (partitions: number) => {
+    if (run <= 0) {
+      partition = Math.floor(random() * partitions);
+      run = 1 + Math.floor(random() * 8);
+    }
+    run -= 1;
+    return partition;
+  };
   const every = bad.length === 0 ? Infinity : sample.records.length / bad.length;
   let next = 0;
   sample.records.forEach((record, i) => {
-    messages.push({ key: record.id, value: JSON.stringify(record) });
+    const value = JSON.stringify(record);
+    messages.push(unkeyed ? { key: null, value, partition: nextPartition(unkeyed.partitions) } : { key: record.id, value });
     while (next < bad.length && i >= next * every) {
       const { key, value } = bad[next] as TestMessage;
       messages.push({ key, value });
@@ -144,11 +164,13 @@ export function expectExactlyTheSpikes(anomalies: AnomalyEvent[], sample: Sensor
 }
 
 /**
- * Per device, the topic holds events in reading order. Publication is at-least-once: an
- * activity retried after a worker died may publish its batch again, so a repeat must be the
- * very same event (same id and content), and the first occurrences must be in order.
+ * Per device, the topic holds events in reading order: the partition's (offsets) for keyed
+ * input, event time for unkeyed input, whose device's readings come from several partitions.
+ * Publication is at-least-once: an activity retried after a worker died may publish its batch
+ * again, so a repeat must be the very same event (same id and content), and the first
+ * occurrences must be in order.
  */
-export function expectPerDeviceOrder(anomalies: AnomalyEvent[]): void {
+export function expectPerDeviceOrder(anomalies: AnomalyEvent[], order: 'offset' | 'event-time' = 'offset'): void {
   const byDevice = new Map<string, AnomalyEvent[]>();
   for (const a of anomalies) byDevice.set(a.deviceId, [...(byDevice.get(a.deviceId) ?? []), a]);
   for (const [deviceId, events] of byDevice) {
@@ -158,8 +180,8 @@ export function expectPerDeviceOrder(anomalies: AnomalyEvent[]): void {
       if (seen) expect(event, `${deviceId}: a re-published event is the same event`).toEqual(seen);
       else first.set(event.eventId, event);
     }
-    const offsets = [...first.values()].map((a) => a.source.offset);
-    const sequence = events.map((a) => `${a.status}@${a.source.offset}`).join(' ');
+    const offsets = [...first.values()].map((a) => (order === 'offset' ? a.source.offset : a.ts));
+    const sequence = events.map((a) => `${a.status}@${order === 'offset' ? a.source.offset : a.ts}`).join(' ');
     expect(offsets, `${deviceId}: ${sequence}`).toEqual([...offsets].sort((x, y) => x - y));
   }
 }

@@ -54,7 +54,15 @@ describe('decodeControl: Vigil JSON', () => {
     const r = rejectionOf(JSON.stringify(thresholds), 'host-0002');
     expect(r.code).toBe('key-mismatch');
     expect(r.detail).toBe('key "host-0002" ≠ device id "host-0001"');
-    expect(codeOf(JSON.stringify(thresholds), undefined)).toBe('missing-key');
+  });
+
+  it('takes a control message without a key: the record names its device', () => {
+    for (const key of [undefined, '']) {
+      const decoded = decode(JSON.stringify(thresholds), key);
+      expect(decoded.kind === 'device' && decoded.control.deviceId).toBe('host-0001');
+    }
+    const model = decode(JSON.stringify({ id: 'sensor-7', m2: { n: 40, mean: 21, m2: 3 } }), undefined);
+    expect(model.kind === 'device' && model.control).toMatchObject({ type: 'model', deviceId: 'sensor-7', field: 'temp' });
   });
 
   it('decodes a model push', () => {

@@ -49,6 +49,7 @@ describe('initialDeviceState', () => {
       deviceId: 'd',
       settings,
       ledger: { applied: {}, recentTimes: [] },
+      reorder: { held: [], sources: {} },
       memories: { zscore: {}, threshold: {}, 'seasonal-iforest': {}, flatline: {}, htm: {}, artime: {} },
       incidents: {},
       clock: { watermark: null, pausedMs: 0 },

@@ -55,18 +55,23 @@ describe("the sensor format's anomalyTopic", () => {
 });
 
 describe("the usage format's anomaly topic", () => {
-  it('gives each flagged reading as {ts, usage} with the wall time its row had, in winter, summer and the repeated autumn hour', () => {
+  it('gives each flagged reading as {ts, usage} with the wall time its row had, in winter, summer and the repeated autumn hour, in json.dumps bytes', () => {
+    const asInt = { ...step('raised', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 0, 30, 16, 0), 412, forest), attrs: { valueIsInt: 'true' } };
     const events = [
       step('raised', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 0, 30, 15, 30), 1340.73, forest), // 10:30 EST
       step('raised', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 6, 4, 14, 5), 512.5, forest), // 10:05 EDT
       step('raised', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 10, 3, 5, 30), 90, forest), // 01:30 EDT, the first of two
       step('resolved', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 0, 30, 15, 35), 450, forest),
+      step('raised', 'seasonal-iforest', 'usage', 'usage', Date.UTC(2024, 10, 3, 6, 30), 91.5, forest), // 01:30 EST, the second
+      asInt, // the message wrote `412`: Python read an int, and writes one
     ];
     expect(values(dropInAnomalyMessages(events, settings))).toEqual([
       ['anomaly', [
-        ['d1', '{"ts":"2024-01-30 10:30:00","usage":1340.73}'],
-        ['d1', '{"ts":"2024-07-04 10:05:00","usage":512.5}'],
-        ['d1', '{"ts":"2024-11-03 01:30:00","usage":90}'],
+        ['d1', '{"ts": "2024-01-30 10:30:00", "usage": 1340.73}'],
+        ['d1', '{"ts": "2024-07-04 10:05:00", "usage": 512.5}'],
+        ['d1', '{"ts": "2024-11-03 01:30:00", "usage": 90.0}'],
+        ['d1', '{"ts": "2024-11-03 01:30:00", "usage": 91.5}'],
+        ['d1', '{"ts": "2024-01-30 11:00:00", "usage": 412}'],
       ]],
     ]);
     // The usage format reads the text back to the instant the anomaly has.
@@ -99,9 +104,11 @@ describe("the EPA format's monitoringEnriched2", () => {
     });
   });
 
-  it('gives nulls while the model has no prediction, and nothing for other formats or when switched off', () => {
+  it('gives 0 while the model has no prediction (the class\u2019s doubles never set), null when so configured, and nothing for other formats or when switched off', () => {
     const [topic] = dropInEnrichedMessages([{ record: enriched(null), attrs: reading.attrs }], settings);
-    expect(monitoringRecordsContract.decode(topic?.messages[0]?.value)).toMatchObject({ prediction: null, error: null, anomaly: null, predictionNext: null });
+    expect(monitoringRecordsContract.decode(topic?.messages[0]?.value)).toMatchObject({ prediction: 0, error: 0, anomaly: 0, predictionNext: 0 });
+    const [nulls] = dropInEnrichedMessages([{ record: enriched(null), attrs: reading.attrs }], { ...settings, monitoringUnknown: 'null' });
+    expect(monitoringRecordsContract.decode(nulls?.messages[0]?.value)).toMatchObject({ prediction: null, error: null, anomaly: null, predictionNext: null });
     const elsewhere = { ...enriched(0.026), source: { topic: 'readings', partition: 0, offset: 1 } };
     expect(dropInEnrichedMessages([{ record: elsewhere, attrs: undefined }], settings)).toEqual([]);
     expect(dropInEnrichedMessages([{ record: enriched(0.026), attrs: reading.attrs }], { ...settings, outputs: [] })).toEqual([]);
@@ -111,8 +118,8 @@ describe("the EPA format's monitoringEnriched2", () => {
 describe('the drop-in settings', () => {
   it('are all on by default with their users\' topic names, under the topic prefix', () => {
     const config = loadConfig({ VIGIL_TOPIC_PREFIX: 'p.' });
-    expect(config.dropIn).toEqual({ outputs: ['sensor', 'usage', 'epa', 'csv3'], topics: { sensorAnomalies: 'p.anomalyTopic', meterAnomalies: 'p.anomaly', monitoringRecords: 'p.monitoringEnriched2' } });
-    expect(dropInSettingsOf(config).formatOfTopic.get('p.epa-raw')).toBe('epa');
+    expect(config.dropIn).toEqual({ outputs: ['sensor', 'usage', 'epa', 'csv3'], topics: { sensorAnomalies: 'p.anomalyTopic', meterAnomalies: 'p.anomaly', monitoringRecords: 'p.monitoringEnriched2' }, monitoringUnknown: 'zero' });
+    expect(dropInSettingsOf(config).formatOfTopic.get('p.monitoring20')).toBe('epa');
   });
 
   it('switch off all at once or some, take other names, and refuse an unknown output', () => {

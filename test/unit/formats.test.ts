@@ -73,9 +73,9 @@ describe('decodeMessage: rejections', () => {
     expect(r.name).toBe('Rejection');
   });
 
-  it('rejects a missing or empty key', () => {
-    expectRejected('missing-key', sensor, json(good), undefined);
-    expectRejected('missing-key', sensor, json(good), '');
+  it('takes a record without a key (none, or empty) by the id in it, and a key only when it is that id', () => {
+    for (const key of [undefined, '']) expect(decodeMessage(sensor, json(good), meta(key), MAX).deviceId).toBe('s1');
+    expectRejected('key-mismatch', sensor, json(good), 's2');
   });
 
   it('rejects invalid UTF-8 as invalid-encoding', () => {
@@ -248,8 +248,9 @@ describe('csv3 format (seed 004: name,temp,status)', () => {
     expect(r.detail).toBe('key "sensor-2" ≠ device id "sensor-1"');
   });
 
-  it('still requires a key', () => {
-    expectRejected('missing-key', csv3, Buffer.from('sensor-1,105,FAIL'), undefined);
+  it('takes a line without a key by its name, and refuses a key that is another name', () => {
+    expect(decodeMessage(csv3, Buffer.from('sensor-1,105,FAIL'), meta(undefined), MAX).deviceId).toBe('sensor-1');
+    expectRejected('key-mismatch', csv3, Buffer.from('sensor-1,105,FAIL'), 'sensor-2');
   });
 });
 

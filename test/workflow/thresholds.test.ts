@@ -175,6 +175,22 @@ describe('thresholds on a running device workflow', () => {
     expect(thresholdEvents(deviceId)).toEqual([['raised', 101], ['updated', 550], ['resolved', 100]]);
   });
 
+  it('measures silence from the newest reading\u2019s event time when so configured (as the host rules did), from arrival by default', async () => {
+    const connection = { disconnectAfterMs: 60_000, retireAfterMs: 3_600_000 };
+    const statusAfterOldReading = async (deviceId: string, silenceFrom: 'arrival' | 'event-time' | undefined) =>
+      harness.withWorker(queue, async () => {
+        // A reading stamped in 2023: by its event time the device has been silent for years.
+        await harness.deliver(queue, deviceId, fieldReadings(deviceId, 'temp', [20]), { connection: { ...connection, ...(silenceFrom ? { silenceFrom } : {}) } });
+        await harness.waitForApplied(deviceId, 1);
+        const handle = harness.env.client.workflow.getHandle(workflowIdFor(deviceId));
+        await waitUntil(async () => silenceFrom !== 'event-time' || (await handle.query(stateQuery)).connection.status === 'DISCONNECTED', 10_000);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        return (await handle.query(stateQuery)).connection.status;
+      });
+    expect(await statusAfterOldReading('wf-silence-event-time', 'event-time')).toBe('DISCONNECTED');
+    expect(await statusAfterOldReading('wf-silence-arrival', undefined)).toBe('CONNECTED');
+  });
+
   it('reports DISCONNECTED after silence and CONNECTED again on data, then retires after long silence', async () => {
     const deviceId = 'wf-connection';
     const connection = { disconnectAfterMs: 1500, retireAfterMs: 4000 };

@@ -42,7 +42,7 @@ describe('the configuration of a new device', () => {
     expect(settings.htm).toEqual({ threshold: 0.5, checkpointEvery: 1000, ranges: { pm25: { min: 0, max: 60 } } });
     expect(settings.threshold).toEqual({ format: {}, defaults: {}, own: {} });
     expect(connection).toEqual({ disconnectAfterMs: 5000, retireAfterMs: 86_400_000 });
-    expect(eventTime).toEqual({ allowedLatenessMs: 3_600_000, updateEveryMs: 60_000 });
+    expect(eventTime).toEqual({ allowedLatenessMs: 3_600_000, updateEveryMs: 60_000, reorderWaitMs: 3000 });
   });
 
   it('stops at a bad value with a message that names it', () => {

@@ -178,9 +178,12 @@ describe('epa format (seed 002: EPA AQS hourly rows)', () => {
     const mismatch = rejectionOf(AQS_LINE, '06-037-1103-44201-2');
     expect(mismatch.code).toBe('key-mismatch');
     expect(mismatch.detail).toBe(`key "06-037-1103-44201-2" ≠ device id "${DEVICE}"`);
-    // The unpadded spelling is another key, not the same monitor.
-    expect(codeOf(AQS_LINE, '6-37-1103-44201-1')).toBe('key-mismatch');
-    expect(() => decodeMessage(epa, Buffer.from(AQS_LINE), { key: undefined, timestamp: T }, MAX)).toThrow('missing-key');
+    // A key joined from the codes as numbers (no zero padding) names the same monitor; another one does not.
+    for (const key of ['6-37-1103-44201-1', '06-37-1103-44201-01', undefined, '']) {
+      expect(decodeMessage(epa, Buffer.from(AQS_LINE), { key, timestamp: T }, MAX).deviceId, String(key)).toBe(DEVICE);
+    }
+    expect(codeOf(AQS_LINE, '6-37-1103-44201-2')).toBe('key-mismatch');
+    expect(codeOf(AQS_LINE, '6-37-1103-44201')).toBe('key-mismatch');
   });
 
   it('maps a CSV file row (header names as keys) for replay', () => {

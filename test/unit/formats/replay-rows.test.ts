@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeMessage, formats, parseText, toCanonical, type FormatName } from '../../../src/formats';
 import { usageFormat } from '../../../src/formats/usage';
-import { fixedDeviceKey } from '../../../src/cli/replay';
+import { dueAt, fixedDeviceKey } from '../../../src/cli/replay';
 import { fileRows, isCsvFile } from '../../../src/formats/file-rows';
 import { epaCsvLine, epaSampleCsv, generateEpaSample, generateUsageSample, usageSampleCsv } from '../../../src/samples';
 
@@ -25,7 +25,8 @@ describe('replay: which key a row gets', () => {
     expect(fixedDeviceKey(formats.usage, 'central-library')).toBe('central-library');
     expect(fixedDeviceKey(usageFormat({ timeZone: 'America/New_York', deviceId: 'configured' }), undefined)).toBe('configured');
     expect(fixedDeviceKey(usageFormat({ timeZone: 'America/New_York', deviceId: 'configured' }), 'given')).toBe('given');
-    expect(() => fixedDeviceKey(formats.usage, undefined)).toThrow('usage rows name no device: pass --device <id> or set VIGIL_USAGE_DEVICE_ID');
+    expect(fixedDeviceKey(formats.usage, undefined)).toBe('meter');
+    expect(() => fixedDeviceKey(usageFormat({ timeZone: 'America/New_York' }), undefined)).toThrow('usage rows name no device: pass --device <id> or set VIGIL_USAGE_DEVICE_ID');
     expect(() => fixedDeviceKey(formats.usage, 'a\u0001b')).toThrow(/--device "a\\u0001b": device id contains control characters/);
   });
 
@@ -90,5 +91,20 @@ describe('replay: CSV rows as messages', () => {
       Date.UTC(2017, 0, 1, 0),
       Date.UTC(2017, 0, 1, 1),
     ]);
+  });
+});
+
+describe('replay: pacing', () => {
+  const MIN = 60_000;
+  it('--accelerator N plays event time N× faster, smoothly', () => {
+    expect(dueAt(60 * MIN, 0, 1000, { accelerator: 60 })).toBe(1000 + 60_000);
+    expect(dueAt(5 * MIN, 0, 0, {})).toBeUndefined();
+  });
+
+  it('--step_frequency S (--accelerator A) as the meter producer plays it: the next S×A minutes every S seconds, at once', () => {
+    // The producer's defaults, 5 and 1: five minutes of rows every five seconds.
+    expect([0, 4, 5, 9, 10].map((m) => dueAt(m * MIN, 0, 0, { stepFrequency: 5 }))).toEqual([0, 0, 5000, 5000, 10_000]);
+    // --accelerator 1000 with step 5: 5000 minutes of rows every 5 seconds.
+    expect([0, 4999, 5000, 10_001].map((m) => dueAt(m * MIN, 0, 0, { stepFrequency: 5, accelerator: 1000 }))).toEqual([0, 0, 5000, 10_000]);
   });
 });

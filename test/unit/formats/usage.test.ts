@@ -79,10 +79,13 @@ describe('usage format (seed 003: {ts, value})', () => {
     expect(decode(withDefault, message, undefined).deviceId).toBe('central-library');
     expect(decode(withDefault, message, '').deviceId).toBe('central-library');
     expect(decode(withDefault, message, 'branch-7').deviceId).toBe('branch-7');
-    const rejection = rejectionOf(usage, message, undefined);
+    // The default settings' default device: nothing is dead-lettered at the defaults.
+    expect(decode(usage, message, undefined).deviceId).toBe('meter');
+    const switchedOff = usageFormat({ timeZone: 'America/New_York' });
+    const rejection = rejectionOf(switchedOff, message, undefined);
     expect(rejection.code).toBe('missing-key');
-    expect(rejection.detail).toMatch(/VIGIL_USAGE_DEVICE_ID/);
-    expect(codeOf(usage, message, '')).toBe('missing-key');
+    expect(rejection.detail).toMatch(/VIGIL_USAGE_DEVICE_ID=none/);
+    expect(codeOf(switchedOff, message, '')).toBe('missing-key');
   });
 
   it('rejects a bad ts as invalid-schema', () => {
@@ -129,8 +132,9 @@ describe('usage format (seed 003: {ts, value})', () => {
 });
 
 describe('usage settings in the config', () => {
-  it('defaults to America/New_York and no default device, and reads both from the environment', () => {
-    expect(loadConfig({}).formats.usage).toStrictEqual({ timeZone: 'America/New_York', deviceId: undefined });
+  it('defaults to America/New_York and the device `meter`, and reads both from the environment (`none`: no default device)', () => {
+    expect(loadConfig({}).formats.usage).toStrictEqual({ timeZone: 'America/New_York', deviceId: 'meter' });
+    expect(loadConfig({ VIGIL_USAGE_DEVICE_ID: 'none' }).formats.usage).toStrictEqual({ timeZone: 'America/New_York', deviceId: undefined });
     const config = loadConfig({ VIGIL_USAGE_TIME_ZONE: 'UTC', VIGIL_USAGE_DEVICE_ID: 'central-library' });
     expect(config.formats.usage).toStrictEqual({ timeZone: 'UTC', deviceId: 'central-library' });
     const configured = configuredFormats(config.formats).usage;
@@ -142,10 +146,12 @@ describe('usage settings in the config', () => {
     expect(() => loadConfig({ VIGIL_USAGE_DEVICE_ID: 'a\u0001b' })).toThrow(/formats\.usage\.deviceId/);
   });
 
-  it('reads the usage and epa-raw topics by default, and creates them', () => {
+  it('reads the usage and monitoring20 topics by default, and creates them, monitoring20 with 10 partitions as the air-quality pipeline did', () => {
     const config = loadConfig({ VIGIL_TOPIC_PREFIX: 'x.' });
-    expect(config.kafka.inputs).toEqual(expect.arrayContaining([{ topic: 'x.usage', format: 'usage' }, { topic: 'x.epa-raw', format: 'epa' }]));
-    expect(topicSpecs(config).map((spec) => spec.topic)).toEqual(expect.arrayContaining(['x.usage', 'x.epa-raw']));
+    expect(config.kafka.inputs).toEqual(expect.arrayContaining([{ topic: 'x.usage', format: 'usage' }, { topic: 'x.monitoring20', format: 'epa' }]));
+    expect(topicSpecs(config).map((spec) => spec.topic)).toEqual(expect.arrayContaining(['x.usage', 'x.monitoring20']));
+    expect(topicSpecs(config).filter((spec) => ['x.usage', 'x.monitoring20'].includes(spec.topic)).map((spec) => [spec.topic, spec.numPartitions])).toEqual([['x.usage', 8], ['x.monitoring20', 10]]);
+    expect(topicSpecs(loadConfig({ VIGIL_EPA_PARTITIONS: '3' })).find((spec) => spec.topic === 'monitoring20')?.numPartitions).toBe(3);
   });
 });
 
@@ -172,5 +178,41 @@ describe('wall times in a zone', () => {
   it('rejects impossible calendar fields', () => {
     for (const text of ['2023-02-29 00:00:00', '2024-13-01 00:00:00', '2024-01-00 00:00:00', '2024-01-01 00:00:60']) expect(parseWallTime(text), text).toBeUndefined();
     expect(parseWallTime('2024-02-29 23:59:59')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59));
+  });
+});
+
+describe('the meter log’s repeated autumn hour and Python’s ints', () => {
+  const message = (ts: string, value: string) => Buffer.from(`{"ts": "${ts}", "value": ${value}}`);
+
+  it('reads a wall time of the repeated hour as its first instant, with its second beside it; others have none', () => {
+    expect(decode(usage, message('2024-11-03 01:30:00', '90.0'), 'm')).toStrictEqual({ deviceId: 'm', ts: Date.UTC(2024, 10, 3, 5, 30), values: { usage: 90 }, repeatedAs: Date.UTC(2024, 10, 3, 6, 30) });
+    expect(decode(usage, message('2024-11-03 02:30:00', '90.0'), 'm')).toStrictEqual({ deviceId: 'm', ts: Date.UTC(2024, 10, 3, 7, 30), values: { usage: 90 } });
+  });
+
+  it('applies both passes of the hour, in the log’s order, keyed or not; the same log again changes nothing', async () => {
+    const { testDevice } = await import('../../support/reference');
+    const { applyHeld, applyItems } = await import('../../../src/device/apply');
+    // The hour as the meter logs it: 01:00-01:55 EDT, then 01:00-01:55 EST, then 02:00 EST.
+    const walls = [...Array.from({ length: 12 }, (_, i) => `2024-11-03 01:${String(i * 5).padStart(2, '0')}:00`)];
+    const log = [...walls, ...walls, '2024-11-03 02:00:00'].map((ts, i) => decode(usage, message(ts, `${100 + i}.5`), 'm'));
+    const expected = log.map((_, i) => Date.UTC(2024, 10, 3, 5, 0) + i * 5 * 60_000);
+    for (const unkeyed of [false, true]) {
+      const state = testDevice('m', { judging: { usage: [] } });
+      const items = log.map((reading, offset) => ({ source: { topic: 'usage', partition: unkeyed ? offset % 3 : 0, offset }, reading, ...(unkeyed ? { unkeyed: true as const } : {}) }));
+      applyItems(state, items);
+      applyHeld(state);
+      expect(state.counters.readingsApplied, `unkeyed ${unkeyed}`).toBe(25);
+      expect(state.ledger.recentTimes, 'every instant of the two passes, once').toEqual(expected);
+      expect(state.windows.hourly.usage?.map((h) => [h.start, h.count]), 'EDT 01:00, EST 01:00 and EST 02:00 are three hours').toEqual([[expected[0], 12], [expected[12], 12], [expected[24], 1]]);
+      // The same log again (another producer run): none is applied (recognised as sent twice, or too late).
+      applyItems(state, items.map((item, i) => ({ ...item, source: { ...item.source, offset: 100 + i } })));
+      applyHeld(state);
+      expect([state.counters.readingsApplied, state.counters.duplicatesSkipped + state.counters.lateDropped]).toEqual([25, 25]);
+    }
+  });
+
+  it('marks a value written as an integer, as Python reads it (an int), and nothing else', () => {
+    expect(decode(usage, message('2024-01-08 08:10:00', '412'), 'm').attrs).toStrictEqual({ valueIsInt: 'true' });
+    for (const value of ['412.0', '4.12e2', '412e0', '412.5']) expect(decode(usage, message('2024-01-08 08:10:00', value), 'm').attrs, value).toBeUndefined();
   });
 });

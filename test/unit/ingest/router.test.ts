@@ -11,6 +11,15 @@ describe('routeMessage', () => {
     expect(route).toEqual({ kind: 'device', deviceId: 's1', item: { source, reading: { deviceId: 's1', ts: 1000, values: { temp: 20.5, hum: 40 } } } });
   });
 
+  it('sends a reading without a key to the device its record names, marked unkeyed (it is put in event-time order)', () => {
+    for (const key of [null, '']) {
+      const route = routeMessage(formats.sensor, message(key, '{"id":"s1","ts":1000,"temp":20.5,"hum":40}'), source, 1024);
+      expect(route).toEqual({ kind: 'device', deviceId: 's1', item: { source, reading: { deviceId: 's1', ts: 1000, values: { temp: 20.5, hum: 40 } }, unkeyed: true } });
+    }
+    const meter = routeMessage(formats.usage, message(null, '{"ts": "2024-01-08 08:10:00", "value": 412.0}'), source, 1024);
+    expect(meter).toMatchObject({ kind: 'device', deviceId: 'meter', item: { unkeyed: true } });
+  });
+
   it('sends a control message to its device, and a `*` threshold row to the fleet', () => {
     expect(routeMessage(undefined, message('h1', 'h1,cpu,0,80'), source, 1024)).toMatchObject({
       kind: 'device',
@@ -27,7 +36,7 @@ describe('routeMessage', () => {
     };
     expect(reason(formats.sensor, 's1', '{"id":')).toBe('invalid-json');
     expect(reason(formats.sensor, 's1', '{"id":"s1","ts":1000,"temp":"hot","hum":40}')).toBe('invalid-schema');
-    expect(reason(formats.sensor, null, '{"id":"s1","ts":1000,"temp":20,"hum":40}')).toBe('missing-key');
+    expect(reason(formats.sensor, null, '{"id":"s1","ts":1000,"temp":20,"hum":40}')).toBe('device');
     expect(reason(formats.sensor, 's2', '{"id":"s1","ts":1000,"temp":20,"hum":40}')).toBe('key-mismatch');
     expect(reason(formats.sensor, 's1', `{"id":"s1","ts":1000,"temp":20,"hum":40,"pad":"${'x'.repeat(64)}"}`)).toBe('oversized');
     expect(reason(undefined, 'h1', 'h1,cpu')).toBe('invalid-schema');
