@@ -8,7 +8,7 @@ import type { Config } from './config';
 import { checkConnections } from './connections/check';
 import { connectTemporalWorker } from './connections/temporal';
 import { HtmScorer } from './htm-runtime';
-import { createIdempotentProducer, createKafka } from './kafka/client';
+import { createKafka, createProducer } from './kafka/client';
 import { portToBind } from './listen-port';
 import { logger } from './logger';
 import { serveMetrics, workerMetrics } from './metrics';
@@ -19,6 +19,9 @@ import { sharedWorkflowModules, workflowsPath } from './workflow-bundle';
 const log = logger.child({ component: 'worker' });
 
 let runtimeInstalled = false;
+
+/** How long a stopping worker waits for the tasks in hand before it leaves them to another worker. */
+const SHUTDOWN_FORCE_TIME = '20 seconds';
 
 /**
  * The SDK's own logs at our level, and its metrics (once per process: the runtime is a
@@ -46,7 +49,7 @@ export async function createWorker(config: Config, overrides: Partial<WorkerOpti
   await installRuntime(config);
   // Wrong settings stop the worker here, in one line, before any client retries.
   await checkConnections(config, ['temporal', 'kafka']);
-  const producer = createIdempotentProducer(createKafka(config, 'worker'));
+  const producer = createProducer(createKafka(config, 'worker'));
   await producer.connect();
   const connection = await connectTemporalWorker(config);
   // Activities that read other workflows (the fleet defaults) use an ordinary client.
@@ -67,10 +70,14 @@ export async function createWorker(config: Config, overrides: Partial<WorkerOpti
     // SDK 1.24 ignores `maxConcurrentWorkflowTaskPolls` (it still type-checks): the poller behaviour is what counts.
     workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: config.worker.workflowTaskPolls },
     activities,
+    // A stop waits for the tasks in hand, a publication among them; one that cannot finish (Kafka
+    // away) must not keep the worker from stopping: after this, what is in hand is left to another
+    // worker, which runs it again with the same records.
+    shutdownForceTime: SHUTDOWN_FORCE_TIME,
     ...overrides,
   });
   // This worker's own queue: HTM scoring of the devices whose live models it holds (workflows/scoring-route.ts).
-  const own = ownQueue === undefined ? undefined : await Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: ownQueue, activities: { scoreHtm: activities.scoreHtm } });
+  const own = ownQueue === undefined ? undefined : await Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: ownQueue, activities: { scoreHtm: activities.scoreHtm }, shutdownForceTime: SHUTDOWN_FORCE_TIME });
   const worker = new WorkerSet(shared, own);
   const close = async () => {
     await scorer.close();

@@ -1,11 +1,10 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { type Config, inputFormatsOf } from '../config';
 import type { SourcedItem } from '../device/item';
 import { type FormatDefaults, formatDefaultsOf } from '../device/settings';
 import type { InputFormat } from '../formats';
 import type { ThresholdRow } from '../formats/threshold-rows';
-import { createIdempotentProducer } from '../kafka/client';
-import type { IdempotentProducer } from '../kafka/idempotent-producer';
+import { createProducer } from '../kafka/client';
 import { runConsumer } from '../kafka/consumer';
 import { logger } from '../logger';
 import { ingestMetrics } from '../metrics';
@@ -52,7 +51,7 @@ export interface FleetThresholds {
  */
 export class Ingest {
   private readonly consumer: Consumer;
-  private readonly producer: IdempotentProducer;
+  private readonly producer: Producer;
   private readonly dispatcher: DeviceDispatcher<RoutedItem>;
   private readonly inputs: ReadonlyMap<string, InputTopic>;
   private readonly ledger: PartitionLedger;
@@ -70,7 +69,7 @@ export class Ingest {
     this.inputs = new Map([...inputFormatsOf(config)].map(([topic, format]) => [topic, { format, defaults: formatDefaultsOf(format) }]));
     this.ledger = new PartitionLedger(config.ingest.maxBufferedPerPartition);
     this.consumer = kafka.consumer({ groupId: config.kafka.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 250 });
-    this.producer = createIdempotentProducer(kafka);
+    this.producer = createProducer(kafka);
     this.dispatcher = new DeviceDispatcher<RoutedItem>(
       (deviceId, routed) => this.signal(deviceId, routed),
       config.ingest.maxReadingsPerSignal,

@@ -1,7 +1,6 @@
-import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type Producer } from 'kafkajs';
 import type { Config } from '../config';
 import { logger } from '../logger';
-import { IdempotentProducer } from './idempotent-producer';
 import { kafkaClientSecurity } from '../security/kafka-security';
 
 // kafkajs 2's default partitioner is already Java-compatible murmur2; the warning is noise.
@@ -39,9 +38,7 @@ export function createKafka(config: Config, clientSuffix: string, quiet = false,
       ({ level, log }) => {
         const { message, ...rest } = log;
         const retriable = level === KafkaLogLevel.ERROR && typeof rest.error === 'string' && retriableMessages.has(rest.error);
-        // Said once per producer, about a choice made on purpose (SEND_RETRIES).
-        const expected = message === BOUNDED_RETRIES_WARNING;
-        kafkaLog[retriable || expected ? 'debug' : (levels[level] ?? 'info')](rest, message);
+        kafkaLog[retriable ? 'debug' : (levels[level] ?? 'info')](rest, message);
       },
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     ...overrides,
@@ -50,18 +47,20 @@ export function createKafka(config: Config, clientSuffix: string, quiet = false,
 
 /**
  * A send's retries inside kafkajs: about a minute (0.3 s doubling to 10 s), then it fails and its
- * caller retries it (an activity, the ingest's dead-lettering). Unbounded, a send its caller had
- * given up on kept retrying in the background for good, and after a broker restart kept a
- * stopped worker alive. kafkajs warns that bounded retries may break its exactly-once session;
- * Vigil's guarantee rests on deterministic ids instead (a record written twice is the same record).
+ * caller retries it (an activity, the ingest's dead-lettering): unbounded, a send its caller had
+ * given up on kept retrying in the background for good.
  */
 const SEND_RETRIES = { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 };
-const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
 
 /**
- * An idempotent producer (acks = all): the broker drops duplicates of its own retries within a
- * session. It takes a new producer when the broker no longer knows its session (see IdempotentProducer).
+ * The producer of Vigil's outputs and dead letters: acks = all, one request in flight per broker
+ * (a retry cannot reorder), and not kafkajs's idempotent mode. That mode keeps a session whose
+ * sequence numbers a broker restart desynchronises: the looped Kafka-restart test saw it refuse
+ * every later send (OUT_OF_ORDER_SEQUENCE_NUMBER, kafkajs issue 598), and a new session after
+ * each refusal still stalled a run. Vigil's effectively-once does not rest on it: every record has
+ * a deterministic id, and a record written twice by a retry is the same record, kept once by every
+ * consumer of Vigil's topics (docs/guarantees.md).
  */
-export function createIdempotentProducer(kafka: Kafka): IdempotentProducer {
-  return new IdempotentProducer(() => kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: SEND_RETRIES }));
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: SEND_RETRIES });
 }

@@ -155,7 +155,9 @@ describe('thresholds, control topic and connection state on the local Temporal a
     await waitFor('anomalies for 30', () => p.anomalies.length >= 2, 60_000);
 
     const state = await p.deviceState(id);
-    expect(state.memories.zscore.temp?.model).toEqual({ n: 100, mean: 20, m2: 99 }); // pushed; 30 is anomalous, so not learnt
+    // The pushed model, then 30 learnt into it (the learn gate is open by default): Welford's step by hand.
+    const mean = 20 + (30 - 20) / 101;
+    expect(state.memories.zscore.temp?.model).toEqual({ n: 101, mean, m2: 99 + (30 - 20) * (30 - mean) });
     expect(state.settings.detectors.threshold.own.temp).toMatchObject({ low: 0, high: 10 }); // the later change won
     expect(state.settings.judging.fields).toEqual({ temp: ['zscore'] });
     // 60 was no anomaly before any threshold; 30 is, against the pushed model and the last threshold.
