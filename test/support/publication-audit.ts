@@ -40,19 +40,32 @@ function publishedIn(p: Pipeline): Map<string, Published> {
   return published;
 }
 
-/** Every anomaly step now in the run's topic, read from the beginning by a consumer group of its own. */
-async function readTopicAgain(p: Pipeline, expected: number): Promise<Set<string>> {
+/**
+ * Every anomaly step now in the run's topic: each partition read from the beginning, by a
+ * consumer group of its own, up to the high watermark it had when the audit began (so a step
+ * counted as not in the topic is truly not there, not merely not read yet).
+ */
+async function readTopicAgain(p: Pipeline): Promise<Set<string>> {
+  const topic = p.config.kafka.topics.anomalies;
+  const admin = p.kafka.admin();
+  await admin.connect();
+  const ends = new Map((await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect())).map((o) => [o.partition, BigInt(o.high)]));
+  const unread = new Set([...ends].filter(([, high]) => high > 0n).map(([partition]) => partition));
   const ids = new Set<string>();
   const consumer = p.kafka.consumer({ groupId: `${p.runName}.audit-${randomUUID()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [p.config.kafka.topics.anomalies], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void ids.add(anomalyEventSchema.parse(JSON.parse(message.value?.toString('utf8') ?? 'null')).eventId) });
-    // Until it holds what was expected, or has been quiet for a while.
-    let size = -1;
-    for (let quiet = 0; quiet < 10 && ids.size < expected; quiet = ids.size === size ? quiet + 1 : 0) {
-      size = ids.size;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        ids.add(anomalyEventSchema.parse(JSON.parse(message.value?.toString('utf8') ?? 'null')).eventId);
+        if (BigInt(message.offset) + 1n >= (ends.get(partition) ?? 0n)) unread.delete(partition);
+      },
+    });
+    const deadline = Date.now() + 120_000;
+    while (unread.size > 0) {
+      if (Date.now() > deadline) throw new Error(`the audit could not read partitions ${[...unread].join(', ')} of ${topic} to their ends in 120 s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   } finally {
     await consumer.disconnect();
@@ -69,7 +82,7 @@ async function readTopicAgain(p: Pipeline, expected: number): Promise<Set<string
 export async function auditPublications(p: Pipeline): Promise<PublicationAudit> {
   const published = publishedIn(p);
   const collected = new Set(p.anomalies.map((a) => a.eventId));
-  const inTopic = await readTopicAgain(p, Math.max(published.size, collected.size));
+  const inTopic = await readTopicAgain(p);
   const audit: PublicationAudit = {
     published: published.size,
     collected: collected.size,
