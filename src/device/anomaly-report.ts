@@ -77,7 +77,8 @@ export function addToReport(report: AnomalyReportState, event: AnomalyEvent, wat
 export function hasReportToClose(report: AnomalyReportState, watermark: number | null): boolean {
   const through = closedByWatermark(watermark);
   const first = report.seconds[0];
-  return first !== undefined && through !== null && first[0] - REPORT_WINDOW_SECONDS + 1 <= through;
+  // The first window holding the first second starts 59 s before it, and must not be closed already.
+  return first !== undefined && through !== null && first[0] - REPORT_WINDOW_SECONDS + 1 <= through && (report.closedThrough === null || report.closedThrough < through);
 }
 
 /**

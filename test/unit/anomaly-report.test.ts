@@ -39,7 +39,10 @@ describe("the sensor notebook's anomaly report (1-minute windows sliding by 1 s,
     expect(hasReportToClose(report, at(101))).toBe(true);
     // The watermark at 165 s closes the windows starting up to 105.
     expect(relative(takeClosedReportWindows(report, 'd1', at(165))!.runs)).toEqual([[41, 70, 1, 30], [71, 100, 2, 35], [101, 105, 1, 35]]);
-    expect(relative(takeClosedReportWindows(report, 'd1', at(165))?.runs ?? [])).toEqual([]); // nothing twice
+    // Nothing twice, and nothing due until the watermark moves: the seconds 106…130 wait for later windows.
+    expect(hasReportToClose(report, at(165))).toBe(false);
+    expect(relative(takeClosedReportWindows(report, 'd1', at(165))?.runs ?? [])).toEqual([]);
+    expect(hasReportToClose(report, at(166))).toBe(true);
     expect(relative(takeClosedReportWindows(report, 'd1', at(400))!.runs)).toEqual([[106, 130, 1, 35]]);
     expect(report.seconds).toEqual([]); // no open window holds anything
     expect(takeClosedReportWindows(report, 'd1', at(500))).toBeUndefined();

@@ -42,6 +42,12 @@ describe("the sensor notebook's anomaly report on a running device workflow", ()
         await harness.deliver(queue, deviceId, items.slice(i, i + 20), { eventTime: { updateEveryMs: 1 } });
         await harness.waitForApplied(deviceId, i + 20);
       }
+      // Windows still open wait for the watermark: the device sleeps (no timer firing over and over).
+      const handle = harness.env.client.workflow.getHandle(workflowIdFor(deviceId));
+      const length = async () => (await handle.describe()).historyLength;
+      const before = await length();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await length()).toBe(before);
     });
     // The watermark is at 199 s: every window starting at or before 139 s is closed.
     const { rows, anomalous } = expectedRows(deviceId, items, 139);
