@@ -377,6 +377,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: ReadF
       monitoringUnknown: env.VIGIL_MONITORING_UNKNOWN ?? 'zero',
       topics: {
         sensorAnomalies: env.VIGIL_SENSOR_ANOMALY_TOPIC ?? topic('anomalyTopic'),
+        sensorAnomalyWindows: env.VIGIL_SENSOR_ANOMALY_REPORT_TOPIC ?? topic('anomalyMemReport'),
         meterAnomalies: env.VIGIL_METER_ANOMALY_TOPIC ?? topic('anomaly'),
         monitoringRecords: env.VIGIL_MONITORING_ENRICHED_TOPIC ?? topic('monitoringEnriched2'),
       },

@@ -4,7 +4,8 @@ import { anomaliesContract, type AnomalyEvent } from '../contracts/anomalies';
 import { lateReadingRecord } from '../contracts/dead-letters';
 import { type DeviceEvent, deviceEventsContract } from '../contracts/device-events';
 import { enrichedContract, type EnrichedReading } from '../contracts/enriched';
-import { dropInAnomalyMessages, dropInEnrichedMessages, type DropInSettings } from '../drop-in';
+import type { ClosedReportWindows } from '../device/anomaly-report';
+import { dropInAnomalyMessages, dropInEnrichedMessages, dropInReportMessages, type DropInSettings } from '../drop-in';
 import { logger } from '../logger';
 import { workerMetrics } from '../metrics';
 import type { SourcedReading } from '../reading';
@@ -22,6 +23,8 @@ export interface Publication {
   aggregates: Aggregate[];
   deviceEvents: DeviceEvent[];
   late?: LateReadings;
+  /** The sensor notebook's report windows the device closed, as runs (the rows are written here). */
+  report?: ClosedReportWindows;
 }
 
 /** An enriched reading, with its reading's attributes (for the drop-in records that give the input record back). */
@@ -58,13 +61,14 @@ export function createPublisher(producer: Pick<Producer, 'sendBatch'>, topics: P
      * late readings, in one produce request, then the counters. Late readings go to the DLQ with reason `late`: the original
      * bytes stay in the input topic at the offset named in the headers; the value is the reading as read.
      */
-    async publish({ anomalies, aggregates, deviceEvents, late }: Publication): Promise<void> {
+    async publish({ anomalies, aggregates, deviceEvents, late, report }: Publication): Promise<void> {
       const topicMessages = [
         { topic: topics.anomalies, messages: anomalies.map((record) => anomaliesContract.encode(record)) },
         { topic: topics.aggregates, messages: aggregates.map((record) => aggregatesContract.encode(record)) },
         { topic: topics.deviceEvents, messages: deviceEvents.map((record) => deviceEventsContract.encode(record)) },
         { topic: topics.dlq, messages: (late?.late ?? []).map(({ reading, source }) => lateReadingRecord(reading, source, late!.watermark, late!.allowedLatenessMs)) },
         ...dropInAnomalyMessages(anomalies, dropIn),
+        ...dropInReportMessages(report, dropIn),
       ].filter((t) => t.messages.length > 0);
       if (topicMessages.length > 0) {
         const written = await producer.sendBatch({ acks: -1, topicMessages });

@@ -20,6 +20,7 @@ import type { Control } from './control';
 import type { DeliveredReading, SourcedItem } from './item';
 import { detectorsJudging, withJudgingChange } from './judging';
 import { hasRecentTime, isApplied, isResent, markApplied } from './ledger';
+import { addToReport } from './anomaly-report';
 import { hold, release, releaseAll } from './reorder';
 import type { DeviceState } from './state';
 import { addToWindows, isTooLate } from './windows';
@@ -180,7 +181,10 @@ function applyReading(state: DeviceState, given: Reading, source: Source, { obse
     }
     state.lastValues[field] = value;
     // Anomalous: some detector raised or updated an anomaly with it (the last-minute report counts readings, not anomalies).
-    const anomalous = outcome.anomalies.slice(raisedBefore).some((e) => e.status !== 'resolved');
+    const steps = outcome.anomalies.slice(raisedBefore);
+    const anomalous = steps.some((e) => e.status !== 'resolved');
+    // The sensor notebook's report, judged against the watermark before this reading (Spark's: the batches before).
+    for (const step of steps) addToReport(state.report, step, clock.watermark);
     addToWindows(state.windows, field, reading.ts, value, anomalous);
   }
   counters.readingsApplied += 1;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { openIncidentSchema } from '../detectors/incident';
 import { type DetectorMemories, detectorMemoriesSchema, emptyMemories } from '../detectors/registry';
 import { deviceIdSchema } from '../reading';
+import { anomalyReportStateSchema, emptyAnomalyReport } from './anomaly-report';
 import { attentionSchema, emptyAttention } from './attention';
 import { emptyLedger, ledgerSchema } from './ledger';
 import { emptyReorder, reorderSchema } from './reorder';
@@ -34,6 +35,8 @@ export const deviceStateSchema = z.object({
     pausedMs: z.number().nonnegative(),
   }),
   windows: windowsStateSchema,
+  /** The sensor notebook's anomaly report: its open 1-minute windows (anomaly-report.ts); absent in states saved before it. */
+  report: anomalyReportStateSchema.default(emptyAnomalyReport),
   connection: z.object({
     status: connectionStatusSchema,
     /** Workflow time of the last batch of readings received. */
@@ -67,6 +70,7 @@ export function initialDeviceState(deviceId: string, settings: DeviceSettings): 
     incidents: {},
     clock: { watermark: null, pausedMs: 0 },
     windows: emptyWindows(),
+    report: emptyAnomalyReport(),
     connection: { status: 'NEW', lastSeenAt: null },
     lastValues: {},
     counters: { readingsApplied: 0, controlsApplied: 0, duplicatesSkipped: 0, lateDropped: 0, anomalyCount: 0 },

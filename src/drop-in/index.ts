@@ -9,13 +9,16 @@ import type { FormatName } from '../formats';
 import type { AnomalyEvent } from '../contracts/anomalies';
 import type { KafkaRecord } from '../contracts/contract';
 import type { EnrichedReading } from '../contracts/enriched';
+import type { ClosedReportWindows } from '../device/anomaly-report';
 import { meterAnomaly, meterAnomalyMessage } from './meter-anomalies';
 import { monitoringRecord, monitoringRecordsContract, type MonitoringUnknown } from './monitoring-records';
 import { sensorAnomalyReport, sensorAnomalyReportsContract } from './sensor-anomaly-reports';
+import { sensorAnomalyWindowMessages } from './sensor-anomaly-windows';
 
 export { meterAnomaliesContract, meterAnomalySchema, type MeterAnomaly } from './meter-anomalies';
 export { monitoringRecordsContract, monitoringRecordSchema, type MonitoringRecord } from './monitoring-records';
 export { sensorAnomalyReportsContract, sensorAnomalyReportSchema, type SensorAnomalyReport } from './sensor-anomaly-reports';
+export { sensorAnomalyWindowsContract, sensorAnomalyWindowSchema, type SensorAnomalyWindow } from './sensor-anomaly-windows';
 
 /** The drop-in outputs, by the input format whose users consume them. */
 export const dropInOutputSchema = z.enum(['sensor', 'usage', 'epa', 'csv3']);
@@ -25,6 +28,8 @@ export const dropInOutputs = dropInOutputSchema.options;
 export const dropInTopicsSchema = z.object({
   /** The sensor format's `{id, ts, temp}` anomalies. */
   sensorAnomalies: z.string().min(1),
+  /** The sensor format's anomaly report: count and max temp per 1-minute window sliding by 1 s (`anomalyMemReport`). */
+  sensorAnomalyWindows: z.string().min(1),
   /** The usage format's `{ts, usage}` anomalies. */
   meterAnomalies: z.string().min(1),
   /** The EPA format's enriched `MonitoringRecord`s. */
@@ -76,4 +81,10 @@ export function dropInEnrichedMessages(enriched: ReadonlyArray<{ record: Enriche
     .filter(({ record }) => isOn(settings, 'epa', record.source.topic))
     .map(({ record, attrs }) => monitoringRecordsContract.encode(monitoringRecord(record, attrs ?? {}, settings.monitoringUnknown), record.deviceId));
   return records.length > 0 ? [{ topic: settings.topics.monitoringRecords, messages: records }] : [];
+}
+
+/** The anomaly report's rows of the windows a device closed, when its readings are the sensor format's. */
+export function dropInReportMessages(report: ClosedReportWindows | undefined, settings: DropInSettings): TopicMessages[] {
+  if (!report || !isOn(settings, 'sensor', report.topic)) return [];
+  return [{ topic: settings.topics.sensorAnomalyWindows, messages: sensorAnomalyWindowMessages(report) }];
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AnomalyEvent } from '../contracts/anomalies';
 import { jsonContract } from '../contracts/contract';
+import { isReportedTempAnomaly } from '../device/anomaly-report';
 
 /**
  * `anomalyTopic`: the sensor format's anomalies as a Spark job that scores readings with a
@@ -12,7 +13,7 @@ export type SensorAnomalyReport = z.infer<typeof sensorAnomalyReportSchema>;
 
 /** The report of an anomaly step when it is one: a z-score verdict on temp that raised or updated an anomaly. */
 export function sensorAnomalyReport(event: AnomalyEvent): SensorAnomalyReport | undefined {
-  if (event.detector !== 'zscore' || event.field !== 'temp' || event.status === 'resolved') return undefined;
+  if (!isReportedTempAnomaly(event)) return undefined;
   return { id: event.deviceId, ts: event.ts, temp: event.value };
 }
 

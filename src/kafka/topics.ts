@@ -13,7 +13,7 @@ export function topicSpecs(config: Config) {
   const { outputs, topics: dropIn } = config.dropIn;
   // The drop-in topics, each for the outputs that are on, with one partition as their users made them.
   const dropInTopics = [
-    ...(outputs.includes('sensor') ? [dropIn.sensorAnomalies] : []),
+    ...(outputs.includes('sensor') ? [dropIn.sensorAnomalies, dropIn.sensorAnomalyWindows] : []),
     ...(outputs.includes('usage') ? [dropIn.meterAnomalies] : []),
     ...(outputs.includes('epa') ? [dropIn.monitoringRecords] : []),
   ];

@@ -13,6 +13,7 @@ import type { SourcedItem } from '../device/item';
 import { unpackItems } from '../device/packed-items';
 import { type DeviceState, initialDeviceState } from '../device/state';
 import { withFormatDefaults } from '../device/settings';
+import { closeAllReportWindows, hasReportToClose, takeClosedReportWindows } from '../device/anomaly-report';
 import { flushWindows, hasHoursToClose } from '../device/windows';
 import {
   type DeliveryBatch,
@@ -218,7 +219,7 @@ export class DeviceEntity {
     const closing = watermark !== null && hasHoursToClose(state.windows, watermark, state.settings.eventTime.allowedLatenessMs);
     const mustPublish = anomalies.length > 0 || deviceEvents.length > 0 || outcome.late.length > 0 || closing;
     const windowsDue = mustPublish || Date.now() >= this.windowsDueAt;
-    if (windowsDue) await this.publish({ anomalies, aggregates: this.takeWindowUpdates(), deviceEvents, late: outcome.late });
+    if (windowsDue) await this.publish({ anomalies, aggregates: this.takeWindowUpdates(), deviceEvents, late: outcome.late, report: this.takeReport() });
     this.summary.publish(state, { quiet: !windowsDue });
   }
 
@@ -237,14 +238,16 @@ export class DeviceEntity {
     const windowsDue = this.windowUpdateTimeout() === 0 || (connectionDue && this.windowUpdateTimeout() !== undefined);
     const connectionEvent = connectionDue ? this.connectionChange() : undefined;
     if (!windowsDue && !connectionEvent) return false; // woke early: a busy device's deadline moved
-    await this.publish({ anomalies: [], aggregates: windowsDue ? this.takeWindowUpdates() : [], deviceEvents: connectionEvent ? [connectionEvent] : [], late: [] });
+    // A device that fell silent closes its report's windows: its watermark will not close them.
+    const report = connectionEvent?.type === 'DISCONNECTED' ? closeAllReportWindows(this.state.report, this.state.deviceId) : windowsDue ? this.takeReport() : undefined;
+    await this.publish({ anomalies: [], aggregates: windowsDue ? this.takeWindowUpdates() : [], deviceEvents: connectionEvent ? [connectionEvent] : [], late: [], report });
     this.summary.publish(this.state, { force: connectionEvent !== undefined, quiet: !windowsDue });
     return connectionEvent?.type === 'RETIRED';
   }
 
   /** Window changes not yet due go out now: the next run starts without this run's timer. */
   async beforeContinueAsNew(): Promise<void> {
-    if (this.windowUpdateTimeout() !== undefined) await this.publish({ anomalies: [], aggregates: this.takeWindowUpdates(), deviceEvents: [], late: [] });
+    if (this.windowUpdateTimeout() !== undefined) await this.publish({ anomalies: [], aggregates: this.takeWindowUpdates(), deviceEvents: [], late: [], report: this.takeReport() });
   }
 
   /**
@@ -322,10 +325,15 @@ export class DeviceEntity {
     return flushWindows(state.windows, state.deviceId, state.clock.watermark, state.settings.eventTime.allowedLatenessMs);
   }
 
-  /** Milliseconds until unpublished window changes are due (0: now); undefined when there are none. */
+  /** The anomaly report's windows the watermark closed since the last publication (anomaly-report.ts). */
+  private takeReport() {
+    return takeClosedReportWindows(this.state.report, this.state.deviceId, this.state.clock.watermark);
+  }
+
+  /** Milliseconds until unpublished window changes (or closed report windows) are due (0: now); undefined when there are none. */
   private windowUpdateTimeout(): number | undefined {
     const { changedHours, changedFields } = this.state.windows;
-    if (changedHours.length === 0 && changedFields.length === 0) return undefined;
+    if (changedHours.length === 0 && changedFields.length === 0 && !hasReportToClose(this.state.report, this.state.clock.watermark)) return undefined;
     return Math.max(0, this.windowsDueAt - Date.now());
   }
 

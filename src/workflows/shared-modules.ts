@@ -30,6 +30,7 @@ import * as seasonalIforest from '../detectors/seasonal-iforest';
 import * as threshold from '../detectors/threshold';
 import * as welford from '../detectors/welford';
 import * as zscore from '../detectors/zscore';
+import * as anomalyReport from '../device/anomaly-report';
 import * as apply from '../device/apply';
 import * as attention from '../device/attention';
 import * as control from '../device/control';
@@ -48,4 +49,4 @@ import * as wallTime from '../time/wall-time';
 import * as validate from '../validate';
 import * as definitions from './definitions';
 
-for (const module of [anomalies, contract, deviceEvents, artime, detector, flatline, htm, incident, isolationForest, registry, seasonalHistory, seasonalIforest, threshold, welford, zscore, apply, attention, control, item, judging, ledger, packedItems, reorder, settings, state, summary, windows, mt19937, reading, wallTime, validate, definitions]) Object.freeze(module);
+for (const module of [anomalies, contract, deviceEvents, artime, detector, flatline, htm, incident, isolationForest, registry, seasonalHistory, seasonalIforest, threshold, welford, zscore, anomalyReport, apply, attention, control, item, judging, ledger, packedItems, reorder, settings, state, summary, windows, mt19937, reading, wallTime, validate, definitions]) Object.freeze(module);

@@ -89,6 +89,52 @@ describe('their producers, unchanged: no key, default settings', () => {
     expect((await p.deviceState(id)).memories.zscore.temp).toMatchObject({ model, fixed: true });
   });
 
+  it("kcat: the notebook's anomalyMemReport, one record per 1-minute window sliding by 1 s, as its query counts them: closed by a later reading, and by silence", async () => {
+    const p = newPipeline('e2e-kcat-report');
+    await p.setUp();
+    const rows: Array<{ key: string | undefined; value: string }> = [];
+    await p.follow(p.config.dropIn.topics.sensorAnomalyWindows, (value, key) => rows.push({ key, value }));
+    await p.start('worker');
+    await p.start('ingest');
+    const [busy, silent] = [`${p.runName}-office`, `${p.runName}-lab`];
+    const model = { n: 100, mean: 20, m2: 99 }; // stdev 1: above 24 is anomalous
+    await kcatProduce(p.config, p.config.kafka.topics.model!, [busy, silent].map((id) => JSON.stringify({ id, m2: model })));
+    await waitFor('the models taken', async () => (await Promise.all([busy, silent].map((id) => p.deviceState(id).catch(() => undefined)))).every((s) => s?.counters.controlsApplied === 1), 60_000);
+    const t0 = 1_790_000_040_000; // a whole minute
+    // The busy device: anomalous at 3 s and from 5 s to 19 s (each reading, a run), then normal; a reading at 100 s closes every window that holds one.
+    const temps = [21, 23.9, 5, 24.5, 22, ...Array.from({ length: 15 }, (_, i) => 30 + i), 20];
+    const busySeconds = [...temps.map((_, i) => i), 100];
+    const busyReadings = busySeconds.map((second, i) => ({ id: busy, ts: t0 + second * 1000 + 250, temp: temps[i] ?? 21, hum: 40 }));
+    // The silent device: one spike at 10 s, then nothing: its watermark (12 s) closes 2 of the 60 windows holding it;
+    // the rest close when it is DISCONNECTED (60 s of silence). Closed windows go out with the device's next publication
+    // (at once with an anomaly step, else within the window update interval, 60 s).
+    const silentReadings = [0, 5, 10, 12].map((second) => ({ id: silent, ts: t0 + second * 1000, temp: second === 10 ? 31.5 : 20, hum: 40 }));
+    await kcatProduce(p.config, p.topicFor('sensor'), [...busyReadings, ...silentReadings].map((r) => JSON.stringify(r)));
+    // The notebook's query by brute force: per window [s, s + 60) holding an anomalous reading, its count and max temp.
+    const expected = (id: string, readings: Array<{ ts: number; temp: number }>) => {
+      const anomalous = readings.filter((r) => r.temp > 24).map((r) => ({ second: Math.floor(r.ts / 1000), temp: r.temp }));
+      const seconds = anomalous.map((a) => a.second);
+      const out: string[] = [];
+      for (let start = Math.min(...seconds) - 59; start <= Math.max(...seconds); start += 1) {
+        const inside = anomalous.filter((a) => a.second >= start && a.second < start + 60);
+        if (inside.length === 0) continue;
+        const iso = (second: number) => new Date(second * 1000).toISOString();
+        out.push(`{"id":"${id}","window":{"start":"${iso(start)}","end":"${iso(start + 60)}"},"count":${inside.length},"temp":${Math.max(...inside.map((a) => a.temp)).toFixed(1)}}`);
+      }
+      return out;
+    };
+    const want = { [busy]: expected(busy, busyReadings), [silent]: expected(silent, silentReadings) };
+    expect([want[busy]!.length, want[silent]!.length]).toEqual([60 + 16, 60]);
+    const of = (id: string) => rows.filter((r) => r.key === id).map((r) => r.value);
+    await waitFor('the busy device\'s windows, closed by its watermark', () => of(busy).length >= want[busy]!.length, 150_000, () => `${of(busy).length}/${want[busy]!.length}`);
+    await waitFor('the silent device\'s windows, closed by its silence', () => of(silent).length >= want[silent]!.length, 150_000, () => `${of(silent).length}/${want[silent]!.length}`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(of(busy)).toEqual(want[busy]);
+    expect(of(silent)).toEqual(want[silent]);
+    expect((await p.deviceState(silent)).connection.status).toBe('DISCONNECTED');
+    expect(p.deadLetters).toEqual([]);
+  });
+
   it('a Python confluent-kafka producer written like the meter’s: its injected anomalies on `anomaly` in json.dumps bytes, and the hourly table filled', async () => {
     const p = newPipeline('e2e-python-meter');
     await p.setUp();

@@ -12,6 +12,7 @@ import type { SourcedReading } from '../../src/reading';
 import type { Aggregate } from '../../src/contracts/aggregates';
 import type { AnomalyEvent } from '../../src/contracts/anomalies';
 import type { DeviceEvent } from '../../src/contracts/device-events';
+import type { ClosedReportWindows } from '../../src/device/anomaly-report';
 import { type EnrichedReading, enrichedReadingSchema } from '../../src/contracts/enriched';
 import { createHtmActivities } from '../../src/activities/htm';
 import { createPublishActivities, type Publisher } from '../../src/activities/publish';
@@ -49,16 +50,19 @@ export function useWorkflowHarness() {
       harness.scorer = new HtmScorer({ store: { kind: 'local-directory', dir: harness.modelDir }, threads: 1 });
     },
     lateLetters: [] as SourcedReading[],
+    /** The anomaly report's closed windows, as the workflow hands them to the publisher. */
+    reports: [] as ClosedReportWindows[],
 
     /** Outputs go into the harness's arrays; the end-to-end tests cover the Kafka publisher. */
     publisher(): Publisher {
       return {
-        publish: async ({ anomalies, aggregates, deviceEvents, late }) => {
+        publish: async ({ anomalies, aggregates, deviceEvents, late, report }) => {
           if (harness.publishDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, harness.publishDelayMs));
           harness.published.push(...anomalies);
           harness.aggregates.push(...aggregates);
           harness.deviceEvents.push(...deviceEvents);
           harness.lateLetters.push(...(late?.late ?? []));
+          if (report) harness.reports.push(report);
         },
         // Through the contract's schema, as a consumer of the topic would read them.
         publishEnriched: async (enriched) => void harness.enriched.push(...enriched.map(({ record }) => enrichedReadingSchema.parse(JSON.parse(JSON.stringify(record))))),

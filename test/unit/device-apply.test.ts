@@ -54,6 +54,7 @@ describe('initialDeviceState', () => {
       incidents: {},
       clock: { watermark: null, pausedMs: 0 },
       windows: { hourly: {}, recent: {}, changedHours: [], changedFields: [] },
+      report: { seconds: [], closedThrough: null, topic: null },
       connection: { status: 'NEW', lastSeenAt: null },
       lastValues: {},
       counters: { readingsApplied: 0, controlsApplied: 0, duplicatesSkipped: 0, lateDropped: 0, anomalyCount: 0 },

@@ -15,7 +15,7 @@ import { decodeMessage, formats } from '../../src/formats';
 
 const settings: DropInSettings = {
   outputs: ['sensor', 'usage', 'epa', 'csv3'],
-  topics: { sensorAnomalies: 'anomalyTopic', meterAnomalies: 'anomaly', monitoringRecords: 'monitoringEnriched2' },
+  topics: { sensorAnomalies: 'anomalyTopic', sensorAnomalyWindows: 'anomalyMemReport', meterAnomalies: 'anomaly', monitoringRecords: 'monitoringEnriched2' },
   usageTimeZone: 'America/New_York',
   formatOfTopic: new Map([['sensor-raw', 'sensor'], ['readings', 'reading'], ['usage', 'usage'], ['epa-raw', 'epa']]),
 };
@@ -118,7 +118,7 @@ describe("the EPA format's monitoringEnriched2", () => {
 describe('the drop-in settings', () => {
   it('are all on by default with their users\' topic names, under the topic prefix', () => {
     const config = loadConfig({ VIGIL_TOPIC_PREFIX: 'p.' });
-    expect(config.dropIn).toEqual({ outputs: ['sensor', 'usage', 'epa', 'csv3'], topics: { sensorAnomalies: 'p.anomalyTopic', meterAnomalies: 'p.anomaly', monitoringRecords: 'p.monitoringEnriched2' }, monitoringUnknown: 'zero' });
+    expect(config.dropIn).toEqual({ outputs: ['sensor', 'usage', 'epa', 'csv3'], topics: { sensorAnomalies: 'p.anomalyTopic', sensorAnomalyWindows: 'p.anomalyMemReport', meterAnomalies: 'p.anomaly', monitoringRecords: 'p.monitoringEnriched2' }, monitoringUnknown: 'zero' });
     expect(dropInSettingsOf(config).formatOfTopic.get('p.monitoring20')).toBe('epa');
   });
 
