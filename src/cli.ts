@@ -22,6 +22,9 @@ import { describeDevice, describeDevices, describeViolations } from './operator/
 import { configureZScore, deviceState, listDevices, pushModel, resetModel, setDetectors } from './operator/devices';
 import { applyThresholdRows } from './workflow-client/thresholds';
 import { latestViolations } from './operator/violations';
+import { boundsFromRows, type ListingKind, listingKinds } from './operator/batch-violations';
+import { type BoundsOf, runBatchListings } from './operator/batch-listings-run';
+import { boundsInForce, thresholdsInForce } from './workflow-client/thresholds-in-force';
 import { parseDuration, parseTime } from './operator/duration';
 import { acknowledgeAnomaly, changeMaintenance, markFalseAlarm, snoozeDevice, unsnoozeDevice } from './workflow-client/attention';
 import { fleetWorkflowId } from './workflows/definitions';
@@ -239,10 +242,63 @@ program
 
 program
   .command('violations')
-  .description("The latest threshold violation per (device, field), as the host rules' row_number() query prints it, from the sink's PostgreSQL (needs the sink, not a worker)")
-  .action(async () => {
-    const rows = await latestViolations(configured('warn'));
-    say(rows.length === 0 ? 'No threshold violations.' : describeViolations(rows));
+  .description(
+    "The latest threshold violation per (device, field), as the host rules' row_number() query prints it, from the sink's PostgreSQL (needs the sink, not a worker); with --listing, the notebook's per-batch listings read from the host input topic",
+  )
+  .addOption(new Option('--listing <query>', "per batch of event time, from the host input topic: latest (row_no = 1), count (cnt > N), consecutive (value, value1, value2)").choices(listingKinds))
+  .option('--batch <duration>', 'the batch length in event time (with --listing; default 60s)')
+  .option('--more-than <n>', 'count: list a (host, field) with more than N violations in the batch (default 3, the notebook\'s cnt > 3)', numberOption('--more-than', (n) => Number.isInteger(n) && n >= 0))
+  .option('--thresholds <file>', "judge by this thresholds file (host,field,low,high), as the notebook read thresholds.csv (default: the thresholds in force in Temporal, as thresholds apply left them)")
+  .option('--from <time>', 'start at the messages written at or after this time, e.g. 2026-12-08T06:00:00Z (default: the beginning of the topic)')
+  .option('--follow', 'go on reading, and print each batch once the input\'s event time has passed its end (default: read to the end of the topic, print, exit)')
+  .option('-t, --topic <topic>', 'the host input topic (default: the configured topic of the host format)')
+  .action(async (options: { listing?: ListingKind; batch?: string; moreThan?: number; thresholds?: string; from?: string; follow?: boolean; topic?: string }) => {
+    const { listing, ...perBatch } = options;
+    if (listing === undefined) {
+      const given = Object.keys(perBatch).map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      if (given.length > 0) throw new Error(`${given.join(', ')} need --listing latest|count|consecutive`);
+      const rows = await latestViolations(configured('warn'));
+      say(rows.length === 0 ? 'No threshold violations.' : describeViolations(rows));
+      return;
+    }
+    const config = configured('warn');
+    const batchMs = options.batch === undefined ? 60_000 : parseDuration(options.batch, '--batch');
+    const from = options.from === undefined ? undefined : parseTime(options.from, '--from');
+    let thresholds: () => Promise<BoundsOf>;
+    let closeClient = async () => {};
+    if (options.thresholds !== undefined) {
+      const { rows, errors } = parseThresholdsCsv(fs.readFileSync(options.thresholds, 'utf8'));
+      if (errors.length > 0) {
+        for (const { line, reason } of errors) process.stderr.write(`line ${line}: ${reason}\n`);
+        throw new Error(`${errors.length} invalid row(s) in ${options.thresholds}`);
+      }
+      const boundsOf = boundsFromRows(rows);
+      thresholds = async () => boundsOf;
+    } else {
+      const client = await connectTemporalClient(config);
+      closeClient = () => client.connection.close();
+      // Read again for each batch printed: a change applied while following counts from the next batch.
+      thresholds = async () => {
+        const inForce = await thresholdsInForce(client, config);
+        return (id, field) => boundsInForce(inForce, id, field);
+      };
+    }
+    try {
+      const run = await runBatchListings(
+        config,
+        { kind: listing, moreThan: options.moreThan ?? 3, batchMs, topic: options.topic, from, follow: options.follow ?? false },
+        thresholds,
+        { print: (text) => say(text), warn: (line) => process.stderr.write(`${line}\n`) },
+      );
+      if (options.follow) {
+        const stop = () => void run.stop().then(closeClient).then(() => process.exit(0));
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }
+      await run.finished;
+    } finally {
+      if (!options.follow) await closeClient();
+    }
   });
 
 const device = program.command('device').description('One device: inspect it, change its rules, reset its model');
