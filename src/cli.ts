@@ -256,7 +256,7 @@ program
     const { listing, ...perBatch } = options;
     if (listing === undefined) {
       const given = Object.keys(perBatch).map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-      if (given.length > 0) throw new Error(`${given.join(', ')} need --listing latest|count|consecutive`);
+      if (given.length > 0) throw new Error(`${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} --listing latest|count|consecutive`);
       const rows = await latestViolations(configured('warn'));
       say(rows.length === 0 ? 'No threshold violations.' : describeViolations(rows));
       return;
@@ -275,10 +275,12 @@ program
       const boundsOf = boundsFromRows(rows);
       thresholds = async () => boundsOf;
     } else {
-      const client = await connectTemporalClient(config);
-      closeClient = () => client.connection.close();
-      // Read again for each batch printed: a change applied while following counts from the next batch.
+      // Connected when the first batch is printed, so that a wrong topic is said first; read again
+      // for each batch printed: a change applied while following counts from the next batch.
+      let client: Awaited<ReturnType<typeof connectTemporalClient>> | undefined;
+      closeClient = async () => client?.connection.close();
       thresholds = async () => {
+        client ??= await connectTemporalClient(config);
         const inForce = await thresholdsInForce(client, config);
         return (id, field) => boundsInForce(inForce, id, field);
       };

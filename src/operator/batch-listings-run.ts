@@ -69,8 +69,10 @@ export async function runBatchListings(config: Config, options: BatchListingOpti
   // Printing waits for the thresholds: one batch's printing at a time, in batch order.
   let printing = Promise.resolve();
   let caughtUp = false;
+  // Following, a batch that cannot be printed (the thresholds cannot be read) ends the command.
+  let failed: (error: unknown) => void = () => {};
   const printDue = () => {
-    printing = printing.then(() => print(batches.takeClosed()));
+    printing = printing.then(() => print(batches.takeClosed())).catch((error: unknown) => failed(error));
   };
 
   const reading = await readTopic(config, topic, options, (message, partition) => {
@@ -89,8 +91,9 @@ export async function runBatchListings(config: Config, options: BatchListingOpti
   const finished = options.follow
     ? reading.caughtUp.then(() => {
         caughtUp = true;
+        const failure = new Promise<void>((_, reject) => (failed = reject));
         printDue();
-        return new Promise<void>(() => {});
+        return failure;
       })
     : reading.caughtUp.then(async () => {
         await reading.stop();
