@@ -13,7 +13,7 @@ import { thresholdRuleKinds } from './detectors/threshold';
 import { directionSchema } from './detectors/zscore';
 import { connectionStatusSchema } from './device/state';
 import { type FormatName, formatNameSchema } from './formats';
-import { parseThresholdsCsv } from './formats/threshold-rows';
+import { parseThresholdsCsv, type ThresholdRow } from './formats/threshold-rows';
 import { runIngest } from './ingest/run';
 import { logger } from './logger';
 import { connectTemporalClient } from './connections/temporal';
@@ -22,9 +22,8 @@ import { describeDevice, describeDevices, describeViolations } from './operator/
 import { configureZScore, deviceState, listDevices, pushModel, resetModel, setDetectors } from './operator/devices';
 import { applyThresholdRows } from './workflow-client/thresholds';
 import { latestViolations } from './operator/violations';
-import { boundsFromRows, type ListingKind, listingKinds } from './operator/batch-violations';
-import { type BoundsOf, runBatchListings } from './operator/batch-listings-run';
-import { boundsInForce, thresholdsInForce } from './workflow-client/thresholds-in-force';
+import { type ListingKind, listingKinds } from './operator/batch-violations';
+import { fixedThresholds, runBatchListings, thresholdsInForceSource } from './operator/batch-listings-run';
 import { parseDuration, parseTime } from './operator/duration';
 import { acknowledgeAnomaly, changeMaintenance, markFalseAlarm, snoozeDevice, unsnoozeDevice } from './workflow-client/attention';
 import { fleetWorkflowId } from './workflows/definitions';
@@ -199,6 +198,16 @@ const byOption = () => new Option('--by <who>', 'who makes the change (kept in t
 const reasonOption = () => new Option('--reason <text>', 'why (kept in the workflow history)');
 
 /** Runs an operator command with a Temporal client, closing it afterwards. */
+/** A thresholds file's rows; its invalid rows each on stderr, then a one-line error saying what `outcome` was. */
+function readThresholdsFile(file: string, outcome: string): ThresholdRow[] {
+  const { rows, errors } = parseThresholdsCsv(fs.readFileSync(file, 'utf8'));
+  if (errors.length > 0) {
+    for (const { line, reason } of errors) process.stderr.write(`line ${line}: ${reason}\n`);
+    throw new Error(`${errors.length} invalid row(s) in ${file}; ${outcome}`);
+  }
+  return rows;
+}
+
 async function withClient<T>(run: (client: Awaited<ReturnType<typeof connectTemporalClient>>, config: Config) => Promise<T>): Promise<T> {
   const config = configured('warn');
   const client = await connectTemporalClient(config);
@@ -218,11 +227,7 @@ program
   .addOption(byOption())
   .addOption(reasonOption())
   .action(async (file: string, options: { by: string; reason?: string; replace?: boolean }) => {
-    const { rows, errors } = parseThresholdsCsv(fs.readFileSync(file, 'utf8'));
-    if (errors.length > 0) {
-      for (const { line, reason } of errors) process.stderr.write(`line ${line}: ${reason}\n`);
-      throw new Error(`${errors.length} invalid row(s); nothing was applied`);
-    }
+    const rows = readThresholdsFile(file, 'nothing was applied');
     const outcomes = await withClient((client, config) => applyThresholdRows(client, config, rows, options.by, options.reason, options.replace ?? false));
     for (const o of outcomes) say(`${o.applied ? 'applied ' : 'rejected'} ${o.device}${o.applied ? '' : `: ${o.message}`}`);
     const rejected = outcomes.filter((o) => !o.applied).length;
@@ -264,42 +269,22 @@ program
     const config = configured('warn');
     const batchMs = options.batch === undefined ? 60_000 : parseDuration(options.batch, '--batch');
     const from = options.from === undefined ? undefined : parseTime(options.from, '--from');
-    let thresholds: () => Promise<BoundsOf>;
-    let closeClient = async () => {};
-    if (options.thresholds !== undefined) {
-      const { rows, errors } = parseThresholdsCsv(fs.readFileSync(options.thresholds, 'utf8'));
-      if (errors.length > 0) {
-        for (const { line, reason } of errors) process.stderr.write(`line ${line}: ${reason}\n`);
-        throw new Error(`${errors.length} invalid row(s) in ${options.thresholds}`);
-      }
-      const boundsOf = boundsFromRows(rows);
-      thresholds = async () => boundsOf;
-    } else {
-      // Connected when the first batch is printed, so that a wrong topic is said first; read again
-      // for each batch printed: a change applied while following counts from the next batch.
-      let client: Awaited<ReturnType<typeof connectTemporalClient>> | undefined;
-      closeClient = async () => client?.connection.close();
-      thresholds = async () => {
-        client ??= await connectTemporalClient(config);
-        const inForce = await thresholdsInForce(client, config);
-        return (id, field) => boundsInForce(inForce, id, field);
-      };
-    }
+    const thresholds = options.thresholds === undefined ? thresholdsInForceSource(config) : fixedThresholds(readThresholdsFile(options.thresholds, 'nothing was listed'));
     try {
       const run = await runBatchListings(
         config,
         { kind: listing, moreThan: options.moreThan ?? 3, batchMs, topic: options.topic, from, follow: options.follow ?? false },
-        thresholds,
+        thresholds.boundsOf,
         { print: (text) => say(text), warn: (line) => process.stderr.write(`${line}\n`) },
       );
       if (options.follow) {
-        const stop = () => void run.stop().then(closeClient).then(() => process.exit(0));
+        const stop = () => void run.stop().then(thresholds.close).then(() => process.exit(0));
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       }
       await run.finished;
     } finally {
-      if (!options.follow) await closeClient();
+      if (!options.follow) await thresholds.close();
     }
   });
 

@@ -2,10 +2,42 @@ import type { Config } from '../config';
 import { inputFormatsOf } from '../config';
 import { decodeMessage, Rejection } from '../formats';
 import { hostMetrics } from '../formats/host';
-import { batchHeading, batchListing, type Bounds, EventTimeBatches, type ListingKind, showTable, unpivot } from './batch-violations';
+import { connectTemporalClient } from '../connections/temporal';
+import type { ThresholdRow } from '../formats/threshold-rows';
+import { boundsInForce, thresholdsInForce } from '../workflow-client/thresholds-in-force';
+import { batchHeading, batchListing, type Bounds, boundsFromRows, EventTimeBatches, type ListingKind, showTable, unpivot } from './batch-violations';
 import { readTopic } from './topic-reader';
 
 export type BoundsOf = (id: string, field: string) => Bounds | undefined;
+
+/** Where a listing's thresholds come from: read again before each batch printed, closed once the listing ends. */
+export interface ThresholdsSource {
+  boundsOf(): Promise<BoundsOf>;
+  close(): Promise<void>;
+}
+
+/** A thresholds file's rows, as the notebook read its thresholds table. */
+export function fixedThresholds(rows: readonly ThresholdRow[]): ThresholdsSource {
+  const boundsOf = boundsFromRows(rows);
+  return { boundsOf: async () => boundsOf, close: async () => {} };
+}
+
+/**
+ * The thresholds in force in Temporal (the devices' and the fleet's memos), as `thresholds apply`
+ * left them. Connected when the first batch is printed, so that a wrong topic is said first; read
+ * again for each batch printed, so a change applied while following counts from the next batch.
+ */
+export function thresholdsInForceSource(config: Config): ThresholdsSource {
+  let client: Awaited<ReturnType<typeof connectTemporalClient>> | undefined;
+  return {
+    boundsOf: async () => {
+      client ??= await connectTemporalClient(config);
+      const inForce = await thresholdsInForce(client, config);
+      return (id, field) => boundsInForce(inForce, id, field);
+    },
+    close: async () => client?.connection.close(),
+  };
+}
 
 export interface BatchListingOptions {
   kind: ListingKind;
