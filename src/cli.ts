@@ -13,7 +13,7 @@ import { thresholdRuleKinds } from './detectors/threshold';
 import { directionSchema } from './detectors/zscore';
 import { connectionStatusSchema } from './device/state';
 import { type FormatName, formatNameSchema } from './formats';
-import { parseThresholdsCsv } from './formats/threshold-rows';
+import { parseThresholdsCsv, type ThresholdRow } from './formats/threshold-rows';
 import { runIngest } from './ingest/run';
 import { logger } from './logger';
 import { connectTemporalClient } from './connections/temporal';
@@ -22,6 +22,8 @@ import { describeDevice, describeDevices, describeViolations } from './operator/
 import { configureZScore, deviceState, listDevices, pushModel, resetModel, setDetectors } from './operator/devices';
 import { applyThresholdRows } from './workflow-client/thresholds';
 import { latestViolations } from './operator/violations';
+import { type ListingKind, listingKinds } from './operator/batch-violations';
+import { fixedThresholds, runBatchListings, thresholdsInForceSource } from './operator/batch-listings-run';
 import { parseDuration, parseTime } from './operator/duration';
 import { acknowledgeAnomaly, changeMaintenance, markFalseAlarm, snoozeDevice, unsnoozeDevice } from './workflow-client/attention';
 import { fleetWorkflowId } from './workflows/definitions';
@@ -196,6 +198,16 @@ const byOption = () => new Option('--by <who>', 'who makes the change (kept in t
 const reasonOption = () => new Option('--reason <text>', 'why (kept in the workflow history)');
 
 /** Runs an operator command with a Temporal client, closing it afterwards. */
+/** A thresholds file's rows; its invalid rows each on stderr, then a one-line error saying what `outcome` was. */
+function readThresholdsFile(file: string, outcome: string): ThresholdRow[] {
+  const { rows, errors } = parseThresholdsCsv(fs.readFileSync(file, 'utf8'));
+  if (errors.length > 0) {
+    for (const { line, reason } of errors) process.stderr.write(`line ${line}: ${reason}\n`);
+    throw new Error(`${errors.length} invalid row(s) in ${file}; ${outcome}`);
+  }
+  return rows;
+}
+
 async function withClient<T>(run: (client: Awaited<ReturnType<typeof connectTemporalClient>>, config: Config) => Promise<T>): Promise<T> {
   const config = configured('warn');
   const client = await connectTemporalClient(config);
@@ -215,11 +227,7 @@ program
   .addOption(byOption())
   .addOption(reasonOption())
   .action(async (file: string, options: { by: string; reason?: string; replace?: boolean }) => {
-    const { rows, errors } = parseThresholdsCsv(fs.readFileSync(file, 'utf8'));
-    if (errors.length > 0) {
-      for (const { line, reason } of errors) process.stderr.write(`line ${line}: ${reason}\n`);
-      throw new Error(`${errors.length} invalid row(s); nothing was applied`);
-    }
+    const rows = readThresholdsFile(file, 'nothing was applied');
     const outcomes = await withClient((client, config) => applyThresholdRows(client, config, rows, options.by, options.reason, options.replace ?? false));
     for (const o of outcomes) say(`${o.applied ? 'applied ' : 'rejected'} ${o.device}${o.applied ? '' : `: ${o.message}`}`);
     const rejected = outcomes.filter((o) => !o.applied).length;
@@ -239,10 +247,45 @@ program
 
 program
   .command('violations')
-  .description("The latest threshold violation per (device, field), as the host rules' row_number() query prints it, from the sink's PostgreSQL (needs the sink, not a worker)")
-  .action(async () => {
-    const rows = await latestViolations(configured('warn'));
-    say(rows.length === 0 ? 'No threshold violations.' : describeViolations(rows));
+  .description(
+    "The latest threshold violation per (device, field), as the host rules' row_number() query prints it, from the sink's PostgreSQL (needs the sink, not a worker); with --listing, the notebook's per-batch listings read from the host input topic",
+  )
+  .addOption(new Option('--listing <query>', "per batch of event time, from the host input topic: latest (row_no = 1), count (cnt > N), consecutive (value, value1, value2)").choices(listingKinds))
+  .option('--batch <duration>', 'the batch length in event time (with --listing; default 60s)')
+  .option('--more-than <n>', 'count: list a (host, field) with more than N violations in the batch (default 3, the notebook\'s cnt > 3)', numberOption('--more-than', (n) => Number.isInteger(n) && n >= 0))
+  .option('--thresholds <file>', "judge by this thresholds file (host,field,low,high), as the notebook read thresholds.csv (default: the thresholds in force in Temporal, as thresholds apply left them)")
+  .option('--from <time>', 'start at the messages written at or after this time, e.g. 2026-12-08T06:00:00Z (default: the beginning of the topic)')
+  .option('--follow', 'go on reading, and print each batch once the input\'s event time has passed its end (default: read to the end of the topic, print, exit)')
+  .option('-t, --topic <topic>', 'the host input topic (default: the configured topic of the host format)')
+  .action(async (options: { listing?: ListingKind; batch?: string; moreThan?: number; thresholds?: string; from?: string; follow?: boolean; topic?: string }) => {
+    const { listing, ...perBatch } = options;
+    if (listing === undefined) {
+      const given = Object.keys(perBatch).map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      if (given.length > 0) throw new Error(`${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} --listing latest|count|consecutive`);
+      const rows = await latestViolations(configured('warn'));
+      say(rows.length === 0 ? 'No threshold violations.' : describeViolations(rows));
+      return;
+    }
+    const config = configured('warn');
+    const batchMs = options.batch === undefined ? 60_000 : parseDuration(options.batch, '--batch');
+    const from = options.from === undefined ? undefined : parseTime(options.from, '--from');
+    const thresholds = options.thresholds === undefined ? thresholdsInForceSource(config) : fixedThresholds(readThresholdsFile(options.thresholds, 'nothing was listed'));
+    try {
+      const run = await runBatchListings(
+        config,
+        { kind: listing, moreThan: options.moreThan ?? 3, batchMs, topic: options.topic, from, follow: options.follow ?? false },
+        thresholds.boundsOf,
+        { print: (text) => say(text), warn: (line) => process.stderr.write(`${line}\n`) },
+      );
+      if (options.follow) {
+        const stop = () => void run.stop().then(thresholds.close).then(() => process.exit(0));
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }
+      await run.finished;
+    } finally {
+      if (!options.follow) await thresholds.close();
+    }
   });
 
 const device = program.command('device').description('One device: inspect it, change its rules, reset its model');

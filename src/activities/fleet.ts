@@ -18,6 +18,12 @@ export function fleetMaintenanceOf(memo: unknown): MaintenanceWindow[] {
   return parsed.success ? parsed.data.maintenance : [];
 }
 
+/** The `*` threshold rules a fleet workflow's memo holds (none when it has none). */
+export function fleetThresholdsOf(memo: unknown): ThresholdLayer {
+  const parsed = fleetMemoSchema.safeParse(memo);
+  return parsed.success ? parsed.data.defaults : {};
+}
+
 export function createFleetActivities(client: Client) {
   return {
     /**

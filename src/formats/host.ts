@@ -3,6 +3,9 @@ import { deviceIdSchema } from '../reading';
 import type { InputFormat } from './format';
 import { parseIsoWithOffset } from '../time/timestamps';
 
+/** The metrics of a host record, in the order the host rules' `stack(3, …)` unpivots them. */
+export const hostMetrics = ['loadavg', 'cpu', 'mem'] as const;
+
 const finite = z.number().refine(Number.isFinite, 'not a finite number');
 
 /** Wide host metrics `{ts, id, loadavg, cpu, mem}`; each metric becomes a field of one reading. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { batchListings, type Bounds, type HostEvent, showTable } from '../../src/operator/batch-violations';
+import { parseThresholdsCsv } from '../../src/formats/threshold-rows';
+import { batchHeading, batchListings, type Bounds, boundsFromRows, EventTimeBatches, type HostEvent, showTable, unpivot } from '../../src/operator/batch-violations';
 
 const at = (hms: string) => Date.parse(`2018-10-29T${hms}Z`);
 const thresholds: Record<string, Bounds> = { 'host-0001|loadavg': { low: 0, high: 3 }, 'host-0001|mem': { low: 0, high: 70 }, 'host-0002|cpu': { low: 0, high: 80 } };
@@ -56,7 +57,7 @@ describe("the host rules' per-batch listings", () => {
       ],
       [],
     ]);
-    expect(batchListings(events, boundsOf, 'count', { atLeast: 4 })[0]!.rows.map((r) => r[4])).toEqual(['mem']);
+    expect(batchListings(events, boundsOf, 'count', { moreThan: 4 })[0]!.rows.map((r) => r[4])).toEqual(['mem']);
   });
 
   it('lists it only when the newest event and the two before it all violate: value, value1, value2', () => {
@@ -64,5 +65,39 @@ describe("the host rules' per-batch listings", () => {
     expect(batches[0]!.columns).toEqual(['row_no', 'ts', 'id', 'field', 'value', 'value1', 'value2', 'low', 'high']);
     // loadavg's newest violates but the one before does not; host-0002's cpu has two events only.
     expect(batches.map((b) => b.rows)).toEqual([[[1, at('17:08:59'), 'host-0001', 'mem', 90.0614, 90.0588, 89.7509, 0, 70]], []]);
+  });
+
+  it("unpivots a host record as stack(3, …) does: one event per metric, a missing one null", () => {
+    expect(unpivot({ deviceId: 'host-0002', ts: at('16:03:42'), values: { cpu: 97.616, mem: 55.7197 } }, ['loadavg', 'cpu', 'mem'])).toEqual([
+      { ts: at('16:03:42'), id: 'host-0002', field: 'loadavg', value: null },
+      { ts: at('16:03:42'), id: 'host-0002', field: 'cpu', value: 97.616 },
+      { ts: at('16:03:42'), id: 'host-0002', field: 'mem', value: 55.7197 },
+    ]);
+  });
+
+  it('hands a batch over once the newest event time reaches its end; an event for a batch handed over is late', () => {
+    const batches = new EventTimeBatches(60_000);
+    const event = (hms: string, value: number): HostEvent => ({ ts: at(hms), id: 'host-0001', field: 'cpu', value });
+    batches.add([event('17:08:10', 1), event('17:08:59', 2)]);
+    expect(batches.takeClosed()).toEqual([]);
+    batches.add([event('17:09:00', 3)]);
+    expect(batches.takeClosed()).toEqual([{ batchStart: at('17:08:00'), events: [event('17:08:10', 1), event('17:08:59', 2)] }]);
+    batches.add([event('17:08:30', 4), event('17:09:30', 5)]);
+    expect(batches.late).toBe(1);
+    expect(batches.takeClosed()).toEqual([]);
+    expect(batches.takeAll()).toEqual([{ batchStart: at('17:09:00'), events: [event('17:09:00', 3), event('17:09:30', 5)] }]);
+    expect(batchHeading(at('17:08:00'))).toBe(['-'.repeat(43), 'Batch: 2018-10-29 17:08:00 to 17:09:00 UTC', '-'.repeat(43)].join('\n'));
+  });
+
+  it("reads a thresholds file as Vigil's layers do: a host's own row, else the * row; a removing row takes the host's own away", () => {
+    const { rows, errors } = parseThresholdsCsv(['*,cpu,0,90', 'host-0001,cpu,0,80', 'host-0001,mem,,70', 'host-0002,cpu,0,50', 'host-0002,cpu,,', '*,mem,,'].join('\n'));
+    expect(errors).toEqual([]);
+    const bounds = boundsFromRows(rows);
+    expect(bounds('host-0001', 'cpu')).toEqual({ low: 0, high: 80 });
+    expect(bounds('host-0001', 'mem')).toEqual({ low: null, high: 70 });
+    expect(bounds('host-0002', 'cpu')).toEqual({ low: 0, high: 90 });
+    expect(bounds('host-0003', 'cpu')).toEqual({ low: 0, high: 90 });
+    expect(bounds('host-0003', 'mem')).toBeUndefined();
+    expect(bounds('host-0003', 'loadavg')).toBeUndefined();
   });
 });
