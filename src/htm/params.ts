@@ -198,13 +198,16 @@ export const htmParamsSchema = z
     rdse: rdseParamsSchema.prefault({}),
     timeOfDay: timeOfDayParamsSchema.prefault({}),
     sp: spatialPoolerParamsSchema.prefault({}),
+    /** Which temporal memory runs: `backtrackingTm`'s parameters or `tm`'s. */
+    temporalMemory: z.enum(temporalMemoryKinds).default('plain'),
     tm: temporalMemoryParamsSchema.prefault({}),
+    backtrackingTm: backtrackingTmParamsSchema.prefault({}),
     likelihood: likelihoodParamsSchema.prefault({}),
   })
   .refine((p) => (p.valueMin === undefined) === (p.valueMax === undefined), 'give both valueMin and valueMax, or neither')
   .refine((p) => p.valueMin === undefined || p.valueMax === undefined || p.valueMin <= p.valueMax, 'valueMin must not exceed valueMax')
   .refine(
-    (p) => p.sp.columnCount * p.tm.cellsPerColumn <= 65536,
+    (p) => p.sp.columnCount * (p.temporalMemory === 'plain' ? p.tm : p.backtrackingTm).cellsPerColumn <= 65536,
     'columns × cellsPerColumn must not exceed 65536 (cells are stored as 16-bit indices)',
   );
 
