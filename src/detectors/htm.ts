@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type HtmParamsInput, type HtmResult, temporalMemoryKinds } from '../htm';
+import type { HtmParamsInput, HtmResult, TemporalMemoryKind } from '../htm';
 import { fieldNameSchema } from '../reading';
 import { defineDetector } from './detector';
 
@@ -14,6 +14,16 @@ import { defineDetector } from './detector';
  * Its memory per field is where the model is: the model store's checkpoint version and every
  * reading since, enough for any worker to rebuild the model exactly.
  */
+
+/**
+ * HtmModel's temporal memories, listed here rather than imported: this module runs in the
+ * workflow bundle, which must take no HTM code. The type checks the list against src/htm's.
+ */
+const temporalMemoryKinds = ['backtracking', 'plain'] as const satisfies readonly TemporalMemoryKind[];
+type UnlistedKind = Exclude<TemporalMemoryKind, (typeof temporalMemoryKinds)[number]>;
+/** Fails to compile when src/htm gains a temporal memory this list lacks. */
+const everyTemporalMemoryListed: [UnlistedKind] extends [never] ? true : never = true;
+void everyTemporalMemoryListed;
 
 export const htmSettingsSchema = z.object({
   /** NAB's final score (max of spatial anomaly and log-likelihood) at or above this is an anomaly. */
