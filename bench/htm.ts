@@ -2,15 +2,16 @@
  * HTM model benchmark: one model with default parameters over 20,000 readings of a noisy
  * daily pattern at 5-minute steps. Prints the figures and writes bench/results/htm.json.
  *
- *   npm run bench:htm [-- --readings 20000] [-- --noise 3]
+ *   npm run bench:htm [-- --readings 20000] [-- --noise 3] [-- --temporal-memory plain]
  *
  * --noise sets the noise's standard deviation (default 3, about 6 RDSE buckets); a larger
  * one makes successive inputs less alike and the Temporal Memory grow more segments.
+ * --temporal-memory runs the other TM than the default (backtracking or plain).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { HtmModel } from '../src/htm';
+import { HtmModel, resolveHtmParams, type TemporalMemoryKind, temporalMemoryKinds } from '../src/htm';
 import { MT19937 } from '../src/random/mt19937';
 
 const STEP_MS = 5 * 60_000;
@@ -39,12 +40,23 @@ function makeReadings(count: number, noiseSd: number): { timestamp: number; valu
   return readings;
 }
 
+function temporalMemoryOption(): TemporalMemoryKind {
+  const at = process.argv.indexOf('--temporal-memory');
+  const fallback = resolveHtmParams().temporalMemory;
+  if (at === -1) return fallback;
+  const kind = process.argv[at + 1] as TemporalMemoryKind;
+  if (!temporalMemoryKinds.includes(kind)) throw new Error(`--temporal-memory must be one of ${temporalMemoryKinds.join(', ')}`);
+  return kind;
+}
+
 function main(): void {
   const count = argument('readings', 20_000);
   const noiseSd = argument('noise', 3);
+  const temporalMemory = temporalMemoryOption();
+  const isDefault = temporalMemory === resolveHtmParams().temporalMemory;
   const readings = makeReadings(count, noiseSd);
   const createStart = performance.now();
-  const model = HtmModel.create();
+  const model = HtmModel.create({ temporalMemory });
   const createMs = performance.now() - createStart;
 
   const quarterMs: number[] = [0, 0, 0, 0];
@@ -89,6 +101,7 @@ function main(): void {
   const results = {
     readings: count,
     noiseSd,
+    temporalMemory,
     createMs: Math.round(createMs),
     totalMs: Math.round(totalMs),
     msPerRecord: Math.round((totalMs / count) * 1000) / 1000,
@@ -113,7 +126,8 @@ function main(): void {
   console.log(JSON.stringify(results, null, 2));
   const directory = join(__dirname, 'results');
   mkdirSync(directory, { recursive: true });
-  const name = noiseSd === 3 && count === 20_000 ? 'htm.json' : `htm-${count}-noise${noiseSd}.json`;
+  const suffix = isDefault ? '' : `-${temporalMemory}`;
+  const name = noiseSd === 3 && count === 20_000 ? `htm${suffix}.json` : `htm-${count}-noise${noiseSd}${suffix}.json`;
   writeFileSync(join(directory, name), `${JSON.stringify(results, null, 2)}\n`);
 }
 

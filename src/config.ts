@@ -288,6 +288,7 @@ const detectorEnvironment: Partial<Record<DetectorName, (env: NodeJS.ProcessEnv)
   htm: (env) => ({
     threshold: optionalNumber(env.VIGIL_HTM_THRESHOLD),
     checkpointEvery: optionalNumber(env.VIGIL_HTM_CHECKPOINT_EVERY),
+    temporalMemory: env.VIGIL_HTM_TEMPORAL_MEMORY,
     ranges: env.VIGIL_HTM_RANGES === undefined ? undefined : parseRanges(env.VIGIL_HTM_RANGES),
   }),
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { HtmParamsInput, HtmResult } from '../htm';
+import type { HtmParamsInput, HtmResult, TemporalMemoryKind } from '../htm';
 import { fieldNameSchema } from '../reading';
 import { defineDetector } from './detector';
 
@@ -15,11 +15,26 @@ import { defineDetector } from './detector';
  * reading since, enough for any worker to rebuild the model exactly.
  */
 
+/**
+ * HtmModel's temporal memories, listed here rather than imported: this module runs in the
+ * workflow bundle, which must take no HTM code. The type checks the list against src/htm's.
+ */
+const temporalMemoryKinds = ['backtracking', 'plain'] as const satisfies readonly TemporalMemoryKind[];
+type UnlistedKind = Exclude<TemporalMemoryKind, (typeof temporalMemoryKinds)[number]>;
+/** Fails to compile when src/htm gains a temporal memory this list lacks. */
+const everyTemporalMemoryListed: [UnlistedKind] extends [never] ? true : never = true;
+void everyTemporalMemoryListed;
+
 export const htmSettingsSchema = z.object({
   /** NAB's final score (max of spatial anomaly and log-likelihood) at or above this is an anomaly. */
   threshold: z.number().gt(0).max(1).default(0.5),
   /** Readings between model checkpoints: what a crash replays at most. */
   checkpointEvery: z.number().int().positive().default(1000),
+  /**
+   * The temporal memory a new model runs: 'backtracking' (NuPIC's, as NAB's `numenta` detector)
+   * or 'plain' (the TemporalMemory of NAB's `numentaTM`). A checkpointed model keeps its own.
+   */
+  temporalMemory: z.enum(temporalMemoryKinds).default('plain'),
   /** The encoder's value range per field; a field without one learns it from its first readings. */
   ranges: z.record(fieldNameSchema, z.object({ min: z.number(), max: z.number() }).refine((r) => r.min < r.max, 'min must be below max')).default({}),
 });
@@ -38,10 +53,10 @@ export const emptyHtmModelRef = (): HtmModelRef => ({ checkpointVersion: 0, sinc
 export type HtmEvidence = Pick<HtmResult, 'rawScore' | 'likelihood' | 'logLikelihood' | 'spatialAnomaly' | 'score' | 'prediction'> &
   Partial<Pick<HtmResult, 'predictionNext' | 'error'>>;
 
-/** A fresh model's parameters for a field: its configured value range, if any. */
+/** A fresh model's parameters for a field: its temporal memory and configured value range, if any. */
 export function htmModelParams(settings: HtmSettings, field: string): HtmParamsInput {
   const range = settings.ranges[field];
-  return range ? { valueMin: range.min, valueMax: range.max } : {};
+  return { temporalMemory: settings.temporalMemory, ...(range ? { valueMin: range.min, valueMax: range.max } : {}) };
 }
 
 export const htmExplanationSchema = z.object({
@@ -89,7 +104,7 @@ export const htmDetector = defineDetector({
     const ref = memory ?? emptyHtmModelRef();
     const range = settings.ranges[field];
     return {
-      text: `threshold ${settings.threshold}, range ${range ? `${range.min} … ${range.max}` : 'learnt'}; checkpoint ${ref.checkpointVersion} + ${ref.sinceCheckpoint.length} readings`,
+      text: `threshold ${settings.threshold}, ${settings.temporalMemory} TM, range ${range ? `${range.min} … ${range.max}` : 'learnt'}; checkpoint ${ref.checkpointVersion} + ${ref.sinceCheckpoint.length} readings`,
       values: { checkpointVersion: ref.checkpointVersion, sinceCheckpoint: ref.sinceCheckpoint.length },
     };
   },

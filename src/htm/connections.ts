@@ -110,6 +110,11 @@ export class Connections {
     return this.synapsePermanence[synapse]!;
   }
 
+  /** Sets a synapse's permanence (units of 1e-4, 1..10000); removal at 0 is the caller's (destroySynapseAt). */
+  setPermanence(synapse: number, units: number): void {
+    this.synapsePermanence[synapse] = units;
+  }
+
   /** The cell's segments in creation order. */
   segmentsForCell(cell: number): number[] {
     const segments: number[] = [];
@@ -249,6 +254,24 @@ export class Connections {
         const segment = synapseSegment[synapse]!;
         if (potential[segment]!++ === 0) touched[touchedCount++] = segment;
         if (synapsePermanence[synapse]! >= connectedPermanence) connected[segment]!++;
+      }
+    }
+    return touchedCount;
+  }
+
+  /** computeActivity without the connected counts (one memory access less per synapse). */
+  computePotentialActivity(activeCells: Uint32Array, activeCellCount: number, potential: Uint16Array, touched: Uint32Array): number {
+    const fanOut = this.fanOut;
+    const fanOutData = fanOut.data;
+    const synapseSegment = this.synapseSegment;
+    let touchedCount = 0;
+    for (let k = 0; k < activeCellCount; k++) {
+      const cell = activeCells[k]!;
+      const start = fanOut.start(cell);
+      const end = start + fanOut.length(cell);
+      for (let at = start; at < end; at++) {
+        const segment = synapseSegment[fanOutData[at]!]!;
+        if (potential[segment]!++ === 0) touched[touchedCount++] = segment;
       }
     }
     return touchedCount;

@@ -1,3 +1,4 @@
+import { BacktrackingTemporalMemory } from './backtracking-tm';
 import { TimeOfDayEncoder } from './date-encoder';
 import { AnomalyLikelihood, logLikelihood } from './likelihood';
 import { type HtmParams, type HtmParamsInput, htmParamsSchema, resolveHtmParams } from './params';
@@ -55,11 +56,20 @@ interface PendingReading {
 }
 
 const MAGIC = [0x56, 0x48, 0x54, 0x4d]; // "VHTM"
-const FORMAT_VERSION = 1;
+/**
+ * 2: the parameters say which temporal memory follows (`temporalMemory`). 1 (before the
+ * backtracking TM) always held the plain one; such snapshots still restore, as the plain TM.
+ */
+const FORMAT_VERSION = 2;
+const OLDEST_READABLE_VERSION = 1;
+
+type AnyTemporalMemory = TemporalMemory | BacktrackingTemporalMemory;
 
 /**
- * One metric's HTM anomaly detector, NAB's `numentaTM` pipeline: timeOfDay + RDSE encoders,
- * Spatial Pooler, Temporal Memory, anomaly likelihood and NAB's spatial-anomaly override.
+ * One metric's HTM anomaly detector, NAB's Numenta pipeline: timeOfDay + RDSE encoders,
+ * Spatial Pooler, a temporal memory, anomaly likelihood and NAB's spatial-anomaly override. The
+ * temporal memory is NuPIC's backtracking TM (`temporalMemory: 'backtracking'`, NAB's `numenta`
+ * detector) or the plain Temporal Memory (`'plain'`, NAB's `numentaTM`).
  * Pure and deterministic: the same readings give the same results and the same snapshot
  * bytes on every platform, and `restore(snapshot())` continues exactly where it stopped.
  *
@@ -89,8 +99,8 @@ const FORMAT_VERSION = 1;
  *
  * **Snapshots.** `snapshot()` writes "VHTM", a format version, the parameters (JSON) and
  * every component's state: the reading counter, the range-learning buffer, the RDSE bucket
- * table and generator, the SP's pools, permanences and duty cycles, the TM's generator,
- * active and winner cells and its segments and synapses in their list order, the
+ * table and generator, the SP's pools, permanences and duty cycles, the TM's state (see each
+ * TM's `write`: generator, cells, segments and synapses in their list order), the
  * likelihood's history, window, running total and recent tails, the spatial min/max and
  * the predictor's cell values. Derived state (inverted indexes, activity counts, active and
  * matching segments, boost factors) is rebuilt on restore. Segment and synapse ids and their
@@ -112,7 +122,7 @@ export class HtmModel {
     private encoder: RandomDistributedScalarEncoder | null,
     private range: HtmValueRange | null,
     private readonly spatialPooler: SpatialPooler,
-    private readonly temporalMemory: TemporalMemory,
+    private readonly temporalMemory: AnyTemporalMemory,
     private readonly anomalyLikelihood: AnomalyLikelihood,
     private readonly spatial: SpatialAnomaly,
     private readonly predictor: CellValuePredictor,
@@ -132,7 +142,10 @@ export class HtmModel {
       range = { source: 'configured', min: params.valueMin, max: params.valueMax, resolution };
     }
     const spatialPooler = SpatialPooler.create(params.sp, timeOfDay.size + params.rdse.size);
-    const temporalMemory = TemporalMemory.create(params.tm, params.sp.columnCount);
+    const temporalMemory =
+      params.temporalMemory === 'backtracking'
+        ? BacktrackingTemporalMemory.create(params.backtrackingTm, params.sp.columnCount)
+        : TemporalMemory.create(params.tm, params.sp.columnCount);
     return new HtmModel(
       params,
       timeOfDay,
@@ -219,9 +232,11 @@ export class HtmModel {
     const input = new SnapshotReader(bytes);
     for (const byte of MAGIC) if (input.u8() !== byte) throw new Error('snapshot: not an HTM model snapshot');
     const version = input.u16();
-    if (version !== FORMAT_VERSION) throw new Error(`snapshot: format version ${version} is not supported (expected ${FORMAT_VERSION})`);
-    const parsed: unknown = JSON.parse(input.ascii());
-    const params = htmParamsSchema.parse(parsed);
+    if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {
+      throw new Error(`snapshot: format version ${version} is not supported (this build reads ${OLDEST_READABLE_VERSION} to ${FORMAT_VERSION})`);
+    }
+    const parsed = JSON.parse(input.ascii()) as Record<string, unknown>;
+    const params = htmParamsSchema.parse(version === 1 ? { ...parsed, temporalMemory: 'plain' } : parsed);
     const readingCount = input.f64();
     let encoder: RandomDistributedScalarEncoder | null = null;
     let range: HtmValueRange | null = null;
@@ -238,7 +253,8 @@ export class HtmModel {
     const lastPrediction = input.nullableF64();
     const spatial = SpatialAnomaly.read(input, params.spatialTolerance);
     const spatialPooler = SpatialPooler.read(input, params.sp);
-    const temporalMemory = TemporalMemory.read(input, params.tm);
+    const temporalMemory =
+      params.temporalMemory === 'backtracking' ? BacktrackingTemporalMemory.read(input, params.backtrackingTm) : TemporalMemory.read(input, params.tm);
     const anomalyLikelihood = AnomalyLikelihood.read(input, params.likelihood);
     const predictor = CellValuePredictor.read(input, temporalMemory.cellCount, params.predictorWindow);
     input.expectEnd();

@@ -4,6 +4,7 @@
  */
 export { HtmModel, type HtmComputeOptions, type HtmResult, type HtmValueRange } from './detector';
 export {
+  backtrackingTmParamsSchema,
   htmParamsSchema,
   likelihoodParamsSchema,
   nabLikelihoodParams,
@@ -12,14 +13,17 @@ export {
   rdseParamsSchema,
   resolveHtmParams,
   spatialPoolerParamsSchema,
+  temporalMemoryKinds,
   temporalMemoryParamsSchema,
   timeOfDayParamsSchema,
   toPermanenceUnits,
+  type BacktrackingTmParams,
   type HtmParams,
   type HtmParamsInput,
   type LikelihoodParams,
   type RdseParams,
   type SpatialPoolerParams,
+  type TemporalMemoryKind,
   type TemporalMemoryParams,
   type TimeOfDayParams,
 } from './params';
@@ -27,6 +31,7 @@ export { RandomDistributedScalarEncoder, resolutionForRange } from './rdse';
 export { TimeOfDayEncoder } from './date-encoder';
 export { SpatialPooler } from './spatial-pooler';
 export { TemporalMemory } from './temporal-memory';
+export { BacktrackingTemporalMemory } from './backtracking-tm';
 export { Connections } from './connections';
 export {
   AnomalyLikelihood,

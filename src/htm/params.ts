@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
 /**
- * Parameters of the HTM anomaly model. Defaults are NAB's `numentaTM` detector (nupic's
- * `anomaly_params_random_encoder` and `best_single_metric_anomaly_params_tm_cpp` files plus
- * the shim defaults), see docs in each field. Names follow nupic where a reader would look
- * them up there; the nupic name is given when ours differs.
+ * Parameters of the HTM anomaly model. Defaults are NAB's Numenta detectors (nupic's
+ * `anomaly_params_random_encoder` files: `best_single_metric_anomaly_params_cpp` for the
+ * backtracking TM of `numenta`, `…_tm_cpp` plus the shim defaults for the plain TM of
+ * `numentaTM`), see docs in each field. Names follow nupic where a reader would look them up
+ * there; the nupic name is given when ours differs.
  */
 
 /**
@@ -111,6 +112,60 @@ export const temporalMemoryParamsSchema = z
   })
   .refine((p) => p.minThreshold <= p.activationThreshold, 'minThreshold must not exceed activationThreshold');
 
+/**
+ * NuPIC's backtracking temporal memory (BacktrackingTM / its C++ twin Cells4, `temporalImp:
+ * 'cpp'`), which NAB's `numenta` detector runs. Defaults: `best_single_metric_anomaly_params_cpp.json`
+ * (getScalarMetricWithTimeOfDayAnomalyParams with tmImplementation 'cpp') for what it sets, the
+ * BacktrackingTMCPP constructor's defaults for the rest (connectedPerm, permanenceMax,
+ * maxInfBacktrack, maxLrnBacktrack, maxSeqLength). globalDecay and maxAge are 0 there, as
+ * fixed-size mode (maxSegmentsPerCell, maxSynapsesPerSegment) requires, so they are not settings.
+ */
+export const backtrackingTmParamsSchema = z
+  .object({
+    cellsPerColumn: z.number().int().min(1).max(65536).default(32),
+    /** A segment predicts its cell when this many connected synapses are active. */
+    activationThreshold: z.number().int().min(1).default(13),
+    /** Learning reuses a segment with at least this many active synapses (any permanence). */
+    minThreshold: z.number().int().min(1).default(10),
+    /** Active synapses a learning segment is brought up to. */
+    newSynapseCount: z.number().int().min(1).default(20),
+    /** nupic initialPerm. */
+    initialPermanence: permanence.default(0.21),
+    /** nupic connectedPerm. */
+    connectedPermanence: permanence.default(0.5),
+    /** nupic permanenceInc. */
+    permanenceIncrement: permanence.default(0.1),
+    /** nupic permanenceDec. */
+    permanenceDecrement: permanence.default(0.1),
+    /** nupic permanenceMax. */
+    permanenceMax: permanence.default(1),
+    maxSegmentsPerCell: z.number().int().min(1).max(65535).default(128),
+    maxSynapsesPerSegment: z.number().int().min(1).max(65535).default(32),
+    /** Steps out of sequence before learning starts over on start cells ("pay attention mode"). */
+    pamLength: z.number().int().min(1).default(3),
+    /** Past inputs inference may replay from start cells after a miss; 0 turns inference backtracking off. */
+    maxInfBacktrack: z.number().int().min(0).max(1000).default(10),
+    /** Past inputs learning may replay when it starts over; 0 turns learning backtracking off. */
+    maxLrnBacktrack: z.number().int().min(0).max(1000).default(5),
+    /** Learning starts over after this many steps in one sequence; 0 = no limit. */
+    maxSeqLength: z.number().int().min(0).default(32),
+    /**
+     * Which columns the raw anomaly counts as predicted: NuPIC's anomaly (TMRegion's
+     * prevPredictedColumns, the non-zero column confidences) counts a column with a segment whose
+     * active synapses of any permanence reach activationThreshold ('confidence'); 'predicted'
+     * counts only columns with a predicted cell (active connected synapses).
+     */
+    rawAnomalyColumns: z.enum(['confidence', 'predicted']).default('confidence'),
+    seed: seed.default(1960),
+  })
+  .refine((p) => p.minThreshold <= p.activationThreshold, 'minThreshold must not exceed activationThreshold')
+  .refine((p) => p.newSynapseCount <= p.maxSynapsesPerSegment, 'newSynapseCount must not exceed maxSynapsesPerSegment')
+  .refine((p) => p.initialPermanence > 0 && p.initialPermanence <= p.permanenceMax, 'initialPermanence must be in (0, permanenceMax]');
+
+/** The temporal memories HtmModel can run: NuPIC's backtracking TM (NAB `numenta`) or the plain one (NAB `numentaTM`). */
+export const temporalMemoryKinds = ['backtracking', 'plain'] as const;
+export type TemporalMemoryKind = (typeof temporalMemoryKinds)[number];
+
 export const likelihoodParamsSchema = z.object({
   /** L: records whose raw scores are skipped when the distribution is estimated. */
   learningPeriod: z.number().int().min(0).default(288),
@@ -143,13 +198,16 @@ export const htmParamsSchema = z
     rdse: rdseParamsSchema.prefault({}),
     timeOfDay: timeOfDayParamsSchema.prefault({}),
     sp: spatialPoolerParamsSchema.prefault({}),
+    /** Which temporal memory runs: `backtrackingTm`'s parameters or `tm`'s. */
+    temporalMemory: z.enum(temporalMemoryKinds).default('plain'),
     tm: temporalMemoryParamsSchema.prefault({}),
+    backtrackingTm: backtrackingTmParamsSchema.prefault({}),
     likelihood: likelihoodParamsSchema.prefault({}),
   })
   .refine((p) => (p.valueMin === undefined) === (p.valueMax === undefined), 'give both valueMin and valueMax, or neither')
   .refine((p) => p.valueMin === undefined || p.valueMax === undefined || p.valueMin <= p.valueMax, 'valueMin must not exceed valueMax')
   .refine(
-    (p) => p.sp.columnCount * p.tm.cellsPerColumn <= 65536,
+    (p) => p.sp.columnCount * (p.temporalMemory === 'plain' ? p.tm : p.backtrackingTm).cellsPerColumn <= 65536,
     'columns × cellsPerColumn must not exceed 65536 (cells are stored as 16-bit indices)',
   );
 
@@ -157,6 +215,7 @@ export type RdseParams = z.infer<typeof rdseParamsSchema>;
 export type TimeOfDayParams = z.infer<typeof timeOfDayParamsSchema>;
 export type SpatialPoolerParams = z.infer<typeof spatialPoolerParamsSchema>;
 export type TemporalMemoryParams = z.infer<typeof temporalMemoryParamsSchema>;
+export type BacktrackingTmParams = z.infer<typeof backtrackingTmParamsSchema>;
 export type LikelihoodParams = z.infer<typeof likelihoodParamsSchema>;
 export type HtmParams = z.infer<typeof htmParamsSchema>;
 export type HtmParamsInput = z.input<typeof htmParamsSchema>;

@@ -11,7 +11,7 @@ const harness = useWorkflowHarness();
 const queue = 'wf-htm';
 const T0 = Date.UTC(2017, 0, 1);
 const STEP = 3600_000;
-const htm = { threshold: 0.5, checkpointEvery: 150, ranges: { pm25: { min: 0, max: 60 } } };
+const htm = { threshold: 0.5, checkpointEvery: 150, temporalMemory: 'plain' as const, ranges: { pm25: { min: 0, max: 60 } } };
 
 /** A noisy daily pattern, hourly, with one value far outside everything seen. */
 function series(count: number, spikeAt: number): number[] {
@@ -20,12 +20,13 @@ function series(count: number, spikeAt: number): number[] {
 const item = (deviceId: string, i: number, value: number): SourcedItem => ({ source: { topic: 'epa-raw', partition: 0, offset: i }, reading: { deviceId, ts: T0 + i * STEP, values: { pm25: value } } });
 
 describe('HTM on a device workflow', () => {
-  it('publishes the enriched record of every reading exactly as one uninterrupted model scores it, across checkpoints and a worker crash', async () => {
-    const deviceId = 'wf-epa-monitor';
+  it.each(['plain', 'backtracking'] as const)('with the %s temporal memory, publishes the enriched record of every reading exactly as one uninterrupted model scores it, across checkpoints and a worker crash', async (temporalMemory) => {
+    const deviceId = `wf-epa-monitor-${temporalMemory}`;
+    const settings = { htm: { ...htm, temporalMemory }, judging: { pm25: ['htm' as const] } };
     const values = series(420, 400);
     await harness.withWorker(queue, async () => {
       for (let start = 0; start < 200; start += 50) {
-        await harness.deliver(queue, deviceId, values.slice(start, start + 50).map((v, k) => item(deviceId, start + k, v)), { htm, judging: { pm25: ['htm'] } });
+        await harness.deliver(queue, deviceId, values.slice(start, start + 50).map((v, k) => item(deviceId, start + k, v)), settings);
         await harness.waitForApplied(deviceId, start + 50);
       }
     });
@@ -33,7 +34,7 @@ describe('HTM on a device workflow', () => {
     await harness.restartScorer();
     await harness.withWorker(queue, async () => {
       for (let start = 200; start < values.length; start += 70) {
-        await harness.deliver(queue, deviceId, values.slice(start, start + 70).map((v, k) => item(deviceId, start + k, v)), { htm, judging: { pm25: ['htm'] } });
+        await harness.deliver(queue, deviceId, values.slice(start, start + 70).map((v, k) => item(deviceId, start + k, v)), settings);
         await harness.waitForApplied(deviceId, Math.min(values.length, start + 70));
       }
       const state = await harness.waitForApplied(deviceId, values.length);
@@ -42,7 +43,7 @@ describe('HTM on a device workflow', () => {
       expect(state.memories.htm.pm25?.sinceCheckpoint).toHaveLength(values.length - 340);
     });
 
-    const model = HtmModel.create({ valueMin: 0, valueMax: 60 });
+    const model = HtmModel.create({ temporalMemory, valueMin: 0, valueMax: 60 });
     const reference = values.map((v, i) => model.compute(T0 + i * STEP, v));
     const published = harness.enriched.filter((e) => e.deviceId === deviceId);
     expect(published.map((e) => e.ts)).toEqual(values.map((_, i) => T0 + i * STEP));

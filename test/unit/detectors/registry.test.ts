@@ -33,13 +33,13 @@ describe('the configuration of a new device', () => {
   it('maps the environment onto the detectors’ settings, leaving the rest at their defaults', () => {
     const config = loadConfig({
       VIGIL_ZSCORE_K: '3', VIGIL_ZSCORE_DIRECTION: 'both', VIGIL_ZSCORE_WINDOW: 'off', VIGIL_DETECTORS: '*=zscore,flatline; load=seasonal-iforest',
-      VIGIL_USAGE_TIME_ZONE: 'Europe/Berlin', VIGIL_HTM_RANGES: 'pm25:0:60', VIGIL_DISCONNECT_AFTER_MS: '5000',
+      VIGIL_USAGE_TIME_ZONE: 'Europe/Berlin', VIGIL_HTM_RANGES: 'pm25:0:60', VIGIL_HTM_TEMPORAL_MEMORY: 'plain', VIGIL_DISCONNECT_AFTER_MS: '5000',
     });
     const { detectors: settings, connection, eventTime, judging } = config.device;
     expect(settings.zscore.defaults).toEqual({ ...defaultDeviceSettings().detectors.zscore.defaults, k: 3, direction: 'both', window: null });
     expect(judging).toEqual({ defaults: { '*': ['zscore', 'flatline'], load: ['seasonal-iforest'] }, fields: {} });
     expect(settings['seasonal-iforest'].config.timeZone, 'the usage format’s zone by default').toBe('Europe/Berlin');
-    expect(settings.htm).toEqual({ threshold: 0.5, checkpointEvery: 1000, ranges: { pm25: { min: 0, max: 60 } } });
+    expect(settings.htm).toEqual({ threshold: 0.5, checkpointEvery: 1000, temporalMemory: 'plain', ranges: { pm25: { min: 0, max: 60 } } });
     expect(settings.threshold).toEqual({ format: {}, defaults: {}, own: {} });
     expect(connection).toEqual({ disconnectAfterMs: 5000, retireAfterMs: 86_400_000 });
     expect(eventTime).toEqual({ allowedLatenessMs: 3_600_000, updateEveryMs: 60_000, reorderWaitMs: 3000 });
@@ -50,5 +50,6 @@ describe('the configuration of a new device', () => {
     expect(() => loadConfig({ VIGIL_ZSCORE_DIRECTION: 'sideways' })).toThrow(/direction/);
     expect(() => loadConfig({ VIGIL_SEASONAL_TIME_ZONE: 'Mars/Olympus' })).toThrow(/timeZone/);
     expect(() => loadConfig({ VIGIL_DETECTORS: '*=zscore,astrology' })).toThrow(/judging/);
+    expect(() => loadConfig({ VIGIL_HTM_TEMPORAL_MEMORY: 'quantum' })).toThrow(/htm\.temporalMemory/);
   });
 });

@@ -17,6 +17,13 @@ export const smallParams: HtmParamsInput = {
 /** The same, learning its value range from the first readings (buffered state inside checkpoints). */
 export const smallRangeLearningParams: HtmParamsInput = { ...smallParams, valueMin: undefined, valueMax: undefined, rangeLearningReadings: 30 };
 
+/** The same with NuPIC's backtracking temporal memory (its pending proposals and replay buffers inside checkpoints). */
+export const smallBacktrackingParams: HtmParamsInput = {
+  ...smallRangeLearningParams,
+  temporalMemory: 'backtracking',
+  backtrackingTm: { cellsPerColumn: 8, activationThreshold: 4, minThreshold: 3, newSynapseCount: 8, maxSegmentsPerCell: 16, maxSynapsesPerSegment: 16 },
+};
+
 /** A daily-ish wave with noise, a few missing values and spikes, 5 minutes apart. */
 export function makeReadings(seed: number, count: number): HtmReading[] {
   const random = seededRandom(seed);

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { HtmParamsInput } from '../../../src/htm';
+import { HtmModel, type HtmParamsInput } from '../../../src/htm';
 import { HtmCheckpointMissingError, HtmScorer, type HtmScorerOptions } from '../../../src/htm-runtime';
 import { LocalDirectoryModelStore } from '../../../src/model-store';
 import { seededRandom } from '../../../src/samples';
-import { directResults, exactResults, makeReadings, randomBatches, SimulatedWorkflow, smallParams, smallRangeLearningParams } from './helpers';
+import { directResults, exactResults, makeReadings, randomBatches, SimulatedWorkflow, smallBacktrackingParams, smallParams, smallRangeLearningParams } from './helpers';
 
 const roots: string[] = [];
 const scorers: HtmScorer[] = [];
@@ -64,8 +64,10 @@ describe('HtmScorer', () => {
     expect(versions.at(-1)).toBe(workflow.checkpointVersion);
   });
 
-  it('stays exact when threads crash, scorers are replaced and results are lost at random points', async () => {
-    const params = smallRangeLearningParams;
+  it.each<[string, HtmParamsInput]>([
+    ['plain', smallRangeLearningParams],
+    ['backtracking', smallBacktrackingParams],
+  ])('with the %s temporal memory, stays exact when threads crash, scorers are replaced and results are lost at random points', async (_, params) => {
     const readings = makeReadings(3, 1000);
     const dir = newStoreDir();
     const random = seededRandom(4);
@@ -101,6 +103,10 @@ describe('HtmScorer', () => {
     expect(events.restarts).toBeGreaterThanOrEqual(2);
     expect(events.newScorers).toBeGreaterThanOrEqual(2);
     expect(events.lostResults).toBeGreaterThanOrEqual(4);
+    // The checkpoints the replaced scorers went on from hold the temporal memory they were made with.
+    const newest = await new LocalDirectoryModelStore(dir).load({ deviceId: 'device-1', field: 'value' });
+    expect(newest?.version).toBe(workflow.checkpointVersion);
+    expect(HtmModel.restore(newest!.bytes).params.temporalMemory).toBe(params.temporalMemory ?? 'plain');
   });
 
   it('gives the same results to a retried call, before and after the checkpoint it saves', async () => {

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { HtmModel, type HtmResult } from '../../../src/htm/detector';
+import { temporalMemoryKinds } from '../../../src/htm/params';
 import { logLikelihood } from '../../../src/htm/likelihood';
 import { MT19937 } from '../../../src/random/mt19937';
 import { expectSameBytes } from './helpers';
@@ -61,8 +65,8 @@ describe('HtmModel: value range', () => {
 });
 
 describe('HtmModel: detection', () => {
-  it('learns a daily pattern (raw → low), predicts it, and flags a spike (NAB spatial override → score 1)', () => {
-    const model = HtmModel.create({ valueMin: 20, valueMax: 80, likelihood: { learningPeriod: 100, estimationSamples: 100 } });
+  it.each(temporalMemoryKinds)('learns a daily pattern (raw → low), predicts it, and flags a spike (NAB spatial override → score 1) (%s TM)', (temporalMemory) => {
+    const model = HtmModel.create({ temporalMemory, valueMin: 20, valueMax: 80, likelihood: { learningPeriod: 100, estimationSamples: 100 } });
     const readings = dailyReadings(24 * 60);
     const results: HtmResult[] = readings.map(({ timestamp, value }) => model.compute(timestamp, value));
     const meanRaw = (from: number, to: number): number =>
@@ -115,10 +119,10 @@ describe('HtmModel: detection', () => {
 });
 
 describe('HtmModel: snapshots', () => {
-  it('restores to a model that continues identically (outputs and bytes), from every phase', () => {
+  it.each(temporalMemoryKinds)('restores to a model that continues identically (outputs and bytes), from every phase (%s TM)', (temporalMemory) => {
     // Small likelihood periods so the run crosses range learning, the replay, the likelihood
     // probation and several re-estimations.
-    const params = { rangeLearningReadings: 60, likelihood: { learningPeriod: 40, estimationSamples: 40, reestimationPeriod: 25 } };
+    const params = { temporalMemory, rangeLearningReadings: 60, likelihood: { learningPeriod: 40, estimationSamples: 40, reestimationPeriod: 25 } };
     const readings = dailyReadings(260, 3);
     readings[200]!.value = Number.NaN;
     const snapshotAt = [0, 30, 59, 60, 61, 125, 201, 259];
@@ -140,6 +144,25 @@ describe('HtmModel: snapshots', () => {
       });
       expectSameBytes(restored.snapshot(), finalBytes);
     }
+  });
+
+  it('restores a snapshot of format 1 (before the backtracking TM) as the plain TM, which continues as it did', () => {
+    // Written by the model of commit 24472ce (format 1) after 300 readings, with the results it
+    // gave for the next 60 (a spike among them).
+    const fixtures = path.join(__dirname, '../../fixtures/htm');
+    const bytes = new Uint8Array(gunzipSync(readFileSync(path.join(fixtures, 'format-v1-model.bin.gz'))));
+    const { readings, results } = JSON.parse(readFileSync(path.join(fixtures, 'format-v1-continuation.json'), 'utf8')) as {
+      readings: [number, number][];
+      results: HtmResult[];
+    };
+    expect(bytes[4]).toBe(1);
+    const restored = HtmModel.restore(bytes);
+    expect(restored.params.temporalMemory).toBe('plain');
+    expect(restored.readingsApplied).toBe(300);
+    expect(readings.map(([ts, value]) => restored.compute(ts, value))).toEqual(results);
+    expect(results.some((result) => result.score === 1)).toBe(true);
+    const again = HtmModel.restore(restored.snapshot());
+    expect(again.params.temporalMemory).toBe('plain');
   });
 
   it('rejects foreign, truncated and future-version bytes', () => {
