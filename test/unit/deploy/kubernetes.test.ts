@@ -72,6 +72,7 @@ describe('the Kubernetes manifests (deploy/kubernetes), checked offline', () => 
 
   it('name no field the API does not know (type-checked against kubernetes-models’ interfaces: a typo is an error)', () => {
     // Each object as a literal of its kind's interface: TypeScript refuses properties it does not declare.
+    fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
     const scratch = fs.mkdtempSync(path.join(root, 'test-results', 'k8s-'));
     try {
       const files = manifests.map(({ kind, doc }, index) => {
