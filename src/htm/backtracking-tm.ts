@@ -1,4 +1,5 @@
 import { MT19937, MT19937_STATE_BYTES } from '../random/mt19937';
+import { checkActiveColumns } from './active-columns';
 import { CellSet } from './cell-set';
 import { Connections } from './connections';
 import { type BacktrackingTmParams, toPermanenceUnits } from './params';
@@ -177,12 +178,7 @@ export class BacktrackingTemporalMemory {
    * Returns the raw anomaly of this input against the previous step's prediction.
    */
   compute(activeColumns: ArrayLike<number>, learn = true): number {
-    for (let k = 0; k < activeColumns.length; k++) {
-      const column = activeColumns[k]!;
-      if (!(Number.isInteger(column) && column >= 0 && column < this.columnCount) || (k > 0 && column <= activeColumns[k - 1]!)) {
-        throw new RangeError('TM active columns must be distinct, ascending and in range');
-      }
-    }
+    checkActiveColumns(activeColumns, this.columnCount);
     const columns = Uint16Array.from(activeColumns);
     const rawAnomaly = this.rawAnomaly(columns);
     if (learn) {

@@ -1,12 +1,12 @@
 import { MT19937, MT19937_STATE_BYTES } from '../random/mt19937';
+import { checkActiveColumns } from './active-columns';
 import { Connections } from './connections';
 import { type TemporalMemoryParams, toPermanenceUnits } from './params';
+import { sortSegmentsByCell } from './segment-activity';
 import type { SnapshotReader, SnapshotWriter } from './snapshot';
 
 /** Every per-segment array starts this long and grows together (ensureSegmentCapacity). */
 const INITIAL_SEGMENT_CAPACITY = 1024;
-/** Segment ids stay below 2³² (at most 65,536 cells × 65,535 segments). */
-const SEGMENT_ID_SPAN = 2 ** 32;
 /** 40 active columns × 32 cells, NAB's most. */
 const INITIAL_CELL_LIST_CAPACITY = 1280;
 
@@ -117,12 +117,7 @@ export class TemporalMemory {
    * computed from the predictions made on the previous step before anything changes.
    */
   compute(activeColumns: ArrayLike<number>, learn = true): number {
-    for (let k = 0; k < activeColumns.length; k++) {
-      const column = activeColumns[k]!;
-      if (!(Number.isInteger(column) && column >= 0 && column < this.columnCount) || (k > 0 && column <= activeColumns[k - 1]!)) {
-        throw new RangeError('TM active columns must be distinct, ascending and in range');
-      }
-    }
+    checkActiveColumns(activeColumns, this.columnCount);
     this.ensureCellListCapacity(activeColumns.length * this.cellsPerColumn);
     const rawAnomaly = this.rawAnomaly(activeColumns);
     this.activateCells(activeColumns, learn);
@@ -455,44 +450,13 @@ export class TemporalMemory {
     }
     this.activeSegmentCount = activeCount;
     this.matchingSegmentCount = matchingCount;
-    this.sortBySegmentOrder(this.activeSegments, activeCount);
-    this.sortBySegmentOrder(this.matchingSegments, matchingCount);
+    sortSegmentsByCell(this.connections, this.activeSegments, activeCount, this.sortKeys);
+    sortSegmentsByCell(this.connections, this.matchingSegments, matchingCount, this.sortKeys);
     for (let k = 0; k < activeCount; k++) {
       this.activeSegmentColumns[k] = Math.floor(this.connections.cellForSegment(this.activeSegments[k]!) / this.cellsPerColumn);
     }
     for (let k = 0; k < matchingCount; k++) {
       this.matchingSegmentColumns[k] = Math.floor(this.connections.cellForSegment(this.matchingSegments[k]!) / this.cellsPerColumn);
-    }
-  }
-
-  /**
-   * Sorts segment ids by (cell, creation order). A numeric sort of cell · 2³² + id (exact in
-   * a double) groups them by cell without a comparator call per comparison; the rare runs of
-   * several segments on one cell are then put in creation order.
-   */
-  private sortBySegmentOrder(segments: Uint32Array, count: number): void {
-    if (count < 2) return;
-    const connections = this.connections;
-    const keys = this.sortKeys;
-    for (let k = 0; k < count; k++) {
-      const segment = segments[k]!;
-      keys[k] = connections.cellForSegment(segment) * SEGMENT_ID_SPAN + segment;
-    }
-    keys.subarray(0, count).sort();
-    for (let k = 0; k < count; k++) segments[k] = keys[k]! % SEGMENT_ID_SPAN;
-    let runStart = 0;
-    for (let k = 1; k <= count; k++) {
-      if (k < count && connections.cellForSegment(segments[k]!) === connections.cellForSegment(segments[runStart]!)) continue;
-      for (let i = runStart + 1; i < k; i++) {
-        const segment = segments[i]!;
-        let j = i - 1;
-        while (j >= runStart && connections.compareSegments(segments[j]!, segment) > 0) {
-          segments[j + 1] = segments[j]!;
-          j--;
-        }
-        segments[j + 1] = segment;
-      }
-      runStart = k;
     }
   }
 
