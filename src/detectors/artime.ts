@@ -167,8 +167,14 @@ function decodeWeights(text: string): Uint16Array {
 
 // ---------- the pieces ----------
 
-/** Haar wavelet transform of a power-of-two length: the coarsest average, then details coarse to fine. */
-function haar(values: readonly number[]): number[] {
+/**
+ * Haar wavelet transform of a power-of-two length, as ARTime's `dwt(x, wavelet(WT.haar))`
+ * (Wavelets.jl, periodic, every level): the coarsest average, then details coarse to fine. Its
+ * detail filter is the mirrored scaling filter [1, −1]/√2 applied as a convolution, so a detail
+ * is the second of a pair minus the first: the sign matters, since the features are then shifted
+ * and scaled to 0..1 together with the average.
+ */
+export function haar(values: readonly number[]): number[] {
   let approximation = [...values];
   const details: number[][] = [];
   while (approximation.length > 1) {
@@ -176,7 +182,7 @@ function haar(values: readonly number[]): number[] {
     const detail: number[] = [];
     for (let k = 0; k < approximation.length; k += 2) {
       next.push((approximation[k]! + approximation[k + 1]!) / Math.SQRT2);
-      detail.push((approximation[k]! - approximation[k + 1]!) / Math.SQRT2);
+      detail.push((approximation[k + 1]! - approximation[k]!) / Math.SQRT2);
     }
     details.unshift(detail);
     approximation = next;
