@@ -198,6 +198,12 @@ function unitScaled(values: readonly number[]): number[] {
   return high === 0 ? shifted : shifted.map((v) => v / high);
 }
 
+/** Julia's `round`: to the nearest integer, a tie to the even one (JavaScript's Math.round rounds a tie up). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 /** A cosine similarity, with ARTime's convention for a zero vector. */
@@ -423,7 +429,7 @@ class Resonance {
     if (Math.abs(sampled - average) < 0.1 * average) sampled = average;
     const span = s.range.max - s.range.min;
     const scaled = span !== 0 ? (sampled - s.range.min) / span : sampled - s.range.min;
-    const level = Math.min(Math.max(Math.round(scaled * LEVELS), 0), LEVELS);
+    const level = Math.min(Math.max(roundHalfEven(scaled * LEVELS), 0), LEVELS);
     let placed = level / LEVELS;
     s.levelCounts[level]! += 1;
     // A running median of the levels, moved one occupied level at a time.
@@ -525,7 +531,8 @@ class Resonance {
     const m = Math.min(0.999, match);
     const aboveHigh = (1 - m - (1 - this.network.rhoHigh)) / (1 - m);
     const aboveLow = (1 - m - (1 - this.network.rhoLow)) / (1 - m);
-    return Math.min(1, aboveHigh * 0.35 + aboveLow * 0.65 + (1 - energy) * 1.5);
+    // ARTime rounds the score to 6 digits: scores that differ below that tie in NAB's threshold sweep.
+    return roundHalfEven(Math.min(1, aboveHigh * 0.35 + aboveLow * 0.65 + (1 - energy) * 1.5) * 1e6) / 1e6;
   }
 }
 
