@@ -167,8 +167,14 @@ function decodeWeights(text: string): Uint16Array {
 
 // ---------- the pieces ----------
 
-/** Haar wavelet transform of a power-of-two length: the coarsest average, then details coarse to fine. */
-function haar(values: readonly number[]): number[] {
+/**
+ * Haar wavelet transform of a power-of-two length, as ARTime's `dwt(x, wavelet(WT.haar))`
+ * (Wavelets.jl, periodic, every level): the coarsest average, then details coarse to fine. Its
+ * detail filter is the mirrored scaling filter [1, −1]/√2 applied as a convolution, so a detail
+ * is the second of a pair minus the first: the sign matters, since the features are then shifted
+ * and scaled to 0..1 together with the average.
+ */
+export function haar(values: readonly number[]): number[] {
   let approximation = [...values];
   const details: number[][] = [];
   while (approximation.length > 1) {
@@ -176,7 +182,7 @@ function haar(values: readonly number[]): number[] {
     const detail: number[] = [];
     for (let k = 0; k < approximation.length; k += 2) {
       next.push((approximation[k]! + approximation[k + 1]!) / Math.SQRT2);
-      detail.push((approximation[k]! - approximation[k + 1]!) / Math.SQRT2);
+      detail.push((approximation[k + 1]! - approximation[k]!) / Math.SQRT2);
     }
     details.unshift(detail);
     approximation = next;
@@ -190,6 +196,12 @@ function unitScaled(values: readonly number[]): number[] {
   const shifted = values.map((v) => v - low);
   const high = Math.max(...shifted);
   return high === 0 ? shifted : shifted.map((v) => v / high);
+}
+
+/** Julia's `round`: to the nearest integer, a tie to the even one (JavaScript's Math.round rounds a tie up). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -417,7 +429,7 @@ class Resonance {
     if (Math.abs(sampled - average) < 0.1 * average) sampled = average;
     const span = s.range.max - s.range.min;
     const scaled = span !== 0 ? (sampled - s.range.min) / span : sampled - s.range.min;
-    const level = Math.min(Math.max(Math.round(scaled * LEVELS), 0), LEVELS);
+    const level = Math.min(Math.max(roundHalfEven(scaled * LEVELS), 0), LEVELS);
     let placed = level / LEVELS;
     s.levelCounts[level]! += 1;
     // A running median of the levels, moved one occupied level at a time.
@@ -519,7 +531,8 @@ class Resonance {
     const m = Math.min(0.999, match);
     const aboveHigh = (1 - m - (1 - this.network.rhoHigh)) / (1 - m);
     const aboveLow = (1 - m - (1 - this.network.rhoLow)) / (1 - m);
-    return Math.min(1, aboveHigh * 0.35 + aboveLow * 0.65 + (1 - energy) * 1.5);
+    // ARTime rounds the score to 6 digits: scores that differ below that tie in NAB's threshold sweep.
+    return roundHalfEven(Math.min(1, aboveHigh * 0.35 + aboveLow * 0.65 + (1 - energy) * 1.5) * 1e6) / 1e6;
   }
 }
 

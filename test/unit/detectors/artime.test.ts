@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ArtimeMemory, artimeDetector, artimeMemorySchema, artimeSettingsSchema } from '../../../src/detectors/artime';
+import { type ArtimeMemory, artimeDetector, artimeMemorySchema, artimeSettingsSchema, haar } from '../../../src/detectors/artime';
 
 const settings = artimeSettingsSchema.parse({});
 
@@ -51,6 +51,14 @@ describe('the ARTime detector', () => {
     // 1500: the spike, outside the range; 1504: the first sample whose shape holds it founds a category.
     expect(alarms).toEqual([36, 38, 40, 41, 43, 45, 1500, 1504]);
     expect(scores[1500]).toBe(1);
+  });
+
+  it('transforms a window as ARTime’s Haar dwt does (Wavelets.jl): each detail is the second of a pair minus the first', () => {
+    // By hand: pairs (1,2)…(7,8) give averages 3, 7, 11, 15 and details 1 (÷√2); then 10/2, 26/2 and 4/2, 4/2; then 18 and 8 (÷√2).
+    const expected = [18 / Math.SQRT2, 8 / Math.SQRT2, 2, 2, ...new Array<number>(4).fill(1 / Math.SQRT2)];
+    haar([1, 2, 3, 4, 5, 6, 7, 8]).forEach((c, k) => expect(c).toBeCloseTo(expected[k]!, 12));
+    // A falling window has negative details: the sign is what the features' shift to 0..1 keeps.
+    haar([8, 7, 6, 5, 4, 3, 2, 1]).slice(1).forEach((c, k) => expect(c).toBeCloseTo(-expected[k + 1]!, 12));
   });
 
   it('continues exactly from its memory read back from JSON, as after a worker restart', () => {
