@@ -7,21 +7,19 @@ import { certificateFiles, certificatesDir, ensureCertificates } from './certifi
 import { type BrokerSettings, brokerProperties, propertiesText, SCRAM_MECHANISMS } from './kafka-properties';
 import { alterScramArgs, ensureScramPassword, formatScramArgs, runKafkaTool, SCRAM_USER, scramConfigFile, scramLogin, scramPasswordFile } from './kafka-sasl';
 import { ConnectionFailure } from '../security/connection-failure';
+import { fetchJars, type MavenService, pinnedVersion, pomFileOf } from './maven';
 import { kafkaProblem } from '../security/kafka-problems';
 import {
   type ManagedProcess,
   portOpen,
-  requireProgram,
   runningPid,
-  runStep,
   startDetached,
   stopProcess,
   waitUntil,
 } from './processes';
 
-const repoRoot = path.resolve(__dirname, '..', '..');
-const pomFile = path.join(repoRoot, 'services', 'kafka', 'pom.xml');
-const log4jFile = path.join(repoRoot, 'services', 'kafka', 'log4j.properties');
+const kafkaJars: MavenService = { folder: 'kafka', property: 'kafka', what: 'the local Kafka broker' };
+const log4jFile = path.join(path.dirname(pomFileOf(kafkaJars)), 'log4j.properties');
 
 export function kafkaPaths(config: Config) {
   const dir = path.join(config.home, 'kafka');
@@ -34,22 +32,12 @@ export function kafkaPaths(config: Config) {
   };
 }
 
-function pinnedKafkaVersion(): string {
-  const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(pomFile, 'utf8'))?.[1];
-  if (!version) throw new Error(`${pomFile} names no kafka.version`);
-  return version;
-}
-
 /** Copies the broker's jars from Maven Central into the state folder, once per pinned version. */
 export function installKafka(config: Config): string {
   const paths = kafkaPaths(config);
-  const marker = path.join(paths.libs, `.kafka-${pinnedKafkaVersion()}`);
+  const marker = path.join(paths.libs, `.kafka-${pinnedVersion(kafkaJars)}`);
   if (fs.existsSync(marker)) return paths.libs;
-  requireProgram('java', 'to run the local Kafka broker', 'Install a JDK 17 or newer (Debian: apt-get install openjdk-17-jre-headless).');
-  requireProgram('mvn', 'to fetch the Kafka broker jars from Maven Central', 'Install Maven (Debian: apt-get install maven).');
-  fs.rmSync(paths.libs, { recursive: true, force: true });
-  fs.mkdirSync(paths.libs, { recursive: true });
-  runStep('Fetching the Kafka jars', 'mvn', ['-q', '-B', '-f', pomFile, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${paths.libs}`], repoRoot);
+  fetchJars(kafkaJars, paths.libs);
   fs.writeFileSync(marker, '');
   return paths.libs;
 }

@@ -4,10 +4,10 @@ import type { Config } from '../config';
 import { s3ClientOf, s3Sdk } from '../model-store';
 import { localS3Server } from '../model-store-settings';
 import { ConnectionFailure } from '../security/connection-failure';
-import { type ManagedProcess, portOpen, requireProgram, runningPid, runStep, startDetached, stopProcess, waitUntil } from './processes';
+import { fetchJars, type MavenService, pinnedVersion } from './maven';
+import { type ManagedProcess, portOpen, runningPid, startDetached, stopProcess, waitUntil } from './processes';
 
-const repoRoot = path.resolve(__dirname, '..', '..');
-const pomFile = path.join(repoRoot, 'services', 's3proxy', 'pom.xml');
+const s3ProxyJar: MavenService = { folder: 's3proxy', property: 's3proxy', what: 'the local S3 server' };
 
 /**
  * The local S3-compatible server (S3Proxy, Apache-2.0, a jar from Maven Central run with the
@@ -29,23 +29,12 @@ export function s3ServerEndpoint(config: Config): string {
   return `http://127.0.0.1:${config.s3Server.port}`;
 }
 
-function pinnedVersion(): string {
-  const version = /<s3proxy\.version>([^<]+)<\/s3proxy\.version>/.exec(fs.readFileSync(pomFile, 'utf8'))?.[1];
-  if (!version) throw new Error(`${pomFile} names no s3proxy.version`);
-  return version;
-}
-
 /** The jar, fetched from Maven Central once per pinned version. */
 export function installS3Server(config: Config): string {
   const paths = s3ServerPaths(config);
-  const version = pinnedVersion();
-  const jar = path.join(paths.libs, `s3proxy-${version}-jar-with-dependencies.jar`);
+  const jar = path.join(paths.libs, `s3proxy-${pinnedVersion(s3ProxyJar)}-jar-with-dependencies.jar`);
   if (fs.existsSync(jar)) return jar;
-  requireProgram('java', 'to run the local S3 server', 'Install a JDK 17 or newer (Debian: apt-get install openjdk-17-jre-headless).');
-  requireProgram('mvn', 'to fetch the S3Proxy jar from Maven Central', 'Install Maven (Debian: apt-get install maven).');
-  fs.rmSync(paths.libs, { recursive: true, force: true });
-  fs.mkdirSync(paths.libs, { recursive: true });
-  runStep('Fetching the S3Proxy jar', 'mvn', ['-q', '-B', '-f', pomFile, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${paths.libs}`], repoRoot);
+  fetchJars(s3ProxyJar, paths.libs);
   if (!fs.existsSync(jar)) throw new Error(`Maven fetched no ${path.basename(jar)} into ${paths.libs}`);
   return jar;
 }
