@@ -39,30 +39,28 @@ export class OpenAlerts {
   }
 
   anomaly(event: AnomalyEvent, at: Position): Alert | undefined {
-    const key = `anomaly:${event.anomalyId}`;
-    const held = this.held.get(key);
-    if (event.status === 'resolved') {
-      if (!held) return undefined;
-      this.held.delete(key);
-      return anomalyAlert(this.settings, event, held.alert.startsAt);
-    }
-    if (event.suppressed) return undefined;
-    // An update of an anomaly raised while silenced is routed from then on, as if raised.
-    const alert = anomalyAlert(this.settings, event, held?.alert.startsAt ?? event.ts);
-    this.held.set(key, { alert, opened: held?.opened ?? at });
-    return alert;
+    return this.step(`anomaly:${event.anomalyId}`, event.status === 'resolved', event.suppressed !== undefined, at, (startsAt) => anomalyAlert(this.settings, event, startsAt ?? event.ts));
   }
 
   deviceEvent(event: DeviceEvent, at: Position): Alert | undefined {
-    const key = `disconnected:${event.deviceId}`;
+    return this.step(`disconnected:${event.deviceId}`, event.type !== 'DISCONNECTED', event.suppressed !== undefined, at, (startsAt) => disconnectionAlert(this.settings, event, startsAt ?? event.at));
+  }
+
+  /**
+   * One step of an alert's life, given the alert it makes from its start (that of the alert held
+   * open, if any). An end closes only an alert this router holds; a suppressed step opens nothing
+   * and leaves an open alert as it was posted; any other step opens or updates it: an update of
+   * an anomaly raised while silenced is routed from then on, as if raised.
+   */
+  private step(key: string, ends: boolean, suppressed: boolean, at: Position, alertFrom: (heldSince: number | undefined) => Alert): Alert | undefined {
     const held = this.held.get(key);
-    if (event.type !== 'DISCONNECTED') {
+    if (ends) {
       if (!held) return undefined;
       this.held.delete(key);
-      return disconnectionAlert(this.settings, event, held.alert.startsAt);
+      return alertFrom(held.alert.startsAt);
     }
-    if (event.suppressed) return undefined;
-    const alert = disconnectionAlert(this.settings, event, held?.alert.startsAt ?? event.at);
+    if (suppressed) return undefined;
+    const alert = alertFrom(held?.alert.startsAt);
     this.held.set(key, { alert, opened: held?.opened ?? at });
     return alert;
   }
