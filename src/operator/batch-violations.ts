@@ -37,16 +37,6 @@ export interface BatchListing {
 
 const violates = (value: number | null, { low, high }: Bounds) => value !== null && ((low !== null && value < low) || (high !== null && value > high));
 
-/** Each batch's listing, in batch order; `boundsOf` gives a host's field's threshold (none: the field is not judged). */
-export function batchListings(events: readonly HostEvent[], boundsOf: (id: string, field: string) => Bounds | undefined, kind: ListingKind, { batchMs = 60_000, moreThan = 3 } = {}): BatchListing[] {
-  const batches = new Map<number, HostEvent[]>();
-  for (const event of events) {
-    const start = Math.floor(event.ts / batchMs) * batchMs;
-    batches.set(start, [...(batches.get(start) ?? []), event]);
-  }
-  return [...batches.keys()].sort((a, b) => a - b).map((batchStart) => ({ batchStart, ...listing(batches.get(batchStart)!, boundsOf, kind, moreThan) }));
-}
-
 /** One batch's listing (its events all of the batch). */
 export function batchListing(batchStart: number, events: readonly HostEvent[], boundsOf: (id: string, field: string) => Bounds | undefined, kind: ListingKind, { moreThan = 3 } = {}): BatchListing {
   return { batchStart, ...listing(events, boundsOf, kind, moreThan) };
@@ -133,7 +123,9 @@ export class EventTimeBatches {
         this.late += 1;
         continue;
       }
-      this.open.set(start, [...(this.open.get(start) ?? []), event]);
+      const batch = this.open.get(start);
+      if (batch) batch.push(event);
+      else this.open.set(start, [event]);
       this.newest = Math.max(this.newest, event.ts);
     }
   }

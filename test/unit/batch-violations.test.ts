@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { parseThresholdsCsv } from '../../src/formats/threshold-rows';
-import { batchHeading, batchListings, type Bounds, boundsFromRows, EventTimeBatches, type HostEvent, showTable, unpivot } from '../../src/operator/batch-violations';
+import { batchHeading, batchListing, type Bounds, boundsFromRows, EventTimeBatches, type HostEvent, type ListingKind, showTable, unpivot } from '../../src/operator/batch-violations';
 
 const at = (hms: string) => Date.parse(`2018-10-29T${hms}Z`);
 const thresholds: Record<string, Bounds> = { 'host-0001|loadavg': { low: 0, high: 3 }, 'host-0001|mem': { low: 0, high: 70 }, 'host-0002|cpu': { low: 0, high: 80 } };
 const boundsOf = (id: string, field: string) => thresholds[`${id}|${field}`];
+
+/** Every batch's listing of a finished input, as the command prints them. */
+function batchListings(all: readonly HostEvent[], bounds: typeof boundsOf, kind: ListingKind, options: { moreThan?: number } = {}) {
+  const batches = new EventTimeBatches(60_000);
+  batches.add(all);
+  return batches.takeAll().map(({ batchStart, events: inBatch }) => batchListing(batchStart, inBatch, bounds, kind, options));
+}
 
 /** The notebook's unpivot: one event per host, field and time. */
 function host(hms: string, id: string, loadavg: number, cpu: number | null, mem: number): HostEvent[] {
