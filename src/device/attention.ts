@@ -45,16 +45,14 @@ export type MaintenanceWindow = z.infer<typeof maintenanceWindowSchema>;
 
 export const acknowledgementSchema = z.object({ by: z.string(), at: z.number(), note: z.string().optional() });
 
-/** An anomaly raised lately, as feedback needs it: its detector and field, and its most extreme value. */
+/** An anomaly raised lately, as feedback needs it: its detector and field, and its most extreme value on its side of normal). */
 export const recentAnomalySchema = z.object({
   anomalyId: z.string(),
   detector: detectorNameSchema,
   field: z.string(),
   peak: z.number(),
-  /** Which bound a threshold anomaly crossed; null for other detectors. */
+  /** Which side of normal it lies on (the bound its threshold or z-score crossed); null for detectors that do not say. */
   side: z.enum(['low', 'high']).nullable(),
-  raisedTs: z.number(),
-  resolved: z.boolean(),
 });
 export type RecentAnomaly = z.infer<typeof recentAnomalySchema>;
 
@@ -163,19 +161,23 @@ export function markSuppressed(attention: Attention, events: AnomalyEvent[], now
   }
 }
 
-/** Keeps the last anomalies raised, with their peaks and whether they resolved, for feedback. */
+/** Which side of normal a step lies on, as its explanation says: the bound a threshold or a z-score crossed. */
+function sideOf(event: AnomalyEvent): 'low' | 'high' | null {
+  const e = event.explanation;
+  if (e.kind === 'threshold') return e.high !== null && event.value > e.high ? 'high' : e.low !== null && event.value < e.low ? 'low' : null;
+  if (e.kind === 'zscore') return event.value < e.lower ? 'low' : event.value > e.upper ? 'high' : null;
+  return null;
+}
+
+/** Keeps the last anomalies raised, for feedback, with their most extreme value on their side of normal. */
 export function noteAnomalies(attention: Attention, events: readonly AnomalyEvent[]): void {
   for (const event of events) {
     const known = attention.recent.find((r) => r.anomalyId === event.anomalyId);
     if (event.status === 'raised' && !known) {
-      const e = event.explanation;
-      const side = e.kind === 'threshold' ? (e.high !== null && event.value > e.high ? 'high' : e.low !== null && event.value < e.low ? 'low' : null) : null;
-      attention.recent.push({ anomalyId: event.anomalyId, detector: event.detector, field: event.field, peak: event.value, side, raisedTs: event.ts, resolved: false });
+      attention.recent.push({ anomalyId: event.anomalyId, detector: event.detector, field: event.field, peak: event.value, side: sideOf(event) });
       if (attention.recent.length > RECENT_KEPT) attention.recent.shift();
     } else if (known && event.status === 'updated') {
       known.peak = known.side === 'low' ? Math.min(known.peak, event.value) : Math.max(known.peak, event.value);
-    } else if (known && event.status === 'resolved') {
-      known.resolved = true;
     }
   }
 }
