@@ -29,12 +29,6 @@ interface InputTopic {
   defaults: FormatDefaults | undefined;
 }
 
-/** A device's item as routed, with the defaults of the input format it came in (none for a control message). */
-interface RoutedItem {
-  item: SourcedItem;
-  format: FormatDefaults | undefined;
-}
-
 /** The fleet's `*` thresholds, which a control-topic row may change. */
 export interface FleetThresholds {
   apply(row: ThresholdRow): Promise<void>;
@@ -52,7 +46,7 @@ export interface FleetThresholds {
 export class Ingest {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
-  private readonly dispatcher: DeviceDispatcher<RoutedItem>;
+  private readonly dispatcher: DeviceDispatcher<SourcedItem>;
   private readonly inputs: ReadonlyMap<string, InputTopic>;
   private readonly ledger: PartitionLedger;
   private readonly committer = new Committer(() => this.commitDue());
@@ -70,10 +64,10 @@ export class Ingest {
     this.ledger = new PartitionLedger(config.ingest.maxBufferedPerPartition);
     this.consumer = kafka.consumer({ groupId: config.kafka.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 250 });
     this.producer = createProducer(kafka);
-    this.dispatcher = new DeviceDispatcher<RoutedItem>(
-      (deviceId, routed) => this.signal(deviceId, routed),
+    this.dispatcher = new DeviceDispatcher<SourcedItem>(
+      (deviceId, items) => this.signal(deviceId, items),
       config.ingest.maxReadingsPerSignal,
-      (routed) => this.onSignalled(routed),
+      (items) => this.onSignalled(items),
       (deviceId, error) => log.debug({ deviceId, err: error }, 'signal abandoned'),
       config.ingest.maxSignalsInFlight,
       { intervalMs: config.ingest.deviceBatchMs },
@@ -137,7 +131,7 @@ export class Ingest {
       if (this.ledger.accept(topic, partition, offset)) {
         accepted += 1;
         const route = routeMessage(isModel ? 'model' : input?.format, { key: message.key, value: message.value, timestamp: Number(message.timestamp) }, { topic, partition, offset }, this.config.ingest.maxMessageBytes);
-        if (route.kind === 'device') this.dispatcher.enqueue(route.deviceId, { item: route.item, format: input?.defaults });
+        if (route.kind === 'device') this.dispatcher.enqueue(route.deviceId, route.item);
         else if (route.kind === 'fleet') fleetRows.push({ offset, row: route.row });
         else {
           if (route.rejection.code === 'decoder-error') log.error({ err: route.rejection, topic, partition, offset }, 'decoder failed');
@@ -162,11 +156,9 @@ export class Ingest {
     ingestMetrics.lag.set({ topic, partition }, Number(lag));
   }
 
-  private async signal(deviceId: string, routed: RoutedItem[]): Promise<void> {
+  private async signal(deviceId: string, items: SourcedItem[]): Promise<void> {
     const generation = this.generation;
-    const items = routed.map(({ item }) => item);
-    // A batch that starts with a control message still brings its readings' format.
-    const format = routed.find((r) => r.format !== undefined)?.format;
+    const format = this.formatDefaultsIn(items);
     const stopTimer = ingestMetrics.signalSeconds.startTimer();
     const delivered = await retryUntilDone(
       `signal to device ${deviceId}`,
@@ -179,8 +171,17 @@ export class Ingest {
     ingestMetrics.batchSize.observe(items.length);
   }
 
-  private onSignalled(routed: RoutedItem[]): void {
-    for (const { item } of routed) this.ledger.complete(item.source.topic, item.source.partition, item.source.offset);
+  /** What the input format of a batch's readings brings to a device; a batch that starts with a control message still brings it. */
+  private formatDefaultsIn(items: readonly SourcedItem[]): FormatDefaults | undefined {
+    for (const item of items) {
+      const defaults = this.inputs.get(item.source.topic)?.defaults;
+      if (defaults) return defaults;
+    }
+    return undefined;
+  }
+
+  private onSignalled(items: SourcedItem[]): void {
+    for (const item of items) this.ledger.complete(item.source.topic, item.source.partition, item.source.offset);
     this.committer.schedule();
   }
 
