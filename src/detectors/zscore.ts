@@ -206,22 +206,23 @@ export const zscoreDetector = defineDetector({
     const verdict = judgeZScore(model, value, rule);
     const observation = { n: model.n, verdict, score: zscoreScore(verdict, rule) };
     // A fixed (pushed) model judges as it is: no value joins it, no run makes a new level.
-    const fixed = memory?.fixed === true ? ({ fixed: true } as const) : {};
-    const learned = (m: M2, v: number, r: ZScoreRule): M2 => (memory?.fixed ? m : learnedModel(m, v, r));
-    if (!verdict) return { memory: { model: learned(model, value, rule), goodStreak: (memory?.goodStreak ?? 0) + 1, run: [], ...fixed }, observation };
+    const frozen = memory?.fixed === true;
+    const fixed = frozen ? ({ fixed: true } as const) : {};
+    const learnt = frozen ? model : learnedModel(model, value, rule);
+    if (!verdict) return { memory: { model: learnt, goodStreak: (memory?.goodStreak ?? 0) + 1, run: [], ...fixed }, observation };
     const explanation: ZScoreExplanation = {
       kind: 'zscore', n: model.n, mean: verdict.mean, stdev: verdict.stdev, z: verdict.z, k: rule.k, direction: rule.direction, lower: verdict.lower, upper: verdict.upper,
     };
     if (!verdict.anomalous) {
       const goodStreak = (memory?.goodStreak ?? 0) + 1;
       return {
-        memory: { model: learned(model, value, rule), goodStreak, run: [], ...fixed },
+        memory: { model: learnt, goodStreak, run: [], ...fixed },
         observation,
         finding: { verdict: { firing: false, violated: false, clears: goodStreak >= rule.clearAfter, side: null }, explanation },
       };
     }
     const run = [...(memory?.run ?? []), value];
-    if (rule.relearnAfter !== null && run.length >= rule.relearnAfter && !memory?.fixed) {
+    if (rule.relearnAfter !== null && run.length >= rule.relearnAfter && !frozen) {
       // Not an outlier but a new normal: the anomaly resolves, and the model starts from the new level.
       return {
         memory: { model: run.reduce(addValue, emptyM2()), goodStreak: 0, run: [] },
@@ -230,7 +231,7 @@ export const zscoreDetector = defineDetector({
       };
     }
     return {
-      memory: { model: rule.learnAnomalies ? learned(model, value, rule) : model, goodStreak: 0, run: rule.relearnAfter === null || memory?.fixed ? [] : run, ...fixed },
+      memory: { model: rule.learnAnomalies ? learnt : model, goodStreak: 0, run: rule.relearnAfter === null || frozen ? [] : run, ...fixed },
       observation,
       finding: { verdict: { firing: true, violated: true, clears: false, side: value > verdict.mean ? 'high' : 'low' }, explanation },
     };
