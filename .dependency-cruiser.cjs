@@ -13,7 +13,7 @@
  *                   Inside it, in this order from the bottom: contracts (what a device
  *                   publishes), device (which makes them), formats (which make a device's
  *                   items), drop-in (outputs in the input formats' own shapes), samples.
- *   3. support      src/config.ts, src/model-store-settings.ts, src/logger.ts, src/metrics.ts, src/listen-port.ts, src/postgres-migrations.ts, src/security
+ *   3. support      src/config.ts, src/model-store-settings.ts, src/logger.ts, src/metrics.ts, src/listen-port.ts, src/postgres-migrations.ts, src/retry.ts, src/security
  *                   src/security reads the connection-security settings (TLS, SASL, API keys,
  *                   sslmode), builds the clients' options from them, and tells a failed
  *                   connection in one line: pure but for reading the files settings name, and
@@ -32,7 +32,7 @@
  */
 const leaves = '^src/(htm|random|time|detectors)/|^src/(reading|validate)\\.ts$';
 const domain = '^src/(contracts|device|formats|drop-in|samples)/';
-const support = '^src/(config|logger|metrics|listen-port|model-store-settings|postgres-migrations)\\.ts$|^src/security/';
+const support = '^src/(config|logger|metrics|listen-port|model-store-settings|postgres-migrations|retry)\\.ts$|^src/security/';
 const runtime = '^src/(workflows|activities|htm-runtime|model-store)/';
 const processes = '^src/(kafka|ingest|sink|board|operator|services|backtest|evaluation|connections|workflow-client)/|^src/(worker|workflow-bundle)\\.ts$';
 const commands = '^src/cli(\\.ts$|/)';

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { Config } from '../config';
 import { checkConnections } from '../connections/check';
@@ -8,6 +7,7 @@ import { createKafka } from '../kafka/client';
 import { runConsumer } from '../kafka/consumer';
 import { logger } from '../logger';
 import { alerterMetrics } from '../metrics';
+import { retryUntilDone } from '../retry';
 import { type Alert, postable } from './alerts';
 import { type AlertmanagerClient, alertmanagerClient } from './alertmanager-client';
 import { OpenAlerts } from './open-alerts';
@@ -104,18 +104,13 @@ export class AlertRouter {
    */
   private async postUntilTaken(alerts: Alert[], stillOurs: () => boolean, heartbeat: () => Promise<void>): Promise<boolean> {
     if (alerts.length === 0) return true;
-    for (let attempt = 0; ; attempt += 1) {
-      if (this.stopped || !stillOurs()) return false;
-      try {
-        await this.post(alerts);
-        for (const alert of alerts) alerterMetrics.posted.inc({ alertname: alert.labels.alertname ?? '', state: alert.endsAt === undefined ? 'firing' : 'resolved' });
-        return true;
-      } catch (error) {
-        if (attempt === 0) log.warn({ err: (error as Error).message, alerts: alerts.length }, 'Alertmanager did not take the alerts; retrying until it does');
-        await heartbeat().catch(() => undefined);
-        await sleep(Math.min(MAX_RETRY_DELAY_MS, 250 * 2 ** attempt));
-      }
-    }
+    const posted = await retryUntilDone('posting alerts to Alertmanager', () => this.post(alerts).then(() => true), () => !this.stopped && stillOurs(), {
+      maxDelayMs: MAX_RETRY_DELAY_MS,
+      beforeWait: heartbeat,
+    });
+    if (!posted) return false;
+    for (const alert of alerts) alerterMetrics.posted.inc({ alertname: alert.labels.alertname ?? '', state: alert.endsAt === undefined ? 'firing' : 'resolved' });
+    return true;
   }
 
   private async post(alerts: Alert[]): Promise<void> {

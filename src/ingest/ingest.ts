@@ -12,7 +12,7 @@ import { Committer } from './committer';
 import { type DeadLetter, sendDeadLetters } from './dead-letters';
 import { DeviceDispatcher } from './device-dispatcher';
 import { PartitionLedger } from './partition-ledger';
-import { retryUntilDone } from './retry';
+import { retryUntilDone } from '../retry';
 import { routeMessage } from './router';
 
 const log = logger.child({ component: 'ingest' });
