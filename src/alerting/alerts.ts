@@ -38,9 +38,17 @@ export interface Alert {
 
 export const severityOf = (settings: AlertSettings, detector: string): string => settings.severities[detector] ?? settings.severities['*'] ?? 'warning';
 
+/** Each pattern compiled once (without the `g` flag, so a RegExp keeps no state between calls). */
+const patterns = new Map<string, RegExp>();
+function compiled(pattern: string): RegExp {
+  let regex = patterns.get(pattern);
+  if (!regex) patterns.set(pattern, (regex = new RegExp(pattern)));
+  return regex;
+}
+
 /** The device's group: the first capture group of the pattern (or its whole match); the id itself when it does not match. */
 export function deviceGroupOf(settings: AlertSettings, deviceId: string): string {
-  const match = new RegExp(settings.deviceGroupPattern).exec(deviceId);
+  const match = compiled(settings.deviceGroupPattern).exec(deviceId);
   return (match?.[1] ?? match?.[0] ?? deviceId) || deviceId;
 }
 
