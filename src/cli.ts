@@ -27,7 +27,7 @@ import { fixedThresholds, runBatchListings, thresholdsInForceSource } from './op
 import { parseDuration, parseTime } from './operator/duration';
 import { acknowledgeAnomaly, changeMaintenance, markFalseAlarm, snoozeDevice, unsnoozeDevice } from './workflow-client/attention';
 import { fleetWorkflowId } from './workflows/definitions';
-import { fleetMaintenanceOf } from './activities/fleet';
+import { readFleetDefaults } from './activities/fleet';
 import { describeSample, type SampleKind, sampleKindSchema } from './samples';
 import { scrubSecrets } from './security/secret';
 import { servicesDown, servicesStatus, servicesUp } from './services';
@@ -433,7 +433,7 @@ maintenance
   .description("The fleet's maintenance windows that have not ended")
   .action(async () => {
     // From the fleet's memo: no worker needed.
-    const windows = await withClient(async (client, config) => fleetMaintenanceOf((await client.workflow.getHandle(fleetWorkflowId(config.temporal.taskQueue)).describe().catch(() => undefined))?.memo));
+    const { maintenance: windows } = await withClient((client, config) => readFleetDefaults(client, fleetWorkflowId(config.temporal.taskQueue)));
     const now = Date.now();
     const open = windows.filter((w) => w.end > now);
     say(open.length === 0 ? 'No maintenance windows.' : open.map((w) => `${w.id}  ${w.devices}  ${new Date(w.start).toISOString()} … ${new Date(w.end).toISOString()}${w.start <= now ? ' (now)' : ''}  by ${w.by}${w.reason ? `: ${w.reason}` : ''}`).join('\n'));

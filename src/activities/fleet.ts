@@ -12,34 +12,26 @@ export interface FleetDefaults {
   maintenance: MaintenanceWindow[];
 }
 
-/** The maintenance windows a fleet workflow's memo holds (none when it has none). */
-export function fleetMaintenanceOf(memo: unknown): MaintenanceWindow[] {
+/** What a fleet workflow's memo holds (nothing when it has none: no `*` row or window was ever applied). */
+function fleetDefaultsOf(memo: unknown): FleetDefaults {
   const parsed = fleetMemoSchema.safeParse(memo);
-  return parsed.success ? parsed.data.maintenance : [];
+  return parsed.success ? { thresholds: parsed.data.defaults, maintenance: parsed.data.maintenance } : { thresholds: {}, maintenance: [] };
 }
 
-/** The `*` threshold rules a fleet workflow's memo holds (none when it has none). */
-export function fleetThresholdsOf(memo: unknown): ThresholdLayer {
-  const parsed = fleetMemoSchema.safeParse(memo);
-  return parsed.success ? parsed.data.defaults : {};
+/** A fleet workflow's defaults, from its memo (no worker needs to answer); none while it never ran. */
+export async function readFleetDefaults(client: Client, fleetWorkflowId: string): Promise<FleetDefaults> {
+  try {
+    const { memo } = await client.workflow.getHandle(fleetWorkflowId).describe();
+    return fleetDefaultsOf(memo);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return fleetDefaultsOf(undefined);
+    throw error;
+  }
 }
 
 export function createFleetActivities(client: Client) {
   return {
-    /**
-     * The `*` thresholds and the maintenance windows a new device starts with, from its fleet
-     * workflow's memo (no worker needs to answer); none while no `*` row or window was ever
-     * applied. The workflow names its fleet.
-     */
-    async fleetDefaults(fleetWorkflowId: string): Promise<FleetDefaults> {
-      try {
-        const { memo } = await client.workflow.getHandle(fleetWorkflowId).describe();
-        const parsed = fleetMemoSchema.safeParse(memo);
-        return parsed.success ? { thresholds: parsed.data.defaults, maintenance: parsed.data.maintenance } : { thresholds: {}, maintenance: [] };
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return { thresholds: {}, maintenance: [] };
-        throw error;
-      }
-    },
+    /** The `*` thresholds and the maintenance windows a new device starts with. The workflow names its fleet. */
+    fleetDefaults: (fleetWorkflowId: string): Promise<FleetDefaults> => readFleetDefaults(client, fleetWorkflowId),
   };
 }

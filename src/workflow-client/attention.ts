@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
+import { readFleetDefaults } from '../activities/fleet';
 import type { Config } from '../config';
 import { type MaintenanceWindow, matchesDevices } from '../device/attention';
 import {
   acknowledgeUpdate,
   type AnomalyFeedback,
-  fleetMaintenanceQuery,
   fleetWorkflowId,
   type MaintenanceChange,
   markFalseAlarmUpdate,
@@ -39,10 +39,7 @@ export interface MaintenanceOutcome {
  * running device that matches gets it as an Update now.
  */
 export async function changeMaintenance(client: Client, config: Config, change: MaintenanceChange): Promise<MaintenanceOutcome> {
-  const before = await client.workflow
-    .getHandle(fleetWorkflowId(config.temporal.taskQueue))
-    .query(fleetMaintenanceQuery)
-    .catch(() => [] as MaintenanceWindow[]);
+  const before = (await readFleetDefaults(client, fleetWorkflowId(config.temporal.taskQueue))).maintenance;
   const windows = await runUpdate(
     client.workflow.executeUpdateWithStart(setFleetMaintenanceUpdate, {
       args: [change],

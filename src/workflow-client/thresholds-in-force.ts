@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { fleetThresholdsOf } from '../activities/fleet';
+import { readFleetDefaults } from '../activities/fleet';
 import type { Config } from '../config';
 import { deviceIdAttribute, fleetWorkflowId } from '../workflows/definitions';
 import { runningDevicesQuery } from './devices';
@@ -31,12 +31,8 @@ export async function thresholdsInForce(client: Client, config: Config): Promise
     const fields = memo.success ? memo.data.summary.fields : {};
     devices.set(deviceId, Object.fromEntries(Object.entries(fields).flatMap(([field, { threshold }]) => (threshold ? [[field, threshold]] : []))));
   }
-  const fleetMemo = await client.workflow
-    .getHandle(fleetWorkflowId(config.temporal.taskQueue))
-    .describe()
-    .then(({ memo }) => memo)
-    .catch(() => undefined);
-  const fleet = Object.fromEntries(Object.entries(fleetThresholdsOf(fleetMemo)).map(([field, { low, high }]) => [field, { low, high }]));
+  const { thresholds } = await readFleetDefaults(client, fleetWorkflowId(config.temporal.taskQueue));
+  const fleet = Object.fromEntries(Object.entries(thresholds).map(([field, { low, high }]) => [field, { low, high }]));
   return { devices, fleet };
 }
 
