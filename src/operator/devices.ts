@@ -5,7 +5,6 @@ import {
   anomalyCountAttribute,
   configureZScoreUpdate,
   connectionStatusAttribute,
-  deviceIdAttribute,
   type JudgingUpdate,
   lastReadingAtAttribute,
   type ModelPush,
@@ -15,7 +14,7 @@ import {
   stateQuery,
   type ZScoreChange,
 } from '../workflows/definitions';
-import { deviceHandle, runningDevicesQuery, runUpdate } from '../workflow-client/devices';
+import { deviceHandle, deviceIdOfRun, runningDevicesQuery, runUpdate } from '../workflow-client/devices';
 
 export interface DeviceRow {
   deviceId: string;
@@ -31,7 +30,7 @@ export async function listDevices(client: Client, config: Config, status?: strin
   for await (const run of client.workflow.list({ query })) {
     const attrs = run.typedSearchAttributes;
     rows.push({
-      deviceId: attrs.get(deviceIdAttribute) ?? run.workflowId.replace(/^device:/, ''),
+      deviceId: deviceIdOfRun(run),
       status: attrs.get(connectionStatusAttribute) ?? '?',
       anomalies: attrs.get(anomalyCountAttribute) ?? 0,
       lastReadingAt: attrs.get(lastReadingAtAttribute)?.toISOString() ?? '',

@@ -15,7 +15,7 @@ import {
   unsnoozeUpdate,
   type Unsnooze,
 } from '../workflows/definitions';
-import { deviceHandle, fleetStart, runningDevicesQuery, runUpdate, updateFailure } from './devices';
+import { deviceHandle, fleetStart, runUpdate, updateRunningDevices } from './devices';
 
 
 export const snoozeDevice = (client: Client, deviceId: string, change: SnoozeChange) => runUpdate(deviceHandle(client, deviceId).executeUpdate(snoozeUpdate, { args: [change] }));
@@ -49,15 +49,10 @@ export async function changeMaintenance(client: Client, config: Config, change: 
   // A removed window reaches the devices it was for.
   const pattern = change.add?.devices ?? before.find((w) => w.id === change.remove)?.devices ?? '*';
   const outcome: MaintenanceOutcome = { windows, devices: [], refused: [] };
-  for await (const run of client.workflow.list({ query: runningDevicesQuery(config) })) {
-    const deviceId = run.workflowId.replace(/^device:/, '');
-    if (!matchesDevices(pattern, deviceId)) continue;
-    try {
-      await deviceHandle(client, deviceId).executeUpdate(setMaintenanceUpdate, { args: [change] });
-      outcome.devices.push(deviceId);
-    } catch (error) {
-      outcome.refused.push({ device: deviceId, message: updateFailure(error) });
-    }
+  const sent = await updateRunningDevices(client, config, (deviceId) => matchesDevices(pattern, deviceId), (handle) => handle.executeUpdate(setMaintenanceUpdate, { args: [change] }));
+  for (const { deviceId, refused } of sent) {
+    if (refused === undefined) outcome.devices.push(deviceId);
+    else outcome.refused.push({ device: deviceId, message: refused });
   }
   outcome.devices.sort();
   return outcome;

@@ -2,8 +2,8 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { readFleetDefaults } from '../activities/fleet';
 import type { Config } from '../config';
-import { deviceIdAttribute, fleetWorkflowId } from '../workflows/definitions';
-import { runningDevicesQuery } from './devices';
+import { fleetWorkflowId } from '../workflows/definitions';
+import { deviceIdOfRun, runningDevicesQuery } from './devices';
 
 const boundsSchema = z.object({ low: z.number().nullable(), high: z.number().nullable() });
 export type ThresholdBounds = z.infer<typeof boundsSchema>;
@@ -25,7 +25,7 @@ export interface ThresholdsInForce {
 export async function thresholdsInForce(client: Client, config: Config): Promise<ThresholdsInForce> {
   const devices = new Map<string, Record<string, ThresholdBounds>>();
   for await (const run of client.workflow.list({ query: runningDevicesQuery(config) })) {
-    const deviceId = run.typedSearchAttributes.get(deviceIdAttribute) ?? run.workflowId.replace(/^device:/, '');
+    const deviceId = deviceIdOfRun(run);
     const memo = deviceMemoSchema.safeParse(run.memo);
     // A device that has not published its summary yet has no rule the listing could show.
     const fields = memo.success ? memo.data.summary.fields : {};

@@ -4,7 +4,7 @@ import type { ThresholdChange } from '../detectors/threshold';
 import type { ThresholdRow } from '../formats/threshold-rows';
 import { deviceStart, setDefaultThresholdsUpdate, setThresholdsUpdate } from '../workflows/definitions';
 import type { deviceWorkflow } from '../workflows/device';
-import { fleetStart, runningDevicesQuery, updateFailure } from './devices';
+import { fleetStart, updateFailure, updateRunningDevices } from './devices';
 
 export interface ApplyOutcome {
   device: string;
@@ -45,12 +45,10 @@ export async function applyThresholdRows(client: Client, config: Config, rows: T
         startWorkflowOperation: fleetStart(config),
       }),
     );
-    const running = client.workflow.list({ query: runningDevicesQuery(config) });
-    for await (const run of running) {
-      await attempt(`${run.workflowId.replace(/^device:/, '')} (*)`, () =>
-        client.workflow.getHandle(run.workflowId).executeUpdate(setThresholdsUpdate, { args: [{ layer: 'defaults', changes: defaults, replace, by, reason }] }),
-      );
-    }
+    const sent = await updateRunningDevices(client, config, () => true, (handle) =>
+      handle.executeUpdate(setThresholdsUpdate, { args: [{ layer: 'defaults', changes: defaults, replace, by, reason }] }),
+    );
+    for (const { deviceId, refused } of sent) outcomes.push({ device: `${deviceId} (*)`, applied: refused === undefined, message: refused ?? 'applied' });
   }
   for (const [device, changes] of byDevice) {
     if (device === '*') continue;
