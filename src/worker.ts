@@ -157,7 +157,7 @@ export async function runWorker(config: Config, overrides: Partial<WorkerOptions
   workers = worker;
   const counting = setInterval(() => {
     countDevices(config, client).catch((error: unknown) => log.warn({ err: error }, 'device count failed'));
-    workerMetrics.htmModels.set(scorer.stats.modelsCached);
+    workerMetrics.htmModels.set(scorer.modelsCached);
   }, 15_000);
   void countDevices(config, client).catch(() => undefined);
   log.info({ taskQueue: config.temporal.taskQueue, ownQueue, modelStore: config.modelStore.url }, 'worker running');

@@ -49,7 +49,7 @@ export function createHtmActivities(publisher: Publisher, scorer: HtmScorer, own
       if (output.rebuilt) workerMetrics.htmRestores.observe((output.restoreMs ?? 0) / 1000);
       workerMetrics.htmScoring.inc({ model: output.model });
       if (output.checkpointFrom !== undefined) workerMetrics.htmCheckpointLoads.inc({ from: output.checkpointFrom });
-      workerMetrics.htmModels.set(scorer.stats.modelsCached);
+      workerMetrics.htmModels.set(scorer.modelsCached);
       const fresh = request.readings.slice(request.readings.length - newCount);
       const enriched: EnrichedReading[] = output.results.map((result, i) => ({
         deviceId: request.deviceId,

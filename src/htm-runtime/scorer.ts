@@ -82,10 +82,15 @@ export class HtmScorer {
     return this.pool.threadIndexFor(JSON.stringify([deviceId, field]));
   }
 
+  /** Live models held by the threads, as each last said. */
+  get modelsCached(): number {
+    return this.modelsCachedByThread.reduce((sum, count) => sum + count, 0);
+  }
+
   get stats(): HtmScorerStats {
     return {
       threads: this.pool.threadCount,
-      modelsCached: this.modelsCachedByThread.reduce((sum, count) => sum + count, 0),
+      modelsCached: this.modelsCached,
       ...this.counters,
       models: { ...this.models },
     };
