@@ -22,10 +22,13 @@ export async function prepareModelStore(config: Config, log: { debug(message: st
       try {
         return await migrateModelStore(spec, log);
       } catch (error) {
-        const problem = postgresProblem(error, { ...location.connection, managed: location.sinkDatabase && config.postgres.managed });
-        // Its hints name DATABASE_URL: here the URL is VIGIL_MODEL_STORE's, unless that says `postgres://` alone.
-        const hint = location.sinkDatabase ? `${problem.hint} (VIGIL_MODEL_STORE=postgres:// is the sink's database)` : problem.hint.replaceAll('DATABASE_URL', 'VIGIL_MODEL_STORE').replace(', or run bin/vigil services up (it creates the database)', '');
-        throw new ConnectionFailure({ ...problem, hint }, error);
+        // The URL is VIGIL_MODEL_STORE's, unless that says `postgres://` alone: then it is the sink's DATABASE_URL.
+        const connection = { ...location.connection, managed: location.sinkDatabase && config.postgres.managed };
+        if (location.sinkDatabase) {
+          const problem = postgresProblem(error, connection);
+          throw new ConnectionFailure({ ...problem, hint: `${problem.hint} (VIGIL_MODEL_STORE=postgres:// is the sink's database)` }, error);
+        }
+        throw new ConnectionFailure(postgresProblem(error, connection, { variable: 'VIGIL_MODEL_STORE', servicesUpCreatesIt: false }), error);
       }
     }
     case 's3': {
