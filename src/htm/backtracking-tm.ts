@@ -168,11 +168,6 @@ export class BacktrackingTemporalMemory {
     return new BacktrackingTemporalMemory(params, columnCount, new MT19937(params.seed));
   }
 
-  /** Learning iterations so far. */
-  get iterations(): number {
-    return this.learningIteration;
-  }
-
   /**
    * One step on the active columns (ascending, distinct): inference, then learning if `learn`.
    * Returns the raw anomaly of this input against the previous step's prediction.
