@@ -14,6 +14,7 @@
  * bench/results/nab-htm-variants.jsonl and prints the table row.
  */
 import fs from 'node:fs';
+import { BACKTEST_DEVICE, readColumnsCsv } from '../src/backtest/input';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { readNabCorpus, runNabFile } from '../src/evaluation/nab-corpus';
@@ -39,17 +40,11 @@ const check = process.argv.includes('--check');
 const fileRange = process.argv.includes('--file-range');
 const scoresFile = option('scores');
 
-/** NAB's `YYYY-MM-DD HH:MM:SS` rows read as UTC, as `eval:nab` reads them. */
+/** A NAB file's rows as `eval:nab` reads them (bin/vigil score's CSV reader, naive times in UTC); a refused row stops the run. */
 function readRows(file: string): { timestamps: number[]; values: number[] } {
-  const lines = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/).slice(1);
-  const timestamps: number[] = [];
-  const values: number[] = [];
-  for (const line of lines) {
-    const [time, value] = line.split(',');
-    timestamps.push(Date.parse(`${time!.trim().replace(' ', 'T')}Z`));
-    values.push(Number(value));
-  }
-  return { timestamps, values };
+  const { readings, rejected } = readColumnsCsv(fs.readFileSync(file, 'utf8'), { timestampColumn: 'timestamp', valueColumn: 'value', timeZone: 'UTC', timestampUnit: 'ms', field: 'value', deviceId: BACKTEST_DEVICE });
+  if (rejected.length > 0) throw new Error(`${file}: line ${rejected[0]!.line}: ${rejected[0]!.reason}`);
+  return { timestamps: readings.map(({ reading }) => reading.ts), values: readings.map(({ reading }) => reading.values.value!) };
 }
 
 const corpus = readNabCorpus(path.resolve(corpusDir)).filter((file) => only === undefined || only.some((name) => file.name.includes(name)));
