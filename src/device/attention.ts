@@ -182,9 +182,14 @@ export function noteAnomalies(attention: Attention, events: readonly AnomalyEven
   }
 }
 
+/** Throws (the Update is rejected) unless the anomaly is open. */
+export function requireOpen(openAnomalyIds: ReadonlySet<string>, anomalyId: string): void {
+  if (!openAnomalyIds.has(anomalyId)) throw new Error(`no open anomaly ${anomalyId} on this device (acknowledge an open one; see device show)`);
+}
+
 /** Acknowledges an open anomaly; throws (the Update is rejected) when it is not open. */
 export function acknowledge(attention: Attention, openAnomalyIds: ReadonlySet<string>, feedback: { anomalyId: string; by: string; note?: string | undefined }, now: number) {
-  if (!openAnomalyIds.has(feedback.anomalyId)) throw new Error(`no open anomaly ${feedback.anomalyId} on this device (acknowledge an open one; see device show)`);
+  requireOpen(openAnomalyIds, feedback.anomalyId);
   const ack = { by: feedback.by, at: now, ...(feedback.note ? { note: feedback.note } : {}) };
   attention.acknowledged[feedback.anomalyId] = ack;
   return ack;

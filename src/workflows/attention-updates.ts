@@ -7,6 +7,7 @@ import {
   type FalseAlarm,
   maintenanceChangeSchema,
   matchesDevices,
+  requireOpen,
   recentAnomaly,
   recordFalseAlarm,
   snooze,
@@ -33,7 +34,6 @@ const falseAlarms = metricMeter.createCounter('vigil_false_alarms', 'anomalies',
 export function handleAttentionUpdates(device: DeviceEntity): void {
   const { state } = device;
   const { attention } = state;
-  const openIds = () => new Set(Object.values(state.incidents).map((incident) => incident.anomalyId));
 
   handleValidatedUpdate(snoozeUpdate, {
     schema: snoozeChangeSchema,
@@ -59,10 +59,8 @@ export function handleAttentionUpdates(device: DeviceEntity): void {
   handleValidatedUpdate(acknowledgeUpdate, {
     schema: anomalyFeedbackSchema,
     what: 'acknowledgement',
-    check: ({ anomalyId }) => {
-      if (!openIds().has(anomalyId)) throw new Error(`no open anomaly ${anomalyId} on this device (acknowledge an open one; see device show)`);
-    },
-    apply: (feedback) => device.attentionChanged(acknowledge(attention, openIds(), feedback, Date.now())),
+    check: ({ anomalyId }) => requireOpen(device.openAnomalyIds(), anomalyId),
+    apply: (feedback) => device.attentionChanged(acknowledge(attention, device.openAnomalyIds(), feedback, Date.now())),
     description: 'Acknowledge an open anomaly (who, when, a note)',
   });
   handleValidatedUpdate(markFalseAlarmUpdate, {
@@ -88,7 +86,7 @@ export function handleAttentionUpdates(device: DeviceEntity): void {
       }
       recordFalseAlarm(attention, falseAlarm);
       // An open anomaly marked false needs no one's attention any more.
-      if (openIds().has(anomalyId)) attention.acknowledged[anomalyId] ??= { by, at: now, note: note ?? 'false alarm' };
+      if (device.openAnomalyIds().has(anomalyId)) attention.acknowledged[anomalyId] ??= { by, at: now, note: note ?? 'false alarm' };
       falseAlarms.add(1, { detector: anomaly.detector });
       return device.attentionChanged(falseAlarm);
     },

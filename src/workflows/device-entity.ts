@@ -144,7 +144,8 @@ export class DeviceEntity {
     return result;
   }
 
-  private openAnomalyIds(): Set<string> {
+  /** The anomalies open now: those whose incident has not resolved. */
+  openAnomalyIds(): Set<string> {
     return new Set(Object.values(this.state.incidents).map((incident) => incident.anomalyId));
   }
 
